@@ -1,0 +1,93 @@
+//! Every setting of the server, read once from flags and the environment (clap), with production defaults.
+
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use url::Url;
+
+/// The `fal-mcp` command line.
+#[derive(Debug, Parser)]
+#[command(name = "fal-mcp", version, about = "A stateless Streamable-HTTP MCP server for fal")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub config: Config,
+}
+
+/// What the binary does; no subcommand means `serve`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Subcommand)]
+pub enum Command {
+    /// Serve MCP over HTTP at /mcp (the default).
+    Serve,
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Typed configuration for the server and its fal client.
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "HOST", default_value = "127.0.0.1")]
+    pub host: String,
+    /// Port to listen on.
+    #[arg(long, env = "PORT", default_value_t = 8080)]
+    pub port: u16,
+    /// fal Platform API base URL (catalog, schemas, pricing).
+    #[arg(long, env = "FAL_API_URL", default_value = "https://api.fal.ai")]
+    pub fal_api_url: Url,
+    /// fal queue base URL (job submission and status).
+    #[arg(long, env = "FAL_QUEUE_URL", default_value = "https://queue.fal.run")]
+    pub fal_queue_url: Url,
+    /// fal REST base URL (storage uploads).
+    #[arg(long, env = "FAL_REST_URL", default_value = "https://rest.fal.ai")]
+    pub fal_rest_url: Url,
+    /// fal documentation base URL (docs search, llms.txt).
+    #[arg(long, env = "FAL_DOCS_URL", default_value = "https://docs.fal.ai")]
+    pub fal_docs_url: Url,
+    /// Extra Host header values accepted on /mcp, comma separated (loopback names are always accepted).
+    #[arg(long, env = "FAL_MCP_ALLOWED_HOSTS", value_delimiter = ',')]
+    pub allowed_hosts: Vec<String>,
+    /// Browser origins accepted on /mcp, comma separated (loopback origins are always accepted).
+    #[arg(long, env = "FAL_MCP_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
+    /// Deadline in seconds for each request the server makes to fal.
+    #[arg(long, env = "FAL_MCP_UPSTREAM_TIMEOUT_SECS", default_value_t = 60)]
+    pub upstream_timeout_secs: u64,
+    /// How long catalog and schema answers stay cached, in seconds (0 disables the cache).
+    #[arg(long, env = "FAL_MCP_CACHE_TTL_SECS", default_value_t = 60)]
+    pub cache_ttl_secs: u64,
+    /// Largest accepted HTTP request body on /mcp, in bytes.
+    #[arg(long, env = "FAL_MCP_MAX_BODY_BYTES", default_value_t = 16 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// Log format: text or json.
+    #[arg(long, env = "FAL_MCP_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Log filter in tracing's EnvFilter syntax.
+    #[arg(long, env = "FAL_MCP_LOG", default_value = "info")]
+    pub log: String,
+}
+
+impl Config {
+    /// Parses a configuration from an argument list (and the environment), as the binary does.
+    pub fn from_args<I, T>(args: I) -> Result<Self, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        Cli::try_parse_from(args).map(|cli| cli.config)
+    }
+
+    pub fn upstream_timeout(&self) -> Duration {
+        Duration::from_secs(self.upstream_timeout_secs.max(1))
+    }
+
+    pub fn cache_ttl(&self) -> Duration {
+        Duration::from_secs(self.cache_ttl_secs)
+    }
+}

@@ -1,0 +1,119 @@
+//! The caller's fal key: a secret that is redacted in Debug and only ever becomes fal's `Authorization` header.
+
+use std::{
+    collections::hash_map::RandomState,
+    fmt,
+    hash::{BuildHasher, Hasher},
+    sync::{Arc, LazyLock},
+};
+
+use reqwest::header::HeaderValue;
+use sha2::{Digest, Sha256};
+
+/// Longest key accepted; real fal keys are `<uuid>:<hex>`, well under this.
+const MAX_KEY_LEN: usize = 1024;
+
+/// A per-process salt, so a fingerprint seen in memory cannot be checked against guessed keys elsewhere.
+static SALT: LazyLock<[u8; 16]> = LazyLock::new(|| {
+    let mut salt = [0u8; 16];
+    for chunk in salt.chunks_mut(8) {
+        let mut hasher = RandomState::new().build_hasher();
+        hasher.write_u64(0x6661_6c6d_6370);
+        chunk.copy_from_slice(&hasher.finish().to_le_bytes());
+    }
+    salt
+});
+
+/// A short, salted digest of a key; it tells callers apart without holding the key.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct Fingerprint([u8; 16]);
+
+/// A caller's fal API key. Cloning shares the same allocation; Debug never shows it.
+#[derive(Clone)]
+pub struct FalKey {
+    secret: Arc<str>,
+    fingerprint: Fingerprint,
+}
+
+impl FalKey {
+    /// Accepts a key made of visible ASCII characters (no spaces), at most 1024 of them.
+    pub fn new(secret: &str) -> Option<Self> {
+        let valid = !secret.is_empty()
+            && secret.len() <= MAX_KEY_LEN
+            && secret.bytes().all(|b| b.is_ascii_graphic());
+        if !valid {
+            return None;
+        }
+        let mut hasher = Sha256::new();
+        hasher.update(*SALT);
+        hasher.update(secret.as_bytes());
+        let digest = hasher.finalize();
+        let mut fingerprint = [0u8; 16];
+        fingerprint.copy_from_slice(&digest[..16]);
+        Some(Self {
+            secret: secret.into(),
+            fingerprint: Fingerprint(fingerprint),
+        })
+    }
+
+    pub fn fingerprint(&self) -> Fingerprint {
+        self.fingerprint
+    }
+
+    /// fal's header value, `Key <key>`, marked sensitive so HTTP layers never print it.
+    pub(crate) fn header_value(&self) -> HeaderValue {
+        let mut value = HeaderValue::try_from(format!("Key {}", self.secret))
+            .expect("a key of visible ASCII is a valid header value");
+        value.set_sensitive(true);
+        value
+    }
+
+    /// Replaces every occurrence of the key in upstream text (fal may echo what it was sent).
+    pub(crate) fn redact(&self, text: &str) -> String {
+        let mut out = text.replace(&*self.secret, "[redacted]");
+        if let Some((id, secret)) = self.secret.split_once(':') {
+            for part in [id, secret] {
+                if part.len() >= 8 {
+                    out = out.replace(part, "[redacted]");
+                }
+            }
+        }
+        out
+    }
+}
+
+impl fmt::Debug for FalKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("FalKey(<redacted>)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_the_key_and_fingerprints_tell_keys_apart() {
+        let a = FalKey::new("id-1:secret-aaaaaaaa").unwrap();
+        let b = FalKey::new("id-1:secret-bbbbbbbb").unwrap();
+        assert!(!format!("{a:?}").contains("secret"));
+        assert_ne!(a.fingerprint(), b.fingerprint());
+        assert_eq!(a.fingerprint(), FalKey::new("id-1:secret-aaaaaaaa").unwrap().fingerprint());
+        assert!(a.header_value().is_sensitive());
+    }
+
+    #[test]
+    fn rejects_empty_spaced_and_control_keys() {
+        for bad in ["", "a b", "a\tb", "ключ", &"x".repeat(1025)] {
+            assert!(FalKey::new(bad).is_none(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn redact_removes_the_key_and_its_halves() {
+        let key = FalKey::new("0123456789ab:fedcba9876543210").unwrap();
+        let text = "bad key 0123456789ab:fedcba9876543210 (id 0123456789ab, secret fedcba9876543210)";
+        let out = key.redact(text);
+        assert!(!out.contains("0123456789ab") && !out.contains("fedcba9876543210"), "{out}");
+    }
+}

@@ -1,0 +1,175 @@
+//! The model catalog: `GET /v1/models` in its search, find and expand modes.
+
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{
+    EndpointId, FalClient, FalError, FalKey, ModelSchema,
+    cache::{CacheKey, through},
+    join, schema,
+};
+
+/// One page of the catalog.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ModelPage {
+    pub models: Vec<Model>,
+    #[serde(default)]
+    pub has_more: bool,
+    #[serde(default)]
+    pub next_cursor: Option<String>,
+}
+
+/// A catalog entry. `metadata` is absent for endpoints without a registry entry.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Model {
+    pub endpoint_id: String,
+    #[serde(default)]
+    pub metadata: Option<ModelMetadata>,
+    #[serde(default)]
+    pub openapi: Option<Value>,
+}
+
+/// The metadata fields this server uses; every one tolerates being absent or null.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct ModelMetadata {
+    pub display_name: Option<String>,
+    pub category: Option<String>,
+    pub description: Option<String>,
+    pub status: Option<String>,
+    pub tags: Option<Vec<String>>,
+    pub date: Option<String>,
+    pub updated_at: Option<String>,
+    pub kind: Option<String>,
+    pub duration_estimate: Option<f64>,
+}
+
+impl Model {
+    fn meta(&self) -> Option<&ModelMetadata> {
+        self.metadata.as_ref()
+    }
+
+    pub fn name(&self) -> &str {
+        self.meta().and_then(|m| m.display_name.as_deref()).unwrap_or(&self.endpoint_id)
+    }
+
+    pub fn category(&self) -> &str {
+        self.meta().and_then(|m| m.category.as_deref()).unwrap_or("")
+    }
+
+    pub fn description(&self) -> &str {
+        self.meta().and_then(|m| m.description.as_deref()).unwrap_or("")
+    }
+
+    pub fn status(&self) -> &str {
+        self.meta().and_then(|m| m.status.as_deref()).unwrap_or("active")
+    }
+
+    pub fn tags(&self) -> &[String] {
+        self.meta().and_then(|m| m.tags.as_deref()).unwrap_or(&[])
+    }
+
+    /// The most recent of `updated_at` and `date` (ISO 8601, so they compare as text).
+    pub fn last_changed(&self) -> Option<&str> {
+        let meta = self.meta()?;
+        [meta.updated_at.as_deref(), meta.date.as_deref()].into_iter().flatten().max()
+    }
+
+    pub fn is_training(&self) -> bool {
+        self.meta().and_then(|m| m.kind.as_deref()) == Some("training") || self.category() == "training"
+    }
+
+    pub(crate) fn weight(&self) -> u32 {
+        (256 + self.endpoint_id.len() + self.name().len() + self.description().len()) as u32
+    }
+}
+
+/// A catalog search. Empty fields are not sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ModelQuery {
+    pub q: Option<String>,
+    pub category: Option<String>,
+    pub status: Option<String>,
+    pub limit: u32,
+    pub cursor: Option<String>,
+}
+
+impl ModelQuery {
+    fn params(&self) -> Vec<(&'static str, String)> {
+        let mut params = vec![("limit", self.limit.to_string())];
+        let optional = [("q", &self.q), ("category", &self.category), ("status", &self.status), ("cursor", &self.cursor)];
+        for (name, value) in optional {
+            if let Some(value) = value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+                params.push((name, value.to_string()));
+            }
+        }
+        params
+    }
+}
+
+impl FalClient {
+    /// Searches or lists the live catalog.
+    pub async fn search_models(&self, key: &FalKey, query: &ModelQuery) -> Result<Arc<ModelPage>, FalError> {
+        let params = query.params();
+        let cache_key = CacheKey {
+            caller: Some(key.fingerprint()),
+            what: format!("search?{params:?}"),
+        };
+        through(&self.inner.cache.pages, cache_key, async {
+            let request = self.http().get(join(&self.urls().api, "v1/models")).query(&params);
+            self.send_json::<ModelPage>(key, request).await.map(Arc::new)
+        })
+        .await
+    }
+
+    /// Looks up to 50 models by endpoint id; ids fal does not know are simply absent from the answer.
+    pub async fn find_models(&self, key: &FalKey, ids: &[EndpointId]) -> Result<Arc<Vec<Model>>, FalError> {
+        let mut sorted: Vec<&str> = ids.iter().map(EndpointId::as_str).collect();
+        sorted.sort_unstable();
+        sorted.dedup();
+        let cache_key = CacheKey {
+            caller: Some(key.fingerprint()),
+            what: format!("find?{}", sorted.join(",")),
+        };
+        through(&self.inner.cache.models, cache_key, async {
+            let mut params: Vec<(&str, &str)> = sorted.iter().map(|id| ("endpoint_id", *id)).collect();
+            let limit = sorted.len().to_string();
+            params.push(("limit", &limit));
+            let request = self.http().get(join(&self.urls().api, "v1/models")).query(&params);
+            match self.send_json::<ModelPage>(key, request).await {
+                Ok(page) => Ok(Arc::new(page.models)),
+                // fal may answer an unknown id with 404 rather than an empty list.
+                Err(FalError::Api { status, .. }) if status.as_u16() == 404 => Ok(Arc::new(Vec::new())),
+                Err(e) => Err(e),
+            }
+        })
+        .await
+    }
+
+    /// A model's compact input/output schema, from its OpenAPI document.
+    pub async fn model_schema(&self, key: &FalKey, id: &EndpointId) -> Result<Arc<ModelSchema>, FalError> {
+        let cache_key = CacheKey {
+            caller: Some(key.fingerprint()),
+            what: format!("schema?{id}"),
+        };
+        through(&self.inner.cache.schemas, cache_key, async {
+            let params = [("endpoint_id", id.as_str()), ("expand", "openapi-3.0")];
+            let request = self.http().get(join(&self.urls().api, "v1/models")).query(&params);
+            let page = match self.send_json::<ModelPage>(key, request).await {
+                Err(FalError::Api { status, .. }) if status.as_u16() == 404 => {
+                    return Err(FalError::UnknownModel(id.to_string()));
+                }
+                other => other?,
+            };
+            let model = page
+                .models
+                .into_iter()
+                .find(|m| m.endpoint_id == id.as_str())
+                .ok_or_else(|| FalError::UnknownModel(id.to_string()))?;
+            schema::from_model(model).map(Arc::new)
+        })
+        .await
+    }
+}

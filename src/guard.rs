@@ -1,0 +1,142 @@
+//! DNS-rebinding protection for /mcp: the Host must be a loopback name or an allowed host, and a
+//! browser Origin, when present, must be a loopback origin or an allowed one. Runs before auth.
+
+use std::sync::Arc;
+
+use axum::{
+    Json,
+    extract::{Request, State},
+    http::{StatusCode, header},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use serde_json::json;
+use url::Url;
+
+/// The hosts and origins accepted besides loopback ones.
+#[derive(Debug, Clone, Default)]
+pub struct Allowed {
+    hosts: Vec<String>,
+    origins: Vec<String>,
+}
+
+impl Allowed {
+    /// Entries are trimmed and lowercased; a host may carry a port (`example.com:8443`) to pin it,
+    /// and an origin may end in `:*` to accept any port.
+    pub fn new(hosts: &[String], origins: &[String]) -> Self {
+        let clean = |items: &[String]| {
+            items
+                .iter()
+                .map(|s| s.trim().trim_end_matches('/').to_ascii_lowercase())
+                .filter(|s| !s.is_empty())
+                .collect()
+        };
+        Self { hosts: clean(hosts), origins: clean(origins) }
+    }
+
+    /// Whether a Host header value (`name[:port]`) is accepted.
+    pub fn host_allowed(&self, authority: &str) -> bool {
+        let authority = authority.trim().to_ascii_lowercase();
+        let Some(name) = host_name(&authority) else { return false };
+        is_loopback_name(name) || self.hosts.iter().any(|h| *h == authority || h == name)
+    }
+
+    /// Whether an Origin header value is accepted.
+    pub fn origin_allowed(&self, origin: &str) -> bool {
+        let origin = origin.trim().to_ascii_lowercase();
+        if self.origins.iter().any(|o| *o == origin) {
+            return true;
+        }
+        let Ok(url) = Url::parse(&origin) else { return false };
+        let loopback = matches!(url.scheme(), "http" | "https")
+            && url.host_str().is_some_and(|h| is_loopback_name(h.trim_start_matches('[').trim_end_matches(']')));
+        loopback
+            || self.origins.iter().any(|allowed| {
+                allowed.strip_suffix(":*").is_some_and(|prefix| {
+                    Url::parse(prefix).is_ok_and(|a| a.scheme() == url.scheme() && a.host_str() == url.host_str())
+                }) || Url::parse(allowed).is_ok_and(|a| a.origin() == url.origin())
+            })
+    }
+}
+
+/// The name part of `name[:port]` or `[v6][:port]`.
+fn host_name(authority: &str) -> Option<&str> {
+    if let Some(rest) = authority.strip_prefix('[') {
+        let (name, after) = rest.split_once(']')?;
+        return (after.is_empty() || after.starts_with(':')).then_some(name);
+    }
+    let name = authority.split(':').next()?;
+    (!name.is_empty()).then_some(name)
+}
+
+fn is_loopback_name(name: &str) -> bool {
+    matches!(name, "localhost" | "127.0.0.1" | "::1")
+}
+
+/// Refuses requests whose Host or Origin is not accepted, with 403 and a sentence saying how to allow it.
+pub async fn check(State(allowed): State<Arc<Allowed>>, request: Request, next: Next) -> Response {
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| request.uri().authority().map(|a| a.to_string()));
+    match host {
+        Some(host) if allowed.host_allowed(&host) => {}
+        Some(host) => {
+            return forbidden(format!(
+                "Host '{}' is not allowed; add it to FAL_MCP_ALLOWED_HOSTS",
+                host.chars().take(100).collect::<String>()
+            ));
+        }
+        None => return forbidden("the request has no Host header".into()),
+    }
+    if let Some(origin) = request.headers().get(header::ORIGIN) {
+        let origin = origin.to_str().unwrap_or("");
+        if !allowed.origin_allowed(origin) {
+            return forbidden(format!(
+                "Origin '{}' is not allowed; add it to FAL_MCP_ALLOWED_ORIGINS",
+                origin.chars().take(100).collect::<String>()
+            ));
+        }
+    }
+    next.run(request).await
+}
+
+fn forbidden(message: String) -> Response {
+    (StatusCode::FORBIDDEN, Json(json!({ "error": "forbidden", "message": message }))).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Allowed;
+
+    fn allowed() -> Allowed {
+        Allowed::new(
+            &["mcp.example.com".into(), "pinned.example.com:8443".into()],
+            &["https://app.example.com".into(), "http://dev.example.com:*".into()],
+        )
+    }
+
+    #[test]
+    fn hosts() {
+        let a = allowed();
+        for ok in ["localhost", "localhost:8080", "127.0.0.1:1", "[::1]:8080", "[::1]", "MCP.example.com", "mcp.example.com:443", "pinned.example.com:8443"] {
+            assert!(a.host_allowed(ok), "{ok}");
+        }
+        for bad in ["evil.com", "localhost.evil.com", "127.0.0.2", "pinned.example.com:9000", "pinned.example.com", "", "[::1", "example.com"] {
+            assert!(!a.host_allowed(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn origins() {
+        let a = allowed();
+        for ok in ["http://localhost:3000", "http://127.0.0.1", "http://[::1]:5173", "https://app.example.com", "https://app.example.com:443", "http://dev.example.com:1234"] {
+            assert!(a.origin_allowed(ok), "{ok}");
+        }
+        for bad in ["https://evil.com", "null", "https://app.example.com:8443", "http://app.example.com", "file://localhost", "http://localhost.evil.com", "https://dev.example.com:1234", ""] {
+            assert!(!a.origin_allowed(bad), "{bad}");
+        }
+    }
+}

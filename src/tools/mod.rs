@@ -1,0 +1,122 @@
+//! The MCP tools over the fal client, one file per group; this module assembles them into one server.
+
+mod discovery;
+mod docs;
+pub mod output;
+mod recommend;
+
+use std::{borrow::Cow, sync::Arc};
+
+use rmcp::{
+    RoleServer, ServerHandler,
+    handler::server::router::tool::ToolRouter,
+    model::{Implementation, ProtocolVersion, ServerCapabilities, ServerConfig, Tool},
+    service::RequestContext,
+    tool_handler,
+};
+
+use crate::fal::{FalClient, FalKey};
+use output::Failure;
+
+const INSTRUCTIONS: &str = "Tools for fal, the generative-media platform (image, video, audio, speech, 3D and LLM models). \
+Find a model with recommend_model (describe the task) or search_models, read its inputs with get_model_schema, \
+and check its price with get_pricing before running it. search_docs answers questions about fal's APIs.";
+
+/// The MCP server: the fal client plus the tool router, both shared across requests.
+#[derive(Clone)]
+pub struct FalMcp {
+    fal: FalClient,
+    tools: Arc<ToolRouter<Self>>,
+    /// The key used when a request carries none (stdio, where the key comes from the environment).
+    default_key: Option<FalKey>,
+}
+
+impl FalMcp {
+    pub fn new(fal: FalClient) -> Self {
+        Self { fal, tools: Arc::new(Self::router()), default_key: None }
+    }
+
+    /// Serves every request with `key` when the request itself carries none.
+    pub fn with_default_key(mut self, key: FalKey) -> Self {
+        self.default_key = Some(key);
+        self
+    }
+
+    fn router() -> ToolRouter<Self> {
+        Self::discovery_tools() + Self::docs_tools() + Self::recommend_tools()
+    }
+
+    /// Every tool's definition, as tools/list shows them.
+    pub fn tool_definitions() -> Vec<Tool> {
+        Self::router().list_all()
+    }
+
+    /// The caller's key: the one the auth middleware put in this HTTP request, else the default.
+    fn key(&self, ctx: &RequestContext<RoleServer>, action: &str) -> Result<FalKey, Failure> {
+        ctx.extensions
+            .get::<http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<FalKey>().cloned())
+            .or_else(|| self.default_key.clone())
+            .ok_or_else(|| {
+                Failure::invalid(
+                    action,
+                    "no fal key came with this request",
+                    "send 'Authorization: Bearer <FAL_KEY>' with every request",
+                )
+            })
+    }
+}
+
+#[tool_handler(router = self.tools)]
+impl ServerHandler for FalMcp {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new("fal-mcp", env!("CARGO_PKG_VERSION")))
+            .with_instructions(INSTRUCTIONS)
+    }
+
+    /// 2025-03-26 onwards: the first revision with Streamable HTTP and tool annotations.
+    fn supported_protocol_versions(&self) -> Cow<'static, [ProtocolVersion]> {
+        Cow::Borrowed(&SUPPORTED_VERSIONS)
+    }
+}
+
+const SUPPORTED_VERSIONS: [ProtocolVersion; 4] = [
+    ProtocolVersion::V_2025_03_26,
+    ProtocolVersion::V_2025_06_18,
+    ProtocolVersion::V_2025_11_25,
+    ProtocolVersion::V_2026_07_28,
+];
+
+/// The README's tool table, generated from the tool definitions.
+pub fn markdown_table() -> String {
+    let mut out = String::from("| tool | group | what it does | hints |\n| --- | --- | --- | --- |\n");
+    for tool in FalMcp::tool_definitions() {
+        let group = match tool.name.as_ref() {
+            "search_docs" => "docs",
+            "recommend_model" => "utility",
+            _ => "discovery",
+        };
+        let description = tool.description.as_deref().unwrap_or("");
+        let first = description.split(". ").next().unwrap_or(description).trim_end_matches('.');
+        let hints = tool
+            .annotations
+            .as_ref()
+            .map(|a| {
+                [
+                    (a.read_only_hint, "read-only"),
+                    (a.destructive_hint, "destructive"),
+                    (a.idempotent_hint, "idempotent"),
+                    (a.open_world_hint, "open-world"),
+                ]
+                .into_iter()
+                .filter(|(on, _)| *on == Some(true))
+                .map(|(_, name)| name)
+                .collect::<Vec<_>>()
+                .join(", ")
+            })
+            .unwrap_or_default();
+        out.push_str(&format!("| `{}` | {group} | {first}. | {hints} |\n", tool.name));
+    }
+    out
+}

@@ -1,0 +1,158 @@
+//! recommend_model: describe a task, get ranked models from the live catalog (see `ranking`).
+
+use rmcp::{
+    RoleServer, handler::server::wrapper::Parameters, model::CallToolResult, service::RequestContext, tool,
+    tool_router,
+};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::{
+    FalMcp,
+    discovery::{check_category, check_text},
+    output::{self, Failure},
+};
+use crate::{
+    fal::{EndpointId, Model, ModelQuery},
+    ranking,
+};
+
+const DEFAULT_LIMIT: usize = 5;
+const MAX_LIMIT: usize = 20;
+/// How much of a category's catalog is ranked.
+const CANDIDATES: u32 = 100;
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct RecommendModelArgs {
+    /// The task in plain words, e.g. "animate this product photo into a 5 second clip" or "transcribe a podcast".
+    pub task: String,
+    /// Use this category instead of inferring one from the task (e.g. text-to-image, image-to-video).
+    pub category: Option<String>,
+    /// How many models to recommend, 1 to 20 (default 5).
+    pub limit: Option<usize>,
+}
+
+/// One recommended model.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Recommendation {
+    pub endpoint_id: String,
+    pub name: String,
+    pub category: String,
+    /// Why it ranks here: flagship status, matching words, recency, deprecation.
+    pub reason: String,
+    /// The tool to run it with: run_model (waits for the result) or submit_job (video, 3D and training jobs that take minutes).
+    pub run_with: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct RecommendModelOutput {
+    /// The category the task was matched to (or the one given); null when no category fits and the whole catalog was searched.
+    pub inferred_category: Option<String>,
+    /// Best first.
+    pub recommendations: Vec<Recommendation>,
+}
+
+#[tool_router(router = recommend_tools, vis = "pub(crate)")]
+impl FalMcp {
+    #[tool(
+        name = "recommend_model",
+        title = "Recommend models for a task",
+        description = "Describe what you want to make (an image, an edit, a video from a photo, speech, music, a transcript, a 3D asset, a fine-tune) and get fal models ranked for it, \
+each with the reason and whether to start it with run_model or submit_job. Ranks the live catalog by category fit, text relevance, curated flagships, status and recency.",
+        output_schema = output::schema::<RecommendModelOutput>(),
+        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)
+    )]
+    async fn recommend_model(
+        &self,
+        Parameters(args): Parameters<RecommendModelArgs>,
+        ctx: RequestContext<RoleServer>,
+    ) -> CallToolResult {
+        const ACTION: &str = "recommend models";
+        let limit = args.limit.unwrap_or(DEFAULT_LIMIT);
+        if !(1..=MAX_LIMIT).contains(&limit) {
+            return Failure::invalid(ACTION, format!("limit {limit} is out of range"), "pass a limit from 1 to 20").into();
+        }
+        let task = args.task.trim();
+        if task.is_empty() {
+            return Failure::invalid(ACTION, "the task is empty", "describe what you want to make, e.g. 'a logo for a coffee shop'").into();
+        }
+        if let Err(message) = check_text("task", Some(task), 1000).and_then(|_| check_category(args.category.as_deref())) {
+            return Failure::invalid(ACTION, message, "fix the argument and ask again").into();
+        }
+        let key = match self.key(&ctx, ACTION) {
+            Ok(key) => key,
+            Err(failure) => return failure.into(),
+        };
+        let category = match args.category.as_deref().map(str::trim) {
+            Some(given) => Some(given.to_ascii_lowercase()),
+            None => ranking::infer_category(task).map(str::to_string),
+        };
+        let candidates = match &category {
+            Some(category) => self.category_candidates(&key, category).await,
+            None => self.keyword_candidates(&key, task).await,
+        };
+        let candidates = match candidates {
+            Ok(candidates) => candidates,
+            Err(failure) => return failure.into(),
+        };
+        let recommendations = ranking::rank(task, category.as_deref(), &candidates)
+            .into_iter()
+            .take(limit)
+            .map(|r| Recommendation {
+                endpoint_id: r.model.endpoint_id.clone(),
+                name: r.model.name().to_string(),
+                category: r.model.category().to_string(),
+                reason: r.reason,
+                run_with: ranking::run_with(r.model).to_string(),
+            })
+            .collect();
+        output::success(&RecommendModelOutput { inferred_category: category, recommendations })
+    }
+}
+
+impl FalMcp {
+    /// A category's catalog page plus its flagships (fetched by id, so they count even when the page misses them).
+    async fn category_candidates(&self, key: &crate::fal::FalKey, category: &str) -> Result<Vec<Model>, Failure> {
+        let query = ModelQuery { category: Some(category.to_string()), limit: CANDIDATES, ..ModelQuery::default() };
+        let flagship_ids: Vec<EndpointId> =
+            ranking::flagships(category).iter().filter_map(|id| EndpointId::parse(id).ok()).collect();
+        let flagships = async {
+            if flagship_ids.is_empty() { Ok(Default::default()) } else { self.fal.find_models(key, &flagship_ids).await }
+        };
+        let (page, flagships) = tokio::join!(self.fal.search_models(key, &query), flagships);
+        let page = page.map_err(|e| Failure::fal(format!("list {category} models"), &e))?;
+        let mut models = page.models.clone();
+        match flagships {
+            Ok(found) => {
+                for model in found.iter().filter(|m| m.category() == category) {
+                    if !models.iter().any(|m| m.endpoint_id == model.endpoint_id) {
+                        models.push(model.clone());
+                    }
+                }
+            }
+            // The flagships are a prior; the category page alone still gives an answer.
+            Err(e) => tracing::warn!(error = %e, "flagship lookup failed; ranking the category page only"),
+        }
+        Ok(models)
+    }
+
+    /// Catalog search by the task's words, widest first, for tasks that fit no category.
+    async fn keyword_candidates(&self, key: &crate::fal::FalKey, task: &str) -> Result<Vec<Model>, Failure> {
+        let words = ranking::keywords(task);
+        let mut longest: Vec<&String> = words.iter().collect();
+        longest.sort_by_key(|w| std::cmp::Reverse(w.len()));
+        let attempts = std::iter::once(words.join(" ")).chain(longest.into_iter().take(2).cloned());
+        for q in attempts.filter(|q| !q.is_empty()) {
+            let query = ModelQuery { q: Some(q), limit: CANDIDATES, ..ModelQuery::default() };
+            let page = self
+                .fal
+                .search_models(key, &query)
+                .await
+                .map_err(|e| Failure::fal("search the catalog", &e))?;
+            if !page.models.is_empty() {
+                return Ok(page.models.clone());
+            }
+        }
+        Ok(Vec::new())
+    }
+}
