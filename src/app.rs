@@ -41,11 +41,8 @@ pub fn build_app(config: &Config, shutdown: CancellationToken) -> Result<Router,
         .with_cancellation_token(shutdown)
         // Host and Origin are checked by `guard`, before auth, with the configured lists.
         .disable_allowed_hosts();
-    let mcp = StreamableHttpService::new(
-        move || Ok(server.clone()),
-        Arc::new(NeverSessionManager::default()),
-        mcp_config,
-    );
+    let mcp =
+        StreamableHttpService::new(move || Ok(server.clone()), Arc::new(NeverSessionManager::default()), mcp_config);
     let allowed = Arc::new(guard::Allowed::new(&config.allowed_hosts, &config.allowed_origins));
     Ok(Router::new()
         .route_service("/mcp", mcp)

@@ -45,9 +45,7 @@ fn unauthorized(problem: &str) -> Response {
         ),
     });
     let mut response = (StatusCode::UNAUTHORIZED, Json(body)).into_response();
-    response
-        .headers_mut()
-        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"fal-mcp\""));
+    response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"fal-mcp\""));
     response
 }
 

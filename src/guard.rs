@@ -37,17 +37,21 @@ impl Allowed {
     /// Whether a Host header value (`name[:port]`) is accepted.
     pub fn host_allowed(&self, authority: &str) -> bool {
         let authority = authority.trim().to_ascii_lowercase();
-        let Some(name) = host_name(&authority) else { return false };
+        let Some(name) = host_name(&authority) else {
+            return false;
+        };
         is_loopback_name(name) || self.hosts.iter().any(|h| *h == authority || h == name)
     }
 
     /// Whether an Origin header value is accepted.
     pub fn origin_allowed(&self, origin: &str) -> bool {
         let origin = origin.trim().to_ascii_lowercase();
-        if self.origins.iter().any(|o| *o == origin) {
+        if self.origins.contains(&origin) {
             return true;
         }
-        let Ok(url) = Url::parse(&origin) else { return false };
+        let Ok(url) = Url::parse(&origin) else {
+            return false;
+        };
         let loopback = matches!(url.scheme(), "http" | "https")
             && url.host_str().is_some_and(|h| is_loopback_name(h.trim_start_matches('[').trim_end_matches(']')));
         loopback
@@ -121,10 +125,28 @@ mod tests {
     #[test]
     fn hosts() {
         let a = allowed();
-        for ok in ["localhost", "localhost:8080", "127.0.0.1:1", "[::1]:8080", "[::1]", "MCP.example.com", "mcp.example.com:443", "pinned.example.com:8443"] {
+        for ok in [
+            "localhost",
+            "localhost:8080",
+            "127.0.0.1:1",
+            "[::1]:8080",
+            "[::1]",
+            "MCP.example.com",
+            "mcp.example.com:443",
+            "pinned.example.com:8443",
+        ] {
             assert!(a.host_allowed(ok), "{ok}");
         }
-        for bad in ["evil.com", "localhost.evil.com", "127.0.0.2", "pinned.example.com:9000", "pinned.example.com", "", "[::1", "example.com"] {
+        for bad in [
+            "evil.com",
+            "localhost.evil.com",
+            "127.0.0.2",
+            "pinned.example.com:9000",
+            "pinned.example.com",
+            "",
+            "[::1",
+            "example.com",
+        ] {
             assert!(!a.host_allowed(bad), "{bad}");
         }
     }
@@ -132,10 +154,26 @@ mod tests {
     #[test]
     fn origins() {
         let a = allowed();
-        for ok in ["http://localhost:3000", "http://127.0.0.1", "http://[::1]:5173", "https://app.example.com", "https://app.example.com:443", "http://dev.example.com:1234"] {
+        for ok in [
+            "http://localhost:3000",
+            "http://127.0.0.1",
+            "http://[::1]:5173",
+            "https://app.example.com",
+            "https://app.example.com:443",
+            "http://dev.example.com:1234",
+        ] {
             assert!(a.origin_allowed(ok), "{ok}");
         }
-        for bad in ["https://evil.com", "null", "https://app.example.com:8443", "http://app.example.com", "file://localhost", "http://localhost.evil.com", "https://dev.example.com:1234", ""] {
+        for bad in [
+            "https://evil.com",
+            "null",
+            "https://app.example.com:8443",
+            "http://app.example.com",
+            "file://localhost",
+            "http://localhost.evil.com",
+            "https://dev.example.com:1234",
+            "",
+        ] {
             assert!(!a.origin_allowed(bad), "{bad}");
         }
     }

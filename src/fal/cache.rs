@@ -31,12 +31,7 @@ pub(crate) struct Caches {
 
 impl Caches {
     pub fn new(ttl: Duration) -> Self {
-        Self {
-            pages: build(ttl),
-            models: build(ttl),
-            schemas: build(ttl),
-            text: build(ttl),
-        }
+        Self { pages: build(ttl), models: build(ttl), schemas: build(ttl), text: build(ttl) }
     }
 }
 

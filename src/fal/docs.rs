@@ -158,11 +158,8 @@ fn snippet(text: &str) -> String {
 /// Ranks `- [Title](url): description` lines of an llms.txt by how many query words they contain,
 /// weighting the title over the URL over the description.
 fn rank_index(index: &str, query: &str, limit: usize) -> Vec<DocHit> {
-    let words: Vec<String> = query
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| w.len() > 1)
-        .map(str::to_lowercase)
-        .collect();
+    let words: Vec<String> =
+        query.split(|c: char| !c.is_alphanumeric()).filter(|w| w.len() > 1).map(str::to_lowercase).collect();
     let mut scored: Vec<(u32, usize, DocHit)> = index
         .lines()
         .filter_map(parse_index_line)
@@ -171,7 +168,11 @@ fn rank_index(index: &str, query: &str, limit: usize) -> Vec<DocHit> {
             let (title, url, text) = (hit.title.to_lowercase(), hit.url.to_lowercase(), hit.snippet.to_lowercase());
             let score: u32 = words
                 .iter()
-                .map(|w| 3 * title.contains(w.as_str()) as u32 + 2 * url.contains(w.as_str()) as u32 + text.contains(w.as_str()) as u32)
+                .map(|w| {
+                    3 * title.contains(w.as_str()) as u32
+                        + 2 * url.contains(w.as_str()) as u32
+                        + text.contains(w.as_str()) as u32
+                })
                 .sum();
             (score > 0).then_some((score, position, hit))
         })
@@ -199,7 +200,14 @@ mod tests {
         let text = messages[0]["result"]["content"][0]["text"].as_str().unwrap();
         let hits = parse_search_text(text);
         assert_eq!(hits.len(), 2);
-        assert_eq!(hits[0], DocHit { title: "Webhooks".into(), url: "https://docs.fal.ai/webhooks".into(), snippet: "Get notified when done.".into() });
+        assert_eq!(
+            hits[0],
+            DocHit {
+                title: "Webhooks".into(),
+                url: "https://docs.fal.ai/webhooks".into(),
+                snippet: "Get notified when done.".into()
+            }
+        );
         assert_eq!(hits[1].url, "https://docs.fal.ai/queue");
     }
 

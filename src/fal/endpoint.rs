@@ -22,10 +22,7 @@ impl EndpointId {
         if id.contains("..") {
             return Err(format!("endpoint_id '{}' contains '..'", shown(id)));
         }
-        if let Some(bad) = id
-            .chars()
-            .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '_' | '-')))
-        {
+        if let Some(bad) = id.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '_' | '-'))) {
             return Err(format!(
                 "endpoint_id '{}' contains {bad:?}; only letters, digits, '.', '_', '-' and '/' between segments are allowed",
                 shown(id)

@@ -64,9 +64,7 @@ impl FalError {
 
     pub fn retryable(&self) -> bool {
         match self {
-            Self::Api { status, .. } => {
-                matches!(status.as_u16(), 408 | 409 | 429) || status.is_server_error()
-            }
+            Self::Api { status, .. } => matches!(status.as_u16(), 408 | 409 | 429) || status.is_server_error(),
             Self::Timeout(_) | Self::Network(_) | Self::Decode { .. } => true,
             Self::SchemaUnavailable(_) => true,
             Self::UnknownModel(_) => false,
@@ -84,7 +82,9 @@ impl FalError {
     pub fn message(&self) -> String {
         match self {
             Self::Api { message, .. } => message.clone(),
-            Self::Decode { detail, .. } => format!("fal sent a response this server cannot read ({detail})"),
+            Self::Decode { detail, .. } => {
+                format!("fal sent a response this server cannot read ({detail})")
+            }
             Self::UnknownModel(id) => format!("no model with endpoint_id '{id}'"),
             other => other.to_string(),
         }
@@ -105,10 +105,7 @@ impl FalError {
     /// Builds the error for a non-success answer from fal, reading its Platform envelope
     /// (`{"error":{"type","message"}}`), FastAPI's `{"detail": …}` or plain text.
     pub(crate) fn from_response(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Self {
-        let header_kind = headers
-            .get("x-fal-error-type")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        let header_kind = headers.get("x-fal-error-type").and_then(|v| v.to_str().ok()).map(str::to_owned);
         let retry_after = headers
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
@@ -120,22 +117,14 @@ impl FalError {
         let message = message
             .filter(|m| !m.is_empty())
             .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_string());
-        Self::Api {
-            status,
-            kind: kind.or(header_kind),
-            message: truncate(&message),
-            retry_after,
-        }
+        Self::Api { status, kind: kind.or(header_kind), message: truncate(&message), retry_after }
     }
 }
 
 fn parse_error_body(json: &Value) -> (Option<String>, Option<String>) {
     let text = |v: &Value| v.as_str().map(str::to_owned);
     if let Some(error) = json.get("error").filter(|e| e.is_object()) {
-        return (
-            error.get("type").and_then(text),
-            error.get("message").and_then(text),
-        );
+        return (error.get("type").and_then(text), error.get("message").and_then(text));
     }
     let kind = json.get("error_type").and_then(text);
     let message = match json.get("detail") {
@@ -161,10 +150,7 @@ fn parse_error_body(json: &Value) -> (Option<String>, Option<String>) {
                 .collect::<Vec<_>>()
                 .join("; "),
         ),
-        _ => json
-            .get("message")
-            .and_then(text)
-            .or_else(|| json.get("error").and_then(text)),
+        _ => json.get("message").and_then(text).or_else(|| json.get("error").and_then(text)),
     };
     (kind, message)
 }
@@ -191,11 +177,7 @@ mod tests {
     use serde_json::json;
 
     fn err(status: u16, body: Value) -> FalError {
-        FalError::from_response(
-            StatusCode::from_u16(status).unwrap(),
-            &HeaderMap::new(),
-            body.to_string().as_bytes(),
-        )
+        FalError::from_response(StatusCode::from_u16(status).unwrap(), &HeaderMap::new(), body.to_string().as_bytes())
     }
 
     #[test]
@@ -209,10 +191,13 @@ mod tests {
         assert_eq!(detail.kind(), "authorization_error");
         assert!(!detail.retryable());
 
-        let fields = err(422, json!({"detail": [
-            {"loc": ["body", "prompt"], "msg": "Field required", "type": "missing"},
-            {"loc": ["body", "image_size", "width"], "msg": "must be ≤ 14142", "type": "value_error"}
-        ]}));
+        let fields = err(
+            422,
+            json!({"detail": [
+                {"loc": ["body", "prompt"], "msg": "Field required", "type": "missing"},
+                {"loc": ["body", "image_size", "width"], "msg": "must be ≤ 14142", "type": "value_error"}
+            ]}),
+        );
         assert_eq!(fields.message(), "prompt: Field required; image_size.width: must be ≤ 14142");
 
         let infra = err(503, json!({"detail": "Runner down", "error_type": "runner_scheduling_failure"}));

@@ -38,9 +38,7 @@ pub struct FalKey {
 impl FalKey {
     /// Accepts a key made of visible ASCII characters (no spaces), at most 1024 of them.
     pub fn new(secret: &str) -> Option<Self> {
-        let valid = !secret.is_empty()
-            && secret.len() <= MAX_KEY_LEN
-            && secret.bytes().all(|b| b.is_ascii_graphic());
+        let valid = !secret.is_empty() && secret.len() <= MAX_KEY_LEN && secret.bytes().all(|b| b.is_ascii_graphic());
         if !valid {
             return None;
         }
@@ -50,10 +48,7 @@ impl FalKey {
         let digest = hasher.finalize();
         let mut fingerprint = [0u8; 16];
         fingerprint.copy_from_slice(&digest[..16]);
-        Some(Self {
-            secret: secret.into(),
-            fingerprint: Fingerprint(fingerprint),
-        })
+        Some(Self { secret: secret.into(), fingerprint: Fingerprint(fingerprint) })
     }
 
     pub fn fingerprint(&self) -> Fingerprint {

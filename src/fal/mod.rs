@@ -100,16 +100,10 @@ impl FalClient {
     /// Sends a request and returns the body of a success answer; any other answer becomes a [`FalError`].
     async fn send_bytes(&self, request: RequestBuilder) -> Result<(reqwest::StatusCode, bytes::Bytes), FalError> {
         let timeout = self.inner.timeout_secs;
-        let response = request
-            .send()
-            .await
-            .map_err(|e| FalError::from_reqwest(e, timeout))?;
+        let response = request.send().await.map_err(|e| FalError::from_reqwest(e, timeout))?;
         let status = response.status();
         let headers = response.headers().clone();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| FalError::from_reqwest(e, timeout))?;
+        let body = response.bytes().await.map_err(|e| FalError::from_reqwest(e, timeout))?;
         if !status.is_success() {
             return Err(FalError::from_response(status, &headers, &body));
         }
@@ -119,12 +113,9 @@ impl FalClient {
 
 fn redact(err: FalError, key: &FalKey) -> FalError {
     match err {
-        FalError::Api { status, kind, message, retry_after } => FalError::Api {
-            status,
-            kind,
-            message: key.redact(&message),
-            retry_after,
-        },
+        FalError::Api { status, kind, message, retry_after } => {
+            FalError::Api { status, kind, message: key.redact(&message), retry_after }
+        }
         FalError::Decode { status, detail } => FalError::Decode { status, detail: key.redact(&detail) },
         other => other,
     }

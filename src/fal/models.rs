@@ -99,7 +99,8 @@ pub struct ModelQuery {
 impl ModelQuery {
     fn params(&self) -> Vec<(&'static str, String)> {
         let mut params = vec![("limit", self.limit.to_string())];
-        let optional = [("q", &self.q), ("category", &self.category), ("status", &self.status), ("cursor", &self.cursor)];
+        let optional =
+            [("q", &self.q), ("category", &self.category), ("status", &self.status), ("cursor", &self.cursor)];
         for (name, value) in optional {
             if let Some(value) = value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
                 params.push((name, value.to_string()));
@@ -113,10 +114,7 @@ impl FalClient {
     /// Searches or lists the live catalog.
     pub async fn search_models(&self, key: &FalKey, query: &ModelQuery) -> Result<Arc<ModelPage>, FalError> {
         let params = query.params();
-        let cache_key = CacheKey {
-            caller: Some(key.fingerprint()),
-            what: format!("search?{params:?}"),
-        };
+        let cache_key = CacheKey { caller: Some(key.fingerprint()), what: format!("search?{params:?}") };
         through(&self.inner.cache.pages, cache_key, async {
             let request = self.http().get(join(&self.urls().api, "v1/models")).query(&params);
             self.send_json::<ModelPage>(key, request).await.map(Arc::new)
@@ -129,10 +127,7 @@ impl FalClient {
         let mut sorted: Vec<&str> = ids.iter().map(EndpointId::as_str).collect();
         sorted.sort_unstable();
         sorted.dedup();
-        let cache_key = CacheKey {
-            caller: Some(key.fingerprint()),
-            what: format!("find?{}", sorted.join(",")),
-        };
+        let cache_key = CacheKey { caller: Some(key.fingerprint()), what: format!("find?{}", sorted.join(",")) };
         through(&self.inner.cache.models, cache_key, async {
             let mut params: Vec<(&str, &str)> = sorted.iter().map(|id| ("endpoint_id", *id)).collect();
             let limit = sorted.len().to_string();
@@ -150,10 +145,7 @@ impl FalClient {
 
     /// A model's compact input/output schema, from its OpenAPI document.
     pub async fn model_schema(&self, key: &FalKey, id: &EndpointId) -> Result<Arc<ModelSchema>, FalError> {
-        let cache_key = CacheKey {
-            caller: Some(key.fingerprint()),
-            what: format!("schema?{id}"),
-        };
+        let cache_key = CacheKey { caller: Some(key.fingerprint()), what: format!("schema?{id}") };
         through(&self.inner.cache.schemas, cache_key, async {
             let params = [("endpoint_id", id.as_str()), ("expand", "openapi-3.0")];
             let request = self.http().get(join(&self.urls().api, "v1/models")).query(&params);

@@ -36,15 +36,10 @@ impl FalClient {
 
     /// The total cost of `quantity` billing units of each endpoint, priced at fal's unit price.
     pub async fn estimate(&self, key: &FalKey, ids: &[EndpointId], quantity: f64) -> Result<Estimate, FalError> {
-        let endpoints: Map<String, Value> = ids
-            .iter()
-            .map(|id| (id.to_string(), json!({ "unit_quantity": quantity })))
-            .collect();
+        let endpoints: Map<String, Value> =
+            ids.iter().map(|id| (id.to_string(), json!({ "unit_quantity": quantity }))).collect();
         let body = json!({ "estimate_type": "unit_price", "endpoints": endpoints });
-        let request = self
-            .http()
-            .post(join(&self.urls().api, "v1/models/pricing/estimate"))
-            .json(&body);
+        let request = self.http().post(join(&self.urls().api, "v1/models/pricing/estimate")).json(&body);
         self.send_json(key, request).await
     }
 }

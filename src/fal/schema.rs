@@ -56,24 +56,17 @@ pub fn compact_openapi(doc: &Value, endpoint_id: &str) -> Result<(Value, Value),
         .and_then(Value::as_object)
         .ok_or("the OpenAPI document has no components.schemas")?;
     let paths = doc.get("paths").and_then(Value::as_object);
-    let by_path = |path: &str, pointer: &str| {
-        paths
-            .and_then(|p| p.get(path))
-            .and_then(|item| item.pointer(pointer))
-            .cloned()
-    };
+    let by_path =
+        |path: &str, pointer: &str| paths.and_then(|p| p.get(path)).and_then(|item| item.pointer(pointer)).cloned();
     let by_suffix = |suffix: &str| {
         schemas
             .keys()
             .find(|name| name.ends_with(suffix) && !name.starts_with("Queue"))
             .map(|name| json!({ "$ref": format!("#/components/schemas/{name}") }))
     };
-    let input = by_path(
-        &format!("/{endpoint_id}"),
-        "/post/requestBody/content/application~1json/schema",
-    )
-    .or_else(|| by_suffix("Input"))
-    .ok_or("the OpenAPI document names no input schema")?;
+    let input = by_path(&format!("/{endpoint_id}"), "/post/requestBody/content/application~1json/schema")
+        .or_else(|| by_suffix("Input"))
+        .ok_or("the OpenAPI document names no input schema")?;
     let output = by_path(
         &format!("/{endpoint_id}/requests/{{request_id}}"),
         "/get/responses/200/content/application~1json/schema",
@@ -90,9 +83,27 @@ struct Resolver<'a> {
 
 /// Keywords copied as they are: they tell a caller what a valid value is.
 const KEPT: &[&str] = &[
-    "type", "description", "default", "enum", "const", "format", "pattern", "required", "nullable",
-    "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "minLength",
-    "maxLength", "minItems", "maxItems", "uniqueItems", "minProperties", "maxProperties",
+    "type",
+    "description",
+    "default",
+    "enum",
+    "const",
+    "format",
+    "pattern",
+    "required",
+    "nullable",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "multipleOf",
+    "minLength",
+    "maxLength",
+    "minItems",
+    "maxItems",
+    "uniqueItems",
+    "minProperties",
+    "maxProperties",
 ];
 
 impl Resolver<'_> {
@@ -180,12 +191,11 @@ impl Resolver<'_> {
 /// Folds `anyOf: [X, {type: null}]` (pydantic's Optional) into X, and single-branch unions into their branch.
 fn simplify(mut out: Map<String, Value>) -> Value {
     for key in ["anyOf", "oneOf", "allOf"] {
-        let Some(Value::Array(branches)) = out.get(key) else { continue };
-        let kept: Vec<Value> = branches
-            .iter()
-            .filter(|b| b.get("type").and_then(Value::as_str) != Some("null"))
-            .cloned()
-            .collect();
+        let Some(Value::Array(branches)) = out.get(key) else {
+            continue;
+        };
+        let kept: Vec<Value> =
+            branches.iter().filter(|b| b.get("type").and_then(Value::as_str) != Some("null")).cloned().collect();
         if kept.len() == 1 {
             out.remove(key);
             if let Value::Object(branch) = &kept[0] {
@@ -237,7 +247,10 @@ mod tests {
         assert_eq!(input["properties"]["prompt"], json!({"type": "string", "examples": ["a cat"]}));
         let size = &input["properties"]["size"];
         assert_eq!(size["description"], "Output size");
-        assert_eq!(size["properties"]["width"], json!({"type": "integer", "minimum": 1, "maximum": 4096, "default": 1024}));
+        assert_eq!(
+            size["properties"]["width"],
+            json!({"type": "integer", "minimum": 1, "maximum": 4096, "default": 1024})
+        );
         assert!(!input.to_string().contains("$ref") && !input.to_string().contains("title"));
         assert_eq!(output["properties"]["images"]["items"]["properties"]["url"]["format"], "uri");
         assert!(output["properties"]["parent"]["description"].as_str().unwrap().contains("recursive"));

@@ -1,8 +1,7 @@
 //! Discovery tools: search_models, get_model_schema, get_pricing.
 
 use rmcp::{
-    RoleServer, handler::server::wrapper::Parameters, model::CallToolResult, service::RequestContext, tool,
-    tool_router,
+    RoleServer, handler::server::wrapper::Parameters, model::CallToolResult, service::RequestContext, tool, tool_router,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -132,7 +131,8 @@ Use it to find the endpoint_id that get_model_schema, get_pricing and run_model 
         const ACTION: &str = "search models";
         let limit = args.limit.unwrap_or(DEFAULT_LIMIT);
         if !(1..=MAX_LIMIT).contains(&limit) {
-            return Failure::invalid(ACTION, format!("limit {limit} is out of range"), "pass a limit from 1 to 100").into();
+            return Failure::invalid(ACTION, format!("limit {limit} is out of range"), "pass a limit from 1 to 100")
+                .into();
         }
         if let Err(message) = check_text("query", args.query.as_deref(), 200)
             .and_then(|_| check_category(args.category.as_deref()))
@@ -217,18 +217,37 @@ With quantity, also returns fal's estimate of the total cost of that many units 
         output_schema = output::schema::<PricingOutput>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)
     )]
-    async fn get_pricing(&self, Parameters(args): Parameters<GetPricingArgs>, ctx: RequestContext<RoleServer>) -> CallToolResult {
+    async fn get_pricing(
+        &self,
+        Parameters(args): Parameters<GetPricingArgs>,
+        ctx: RequestContext<RoleServer>,
+    ) -> CallToolResult {
         const ACTION: &str = "get pricing";
         let mut raw: Vec<String> = args.endpoint_id.into_iter().chain(args.endpoint_ids.unwrap_or_default()).collect();
         raw.dedup();
         if raw.is_empty() {
-            return Failure::invalid(ACTION, "no endpoint given", "pass endpoint_id, or endpoint_ids with up to 50 ids").into();
+            return Failure::invalid(
+                ACTION,
+                "no endpoint given",
+                "pass endpoint_id, or endpoint_ids with up to 50 ids",
+            )
+            .into();
         }
         if raw.len() > MAX_PRICED {
-            return Failure::invalid(ACTION, format!("{} endpoints given", raw.len()), "pass at most 50 endpoint ids per call").into();
+            return Failure::invalid(
+                ACTION,
+                format!("{} endpoints given", raw.len()),
+                "pass at most 50 endpoint ids per call",
+            )
+            .into();
         }
         if let Some(q) = args.quantity.filter(|q| !q.is_finite() || *q < 1e-6) {
-            return Failure::invalid(ACTION, format!("quantity {q} is not a positive number"), "pass a quantity of at least 0.000001").into();
+            return Failure::invalid(
+                ACTION,
+                format!("quantity {q} is not a positive number"),
+                "pass a quantity of at least 0.000001",
+            )
+            .into();
         }
         let mut ids: Vec<EndpointId> = Vec::with_capacity(raw.len());
         for id in &raw {
@@ -242,33 +261,32 @@ With quantity, also returns fal's estimate of the total cost of that many units 
             Ok(key) => key,
             Err(failure) => return failure.into(),
         };
-        let estimate = async {
-            match args.quantity {
-                Some(quantity) => self.fal.estimate(&key, &ids, quantity).await.map(|e| Some((e, quantity))),
-                None => Ok(None),
-            }
-        };
-        let (prices, estimate) = tokio::join!(self.fal.prices(&key, &ids), estimate);
-        let prices = match prices {
+        let prices = match self.fal.prices(&key, &ids).await {
             Ok(prices) => prices,
             Err(e) => return Failure::fal(ACTION, &e).into(),
         };
-        let estimate = match estimate {
-            Ok(estimate) => estimate,
-            Err(e) => return Failure::fal("estimate the cost", &e).into(),
+        let (priced, unpriced): (Vec<EndpointId>, Vec<EndpointId>) =
+            ids.into_iter().partition(|id| prices.iter().any(|p| p.endpoint_id == id.as_str()));
+        // fal refuses a whole estimate that names an endpoint it cannot price, so only priced ones are sent.
+        let estimate = match args.quantity {
+            Some(quantity) if !priced.is_empty() => match self.fal.estimate(&key, &priced, quantity).await {
+                Ok(e) => Some(EstimateOutput { total_cost: e.total_cost, currency: e.currency, quantity }),
+                Err(e) => return Failure::fal("estimate the cost", &e).into(),
+            },
+            _ => None,
         };
-        let unpriced = ids
-            .iter()
-            .filter(|id| !prices.iter().any(|p| p.endpoint_id == id.as_str()))
-            .map(ToString::to_string)
-            .collect();
         output::success(&PricingOutput {
             prices: prices
                 .into_iter()
-                .map(|p| PriceOutput { endpoint_id: p.endpoint_id, unit_price: p.unit_price, unit: p.unit, currency: p.currency })
+                .map(|p| PriceOutput {
+                    endpoint_id: p.endpoint_id,
+                    unit_price: p.unit_price,
+                    unit: p.unit,
+                    currency: p.currency,
+                })
                 .collect(),
-            estimate: estimate.map(|(e, quantity)| EstimateOutput { total_cost: e.total_cost, currency: e.currency, quantity }),
-            unpriced,
+            estimate,
+            unpriced: unpriced.iter().map(ToString::to_string).collect(),
         })
     }
 }
@@ -287,16 +305,22 @@ pub(crate) fn summary(model: &Model) -> ModelSummary {
 /// Validates an endpoint id before it is used, as a tool failure naming the problem.
 pub(crate) fn parse_id(action: &str, raw: &str) -> Result<EndpointId, Failure> {
     EndpointId::parse(raw).map_err(|message| {
-        Failure::invalid(action, message, "pass an endpoint_id exactly as search_models returns it, e.g. 'fal-ai/flux/dev'")
+        Failure::invalid(
+            action,
+            message,
+            "pass an endpoint_id exactly as search_models returns it, e.g. 'fal-ai/flux/dev'",
+        )
     })
 }
 
 pub(crate) fn check_category(category: Option<&str>) -> Result<(), String> {
     match category.map(str::trim) {
-        Some(c) if c.is_empty() || c.len() > 64 || !c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-') => Err(format!(
-            "category '{}' is not a category name (lowercase words joined by '-', e.g. text-to-image)",
-            shown(c)
-        )),
+        Some(c) if c.is_empty() || c.len() > 64 || !c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-') => {
+            Err(format!(
+                "category '{}' is not a category name (lowercase words joined by '-', e.g. text-to-image)",
+                shown(c)
+            ))
+        }
         _ => Ok(()),
     }
 }

@@ -52,7 +52,8 @@ Returns page titles, links and the matching passages. Use it for how-to question
         const ACTION: &str = "search the docs";
         let limit = args.limit.unwrap_or(DEFAULT_LIMIT);
         if !(1..=MAX_LIMIT).contains(&limit) {
-            return Failure::invalid(ACTION, format!("limit {limit} is out of range"), "pass a limit from 1 to 20").into();
+            return Failure::invalid(ACTION, format!("limit {limit} is out of range"), "pass a limit from 1 to 20")
+                .into();
         }
         let query = args.query.trim();
         if query.is_empty() {

@@ -1,8 +1,7 @@
 //! recommend_model: describe a task, get ranked models from the live catalog (see `ranking`).
 
 use rmcp::{
-    RoleServer, handler::server::wrapper::Parameters, model::CallToolResult, service::RequestContext, tool,
-    tool_router,
+    RoleServer, handler::server::wrapper::Parameters, model::CallToolResult, service::RequestContext, tool, tool_router,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -70,13 +69,21 @@ each with the reason and whether to start it with run_model or submit_job. Ranks
         const ACTION: &str = "recommend models";
         let limit = args.limit.unwrap_or(DEFAULT_LIMIT);
         if !(1..=MAX_LIMIT).contains(&limit) {
-            return Failure::invalid(ACTION, format!("limit {limit} is out of range"), "pass a limit from 1 to 20").into();
+            return Failure::invalid(ACTION, format!("limit {limit} is out of range"), "pass a limit from 1 to 20")
+                .into();
         }
         let task = args.task.trim();
         if task.is_empty() {
-            return Failure::invalid(ACTION, "the task is empty", "describe what you want to make, e.g. 'a logo for a coffee shop'").into();
+            return Failure::invalid(
+                ACTION,
+                "the task is empty",
+                "describe what you want to make, e.g. 'a logo for a coffee shop'",
+            )
+            .into();
         }
-        if let Err(message) = check_text("task", Some(task), 1000).and_then(|_| check_category(args.category.as_deref())) {
+        if let Err(message) =
+            check_text("task", Some(task), 1000).and_then(|_| check_category(args.category.as_deref()))
+        {
             return Failure::invalid(ACTION, message, "fix the argument and ask again").into();
         }
         let key = match self.key(&ctx, ACTION) {
@@ -117,7 +124,11 @@ impl FalMcp {
         let flagship_ids: Vec<EndpointId> =
             ranking::flagships(category).iter().filter_map(|id| EndpointId::parse(id).ok()).collect();
         let flagships = async {
-            if flagship_ids.is_empty() { Ok(Default::default()) } else { self.fal.find_models(key, &flagship_ids).await }
+            if flagship_ids.is_empty() {
+                Ok(Default::default())
+            } else {
+                self.fal.find_models(key, &flagship_ids).await
+            }
         };
         let (page, flagships) = tokio::join!(self.fal.search_models(key, &query), flagships);
         let page = page.map_err(|e| Failure::fal(format!("list {category} models"), &e))?;
@@ -131,7 +142,9 @@ impl FalMcp {
                 }
             }
             // The flagships are a prior; the category page alone still gives an answer.
-            Err(e) => tracing::warn!(error = %e, "flagship lookup failed; ranking the category page only"),
+            Err(e) => {
+                tracing::warn!(error = %e, "flagship lookup failed; ranking the category page only")
+            }
         }
         Ok(models)
     }
@@ -144,11 +157,7 @@ impl FalMcp {
         let attempts = std::iter::once(words.join(" ")).chain(longest.into_iter().take(2).cloned());
         for q in attempts.filter(|q| !q.is_empty()) {
             let query = ModelQuery { q: Some(q), limit: CANDIDATES, ..ModelQuery::default() };
-            let page = self
-                .fal
-                .search_models(key, &query)
-                .await
-                .map_err(|e| Failure::fal("search the catalog", &e))?;
+            let page = self.fal.search_models(key, &query).await.map_err(|e| Failure::fal("search the catalog", &e))?;
             if !page.models.is_empty() {
                 return Ok(page.models.clone());
             }

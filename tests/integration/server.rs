@@ -1,0 +1,157 @@
+//! The transport: stateless Streamable HTTP, protocol negotiation, rmcp's answers to bad requests.
+
+use serde_json::{Value, json};
+
+use crate::support::{http, rpc_body, spawn_app};
+
+const KEY: &str = "server-id:server-secret";
+
+fn init(version: &str) -> String {
+    json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": version, "capabilities": {}, "clientInfo": {"name": "curl", "version": "0"}}})
+    .to_string()
+}
+
+#[tokio::test]
+async fn healthz_answers_without_auth() {
+    let app = spawn_app().await;
+    let response = http().get(format!("{}/healthz", app.base)).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.text().await.unwrap(), "ok");
+}
+
+#[tokio::test]
+async fn initialize_negotiates_2025_versions_statelessly() {
+    let app = spawn_app().await;
+    let auth = format!("Bearer {KEY}");
+    for (asked, answered) in [
+        ("2025-03-26", "2025-03-26"),
+        ("2025-06-18", "2025-06-18"),
+        ("2025-11-25", "2025-11-25"),
+        ("2024-11-05", "2025-11-25"),
+        ("2026-07-28", "2025-11-25"),
+    ] {
+        let response = app.post(&[("authorization", &auth), ("mcp-protocol-version", asked)], &init(asked)).await;
+        assert_eq!(response.status(), 200, "{asked}");
+        assert!(response.headers().get("mcp-session-id").is_none(), "stateless: no session id");
+        assert_eq!(response.headers()["content-type"], "application/json");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["result"]["protocolVersion"], answered, "{asked}");
+        assert_eq!(body["result"]["serverInfo"]["name"], "fal-mcp");
+        assert!(body["result"]["capabilities"]["tools"].is_object());
+        assert!(body["result"]["instructions"].as_str().unwrap().contains("recommend_model"));
+    }
+}
+
+#[tokio::test]
+async fn server_discover_works_at_2026_07_28() {
+    let app = spawn_app().await;
+    let meta = json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}});
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "server/discover", "params": {"_meta": meta}});
+    let response = app
+        .post(
+            &[
+                ("authorization", &format!("Bearer {KEY}")),
+                ("mcp-protocol-version", "2026-07-28"),
+                ("mcp-method", "server/discover"),
+            ],
+            &body.to_string(),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let json = rpc_body(&response.text().await.unwrap());
+    let versions = json["result"]["supportedVersions"].as_array().unwrap();
+    assert!(versions.contains(&json!("2026-07-28")) && versions.contains(&json!("2025-03-26")));
+    assert!(!versions.contains(&json!("2024-11-05")));
+}
+
+#[tokio::test]
+async fn get_and_delete_are_405_and_bad_requests_get_rmcps_answers() {
+    let app = spawn_app().await;
+    let auth = format!("Bearer {KEY}");
+    for method in [reqwest::Method::GET, reqwest::Method::DELETE] {
+        let response = http()
+            .request(method.clone(), &app.mcp_url)
+            .header("authorization", &auth)
+            .header("accept", "text/event-stream")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 405, "{method}");
+    }
+    let truncated = app.post(&[("authorization", &auth)], r#"{"jsonrpc":"2.0","id":6,"method":"#).await;
+    assert_eq!(truncated.status(), 415);
+    let not_rpc = app.post(&[("authorization", &auth)], r#"{"hello":1}"#).await;
+    assert_eq!(not_rpc.status(), 415);
+    let wrong_accept = http()
+        .post(&app.mcp_url)
+        .header("authorization", &auth)
+        .header("content-type", "application/json")
+        .header("accept", "application/json")
+        .body(init("2025-11-25"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong_accept.status(), 406);
+    let wrong_type = http()
+        .post(&app.mcp_url)
+        .header("authorization", &auth)
+        .header("content-type", "text/plain")
+        .header("accept", "application/json, text/event-stream")
+        .body(init("2025-11-25"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong_type.status(), 415);
+    let unknown_tool = app
+        .post(
+            &[("authorization", &auth)],
+            r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"nope","arguments":{}}}"#,
+        )
+        .await;
+    let body: Value = unknown_tool.json().await.unwrap();
+    assert_eq!(body["error"]["code"], -32602);
+    // After all of that, the server still serves.
+    let ok = app.post(&[("authorization", &auth)], r#"{"jsonrpc":"2.0","id":3,"method":"ping"}"#).await;
+    assert_eq!(ok.status(), 200);
+    assert!(app.fake.requests().is_empty(), "nothing reached fal");
+}
+
+#[tokio::test]
+async fn mcp_is_served_at_exactly_one_path() {
+    let app = spawn_app().await;
+    let response = http()
+        .post(format!("{}/mcp/extra", app.base))
+        .header("authorization", format!("Bearer {KEY}"))
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .body(init("2025-11-25"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+}
+
+#[tokio::test]
+async fn every_tool_is_fully_described() {
+    let app = spawn_app().await;
+    let client = app.client(KEY).await;
+    let tools = client.list_all_tools().await.unwrap();
+    let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
+    assert_eq!(names, ["get_model_schema", "get_pricing", "recommend_model", "search_docs", "search_models"]);
+    for tool in &tools {
+        assert!(tool.title.is_some(), "{} has no title", tool.name);
+        assert!(tool.description.as_deref().unwrap_or("").len() > 80, "{} description too thin", tool.name);
+        let a = tool.annotations.as_ref().unwrap_or_else(|| panic!("{} has no annotations", tool.name));
+        for hint in [a.read_only_hint, a.destructive_hint, a.idempotent_hint, a.open_world_hint] {
+            assert!(hint.is_some(), "{}: every hint is set on purpose", tool.name);
+        }
+        let properties = tool.input_schema.get("properties").and_then(Value::as_object).unwrap();
+        for (field, schema) in properties {
+            assert!(schema.get("description").is_some(), "{}.{field} has no description", tool.name);
+        }
+        let output = tool.output_schema.as_ref().unwrap_or_else(|| panic!("{} has no output schema", tool.name));
+        assert!(output["properties"].get("error").is_some(), "{}: output schema admits tool errors", tool.name);
+    }
+    client.cancel().await.ok();
+}

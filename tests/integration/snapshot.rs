@@ -1,0 +1,31 @@
+//! What the model sees is a reviewed diff: a snapshot of tools/list, and the README's generated tool table.
+
+use crate::support::spawn_app;
+
+#[tokio::test]
+async fn tools_list_snapshot() {
+    let app = spawn_app().await;
+    let client = app.client("snap-id:snap-secret").await;
+    let tools = client.list_all_tools().await.unwrap();
+    client.cancel().await.ok();
+    insta::assert_json_snapshot!("tools_list", tools);
+}
+
+#[test]
+fn readme_tool_table_matches_the_code() {
+    let readme_path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
+    let readme = std::fs::read_to_string(readme_path).unwrap();
+    let (start, end) = ("<!-- tools:start -->\n", "<!-- tools:end -->");
+    let from = readme.find(start).expect("README has a tools:start marker") + start.len();
+    let to = readme.find(end).expect("README has a tools:end marker");
+    let table = fal_mcp::tools::markdown_table();
+    if std::env::var_os("UPDATE_README").is_some() {
+        std::fs::write(readme_path, format!("{}{table}{}", &readme[..from], &readme[to..])).unwrap();
+        return;
+    }
+    assert_eq!(
+        &readme[from..to],
+        table,
+        "README tool table is stale: run `UPDATE_README=1 cargo test readme_tool_table`"
+    );
+}
