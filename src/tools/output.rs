@@ -126,6 +126,7 @@ pub fn schema<T: JsonSchema + 'static>() -> Arc<JsonObject> {
     let error = rmcp::handler::server::tool::schema_for_output::<ToolError>();
     let required = out.remove("required").unwrap_or_else(|| json!([]));
     let mut error_schema = error.as_ref().clone();
+    error_schema.remove("$schema");
     error_schema.insert(
         "description".into(),
         json!("Present only on failed calls (isError: true), in place of the fields above."),
