@@ -29,3 +29,25 @@ fn readme_tool_table_matches_the_code() {
         "README tool table is stale: run `UPDATE_README=1 cargo test readme_tool_table`"
     );
 }
+
+#[test]
+fn readme_configuration_table_lists_every_setting_with_its_default() {
+    use clap::CommandFactory;
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let command = fal_mcp::config::Cli::command();
+    let mut checked = 0;
+    for arg in command.get_arguments() {
+        let Some(long) = arg.get_long().filter(|l| !matches!(*l, "help" | "version")) else { continue };
+        let row = readme
+            .lines()
+            .find(|line| line.starts_with(&format!("| `--{long}` |")))
+            .unwrap_or_else(|| panic!("the README's configuration table lacks --{long}"));
+        let env = arg.get_env().unwrap_or_else(|| panic!("--{long} has no environment variable"));
+        assert!(row.contains(&format!("`{}`", env.to_string_lossy())), "{row}");
+        if let Some(default) = arg.get_default_values().first() {
+            assert!(row.contains(&format!("`{}`", default.to_string_lossy())), "README default drifted: {row}");
+        }
+        checked += 1;
+    }
+    assert!(checked >= 12, "only {checked} settings found");
+}
