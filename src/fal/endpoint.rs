@@ -44,6 +44,49 @@ impl EndpointId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The `[namespace/]owner/alias` part the queue's status, result and cancel routes use:
+    /// the sub-path is dropped, the `workflows` and `comfy` namespaces are kept.
+    pub fn app(&self) -> &str {
+        let namespaced = matches!(self.0.split('/').next(), Some("workflows" | "comfy"));
+        let keep = if namespaced { 3 } else { 2 };
+        match self.0.match_indices('/').nth(keep - 1) {
+            Some((at, _)) => &self.0[..at],
+            None => &self.0,
+        }
+    }
+}
+
+/// A validated queue request id (letters, digits and `-`, at most 128 characters).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct RequestId(String);
+
+impl RequestId {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        if raw.is_empty() {
+            return Err("request_id is empty; pass the request_id submit_job or run_model returned".into());
+        }
+        if raw.len() > 128 {
+            return Err(format!("request_id is {} characters long; the limit is 128", raw.len()));
+        }
+        if let Some(bad) = raw.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '-')) {
+            return Err(format!(
+                "request_id '{}' contains {bad:?}; request ids are letters, digits and '-'",
+                shown(raw)
+            ));
+        }
+        Ok(Self(raw.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for RequestId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
 impl fmt::Display for EndpointId {
@@ -59,7 +102,7 @@ fn shown(id: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::EndpointId;
+    use super::{EndpointId, RequestId};
 
     #[test]
     fn accepts_real_ids() {
@@ -71,6 +114,29 @@ mod tests {
             "owner_1/alias.v2",
         ] {
             assert_eq!(EndpointId::parse(ok).unwrap().as_str(), ok);
+        }
+    }
+
+    #[test]
+    fn app_drops_the_sub_path_and_keeps_namespaces() {
+        for (id, app) in [
+            ("fal-ai/flux/dev", "fal-ai/flux"),
+            ("fal-ai/flux", "fal-ai/flux"),
+            ("fal-ai/kling-video/v2.5-turbo/pro/image-to-video", "fal-ai/kling-video"),
+            ("workflows/someone/my-flow", "workflows/someone/my-flow"),
+            ("workflows/someone/my-flow/step", "workflows/someone/my-flow"),
+            ("comfy/owner/app/extra/path", "comfy/owner/app"),
+            ("workflows/x", "workflows/x"),
+        ] {
+            assert_eq!(EndpointId::parse(id).unwrap().app(), app, "{id}");
+        }
+    }
+
+    #[test]
+    fn request_ids_are_letters_digits_and_dashes() {
+        assert!(RequestId::parse("6c1c0e9e-1234-4abc-9def-0123456789ab").is_ok());
+        for bad in ["", "../x", "a/b", "a?b", "a b", "a%2f", "é", &"a".repeat(129)] {
+            assert!(RequestId::parse(bad).is_err(), "{bad:?}");
         }
     }
 

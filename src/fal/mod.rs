@@ -7,6 +7,7 @@ mod error;
 mod key;
 mod models;
 mod pricing;
+mod queue;
 mod schema;
 
 use std::{sync::Arc, time::Duration};
@@ -16,11 +17,12 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 pub use docs::{DocHit, DocsAnswer, DocsSource};
-pub use endpoint::EndpointId;
+pub use endpoint::{EndpointId, RequestId};
 pub use error::FalError;
 pub use key::{FalKey, Fingerprint};
 pub use models::{Model, ModelMetadata, ModelPage, ModelQuery};
 pub use pricing::{Estimate, Price};
+pub use queue::{CancelOutcome, LogLine, QueueStatus, Submitted, Waited};
 pub use schema::{ModelSchema, compact_openapi};
 
 /// Where each fal API lives; each may carry a path prefix.
