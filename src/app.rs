@@ -1,6 +1,6 @@
 //! The axum application: `/mcp` (rmcp, stateless) behind the Host/Origin guard and Bearer auth, and `/healthz`.
 
-use std::{future::Future, io, sync::Arc};
+use std::{future::Future, io, sync::Arc, time::Duration};
 
 use axum::{Router, middleware, routing::get, serve::ListenerExt};
 use rmcp::transport::streamable_http_server::{
@@ -13,8 +13,9 @@ use tower_http::trace::TraceLayer;
 use crate::{
     Config, auth,
     fal::{FalClient, FalSettings, FalUrls},
+    fetch::Fetcher,
     guard,
-    tools::FalMcp,
+    tools::{FalMcp, ToolSettings},
 };
 
 /// Builds the fal client the configuration describes.
@@ -31,9 +32,22 @@ pub fn fal_client(config: &Config) -> Result<FalClient, String> {
     })
 }
 
+/// The MCP server (tools, fal client, fetcher) the configuration describes.
+pub fn mcp_server(config: &Config) -> Result<FalMcp, String> {
+    config.validate()?;
+    // A whole file streams through one fetch, so it gets several upstream timeouts' worth of time.
+    let fetcher = Fetcher::new(config.allow_private_urls, config.max_upload_bytes, config.upstream_timeout() * 5)?;
+    let settings = ToolSettings {
+        run_wait: Duration::from_secs(config.run_wait_secs),
+        run_wait_max: Duration::from_secs(config.run_wait_max_secs),
+        max_data_bytes: config.max_data_bytes,
+    };
+    Ok(FalMcp::new(fal_client(config)?, fetcher, settings))
+}
+
 /// The whole HTTP application, exactly as production serves it.
 pub fn build_app(config: &Config, shutdown: CancellationToken) -> Result<Router, String> {
-    let server = FalMcp::new(fal_client(config)?);
+    let server = mcp_server(config)?;
     let mcp_config = StreamableHttpServerConfig::default()
         .with_legacy_session_mode(false)
         .with_json_response(true)

@@ -62,6 +62,21 @@ pub struct Config {
     /// How long catalog and schema answers stay cached, in seconds (0 disables the cache).
     #[arg(long, env = "FAL_MCP_CACHE_TTL_SECS", default_value_t = 60)]
     pub cache_ttl_secs: u64,
+    /// How long run_model waits for a result when the call does not say, in seconds.
+    #[arg(long, env = "FAL_MCP_RUN_WAIT_SECS", default_value_t = 120)]
+    pub run_wait_secs: u64,
+    /// The longest wait a run_model call may ask for, in seconds; keep it below the hosting platform's request limit.
+    #[arg(long, env = "FAL_MCP_RUN_WAIT_MAX_SECS", default_value_t = 280)]
+    pub run_wait_max_secs: u64,
+    /// Largest file upload_file copies from a URL, in bytes.
+    #[arg(long, env = "FAL_MCP_MAX_UPLOAD_BYTES", default_value_t = 100 * 1024 * 1024)]
+    pub max_upload_bytes: u64,
+    /// Largest decoded `data` upload_file accepts, in bytes.
+    #[arg(long, env = "FAL_MCP_MAX_DATA_BYTES", default_value_t = 10 * 1024 * 1024)]
+    pub max_data_bytes: u64,
+    /// Lets upload_file fetch loopback and private addresses. For local testing only; never in production.
+    #[arg(long, env = "FAL_MCP_ALLOW_PRIVATE_URLS")]
+    pub allow_private_urls: bool,
     /// Largest accepted HTTP request body on /mcp, in bytes.
     #[arg(long, env = "FAL_MCP_MAX_BODY_BYTES", default_value_t = 16 * 1024 * 1024)]
     pub max_body_bytes: usize,
@@ -81,6 +96,25 @@ impl Config {
         T: Into<std::ffi::OsString> + Clone,
     {
         Cli::try_parse_from(args).map(|cli| cli.config)
+    }
+
+    /// Refuses settings that contradict each other.
+    pub fn validate(&self) -> Result<(), String> {
+        // base64 takes 4 bytes per 3, plus room for the JSON-RPC envelope around it.
+        let needed = self.max_data_bytes.div_ceil(3) * 4 + 64 * 1024;
+        if (self.max_body_bytes as u64) < needed {
+            return Err(format!(
+                "FAL_MCP_MAX_BODY_BYTES ({}) must be at least {needed} to carry FAL_MCP_MAX_DATA_BYTES ({}) of base64 data",
+                self.max_body_bytes, self.max_data_bytes
+            ));
+        }
+        if self.run_wait_secs == 0 || self.run_wait_secs > self.run_wait_max_secs {
+            return Err(format!(
+                "FAL_MCP_RUN_WAIT_SECS ({}) must be between 1 and FAL_MCP_RUN_WAIT_MAX_SECS ({})",
+                self.run_wait_secs, self.run_wait_max_secs
+            ));
+        }
+        Ok(())
     }
 
     pub fn upstream_timeout(&self) -> Duration {

@@ -9,6 +9,7 @@ mod models;
 mod pricing;
 mod queue;
 mod schema;
+mod storage;
 
 use std::{sync::Arc, time::Duration};
 
@@ -24,6 +25,7 @@ pub use models::{Model, ModelMetadata, ModelPage, ModelQuery};
 pub use pricing::{Estimate, Price};
 pub use queue::{CancelOutcome, LogLine, QueueStatus, Submitted, Waited};
 pub use schema::{ModelSchema, compact_openapi};
+pub use storage::UploadTarget;
 
 /// Where each fal API lives; each may carry a path prefix.
 #[derive(Debug, Clone)]

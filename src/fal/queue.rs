@@ -131,10 +131,8 @@ impl FalClient {
         id: &EndpointId,
         request_id: &RequestId,
     ) -> Result<CancelOutcome, FalError> {
-        let request = self
-            .http()
-            .put(self.request_url(id, request_id, "/cancel"))
-            .header(AUTHORIZATION, key.header_value());
+        let request =
+            self.http().put(self.request_url(id, request_id, "/cancel")).header(AUTHORIZATION, key.header_value());
         let response = request.send().await.map_err(|e| FalError::from_reqwest(e, self.inner.timeout_secs))?;
         let status = response.status();
         let headers = response.headers().clone();
@@ -225,7 +223,9 @@ impl FalClient {
             return Err(redact(FalError::from_response(status, &headers, &body), key));
         }
         let mut buffer = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| FalError::from_reqwest(e, self.inner.timeout_secs))? {
+        while let Some(chunk) =
+            response.chunk().await.map_err(|e| FalError::from_reqwest(e, self.inner.timeout_secs))?
+        {
             buffer.extend_from_slice(&chunk);
             while let Some(end) = find_event_end(&buffer) {
                 let event: Vec<u8> = buffer.drain(..end.1).collect();
@@ -268,7 +268,8 @@ mod tests {
 
     #[test]
     fn sse_events_split_and_parse() {
-        let stream = b"data: {\"status\":\"IN_QUEUE\",\"queue_position\":2}\n\ndata: {\"status\":\"COMPLETED\"}\r\n\r\n";
+        let stream =
+            b"data: {\"status\":\"IN_QUEUE\",\"queue_position\":2}\n\ndata: {\"status\":\"COMPLETED\"}\r\n\r\n";
         let (end, next) = find_event_end(stream).unwrap();
         assert_eq!(parse_event(&stream[..end]).unwrap().queue_position, Some(2));
         let rest = &stream[next..];

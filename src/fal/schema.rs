@@ -49,6 +49,29 @@ pub(crate) fn from_model(model: Model) -> Result<ModelSchema, FalError> {
     })
 }
 
+impl ModelSchema {
+    /// Checks `input` against the model's input schema and lists every problem, field by field.
+    /// None means the input passed or the schema could not be used for validation (then fal decides).
+    pub fn violations(&self, input: &Value) -> Option<Vec<String>> {
+        let validator = match jsonschema::validator_for(&self.input) {
+            Ok(validator) => validator,
+            Err(error) => {
+                tracing::debug!(endpoint_id = %self.endpoint_id, %error, "input schema unusable for validation");
+                return None;
+            }
+        };
+        let problems: Vec<String> = validator
+            .iter_errors(input)
+            .map(|e| {
+                let at = e.instance_path().to_string();
+                let field = at.trim_start_matches('/').replace('/', ".");
+                if field.is_empty() { e.to_string() } else { format!("{field}: {e}") }
+            })
+            .collect();
+        (!problems.is_empty()).then_some(problems)
+    }
+}
+
 /// Finds the input and output schemas of `endpoint_id` in an OpenAPI 3 document and compacts them.
 pub fn compact_openapi(doc: &Value, endpoint_id: &str) -> Result<(Value, Value), String> {
     let schemas = doc
@@ -254,6 +277,26 @@ mod tests {
         assert!(!input.to_string().contains("$ref") && !input.to_string().contains("title"));
         assert_eq!(output["properties"]["images"]["items"]["properties"]["url"]["format"], "uri");
         assert!(output["properties"]["parent"]["description"].as_str().unwrap().contains("recursive"));
+    }
+
+    #[test]
+    fn validation_lists_every_field_problem() {
+        let (input, output) = compact_openapi(&doc(), "acme/pic").unwrap();
+        let schema = ModelSchema {
+            endpoint_id: "acme/pic".into(),
+            name: String::new(),
+            category: String::new(),
+            description: String::new(),
+            input,
+            output,
+            raw_bytes: 0,
+            compact_bytes: 0,
+        };
+        assert_eq!(schema.violations(&json!({"prompt": "a cat", "size": {"width": 512}})), None);
+        let problems = schema.violations(&json!({"size": {"width": 0}})).unwrap();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems.iter().any(|p| p.contains("prompt")), "{problems:?}");
+        assert!(problems.iter().any(|p| p.starts_with("size.width:")), "{problems:?}");
     }
 
     #[test]

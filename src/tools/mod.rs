@@ -2,10 +2,13 @@
 
 mod discovery;
 mod docs;
+mod files;
+mod jobs;
+mod media;
 pub mod output;
 mod recommend;
 
-use std::{borrow::Cow, sync::Arc};
+use std::{borrow::Cow, sync::Arc, time::Duration};
 
 use rmcp::{
     RoleServer, ServerHandler,
@@ -15,25 +18,42 @@ use rmcp::{
     tool_handler,
 };
 
-use crate::fal::{FalClient, FalKey};
+use crate::{
+    fal::{FalClient, FalKey},
+    fetch::Fetcher,
+};
 use output::Failure;
 
 const INSTRUCTIONS: &str = "Tools for fal, the generative-media platform (image, video, audio, speech, 3D and LLM models). \
 Find a model with recommend_model (describe the task) or search_models, read its inputs with get_model_schema, \
-and check its price with get_pricing before running it. search_docs answers questions about fal's APIs.";
+and check its price with get_pricing before running it. run_model waits for a result; submit_job queues long \
+video, 3D and training jobs, which check_job follows. upload_file puts your files on fal's CDN for use as inputs. \
+search_docs answers questions about fal's APIs.";
+
+/// Limits the tools apply.
+#[derive(Debug, Clone)]
+pub struct ToolSettings {
+    /// How long run_model waits by default, and at most.
+    pub run_wait: Duration,
+    pub run_wait_max: Duration,
+    /// Largest decoded `data` upload_file accepts.
+    pub max_data_bytes: u64,
+}
 
 /// The MCP server: the fal client plus the tool router, both shared across requests.
 #[derive(Clone)]
 pub struct FalMcp {
     fal: FalClient,
+    fetcher: Fetcher,
+    settings: Arc<ToolSettings>,
     tools: Arc<ToolRouter<Self>>,
     /// The key used when a request carries none (stdio, where the key comes from the environment).
     default_key: Option<FalKey>,
 }
 
 impl FalMcp {
-    pub fn new(fal: FalClient) -> Self {
-        Self { fal, tools: Arc::new(Self::router()), default_key: None }
+    pub fn new(fal: FalClient, fetcher: Fetcher, settings: ToolSettings) -> Self {
+        Self { fal, fetcher, settings: Arc::new(settings), tools: Arc::new(Self::router()), default_key: None }
     }
 
     /// Serves every request with `key` when the request itself carries none.
@@ -43,7 +63,7 @@ impl FalMcp {
     }
 
     fn router() -> ToolRouter<Self> {
-        Self::discovery_tools() + Self::docs_tools() + Self::recommend_tools()
+        Self::discovery_tools() + Self::docs_tools() + Self::recommend_tools() + Self::job_tools() + Self::file_tools()
     }
 
     /// Every tool's definition, as tools/list shows them.
@@ -93,8 +113,8 @@ pub fn markdown_table() -> String {
     let mut out = String::from("| tool | group | what it does | hints |\n| --- | --- | --- | --- |\n");
     for tool in FalMcp::tool_definitions() {
         let group = match tool.name.as_ref() {
-            "search_docs" => "docs",
-            "recommend_model" => "utility",
+            "run_model" | "submit_job" | "check_job" => "execution",
+            "upload_file" | "recommend_model" => "utility",
             _ => "discovery",
         };
         let description = tool.description.as_deref().unwrap_or("");

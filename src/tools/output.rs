@@ -67,6 +67,24 @@ impl Failure {
         }
     }
 
+    /// Input the model's schema refuses, caught before anything was submitted.
+    pub fn rejected(action: impl Into<String>, message: impl Into<String>, hint: impl Into<String>) -> Self {
+        let mut failure = Self::invalid(action, message, hint);
+        failure.error.kind = "validation_error".into();
+        failure
+    }
+
+    /// A job that ran on fal and failed there.
+    pub fn job_failed(action: impl Into<String>, message: impl Into<String>) -> Self {
+        let mut failure = Self::invalid(
+            action,
+            message,
+            "the model failed on this input; read fal's message, adjust the input and run it again",
+        );
+        failure.error.kind = "job_failed".into();
+        failure
+    }
+
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = hint.into();
         self
