@@ -2,8 +2,11 @@
 
 mod discovery;
 mod docs;
+mod jobs;
+mod progress;
 mod recommend;
 mod security;
 mod server;
 mod snapshot;
 mod support;
+mod uploads;

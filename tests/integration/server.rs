@@ -138,7 +138,20 @@ async fn every_tool_is_fully_described() {
     let client = app.client(KEY).await;
     let tools = client.list_all_tools().await.unwrap();
     let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
-    assert_eq!(names, ["get_model_schema", "get_pricing", "recommend_model", "search_docs", "search_models"]);
+    assert_eq!(
+        names,
+        [
+            "check_job",
+            "get_model_schema",
+            "get_pricing",
+            "recommend_model",
+            "run_model",
+            "search_docs",
+            "search_models",
+            "submit_job",
+            "upload_file"
+        ]
+    );
     for tool in &tools {
         assert!(tool.title.is_some(), "{} has no title", tool.name);
         assert!(tool.description.as_deref().unwrap_or("").len() > 80, "{} description too thin", tool.name);

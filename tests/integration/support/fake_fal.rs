@@ -20,6 +20,8 @@ use axum::{
 };
 use serde_json::{Map, Value, json};
 
+use super::fake_queue::{self, Job, QueueState, Script};
+
 /// What the docs search endpoint does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DocsMode {
@@ -32,7 +34,6 @@ pub enum DocsMode {
 /// One request the fake received.
 #[derive(Clone, Debug)]
 pub struct Recorded {
-    #[allow(dead_code)]
     pub method: String,
     pub path: String,
     pub query: String,
@@ -49,9 +50,11 @@ struct Fault {
     delay: Duration,
 }
 
-struct FakeState {
-    catalog: Vec<Value>,
-    openapi: HashMap<String, Value>,
+pub struct FakeState {
+    pub catalog: Vec<Value>,
+    pub openapi: HashMap<String, Value>,
+    pub queue: QueueState,
+    pub base_url: Mutex<String>,
     requests: Mutex<Vec<Recorded>>,
     unexpected: Mutex<Vec<String>>,
     faults: Mutex<Vec<Fault>>,
@@ -85,6 +88,8 @@ impl FakeFal {
             unexpected: Mutex::default(),
             faults: Mutex::default(),
             docs_mode: Mutex::new(DocsMode::Sse),
+            queue: QueueState::default(),
+            base_url: Mutex::default(),
         });
         let app = Router::new()
             .route("/api/v1/models", get(models))
@@ -92,11 +97,17 @@ impl FakeFal {
             .route("/api/v1/models/pricing/estimate", post(estimate))
             .route("/docs/mcp", post(docs_search))
             .route("/docs/llms.txt", get(llms_txt))
+            .route("/queue/{*rest}", axum::routing::any(fake_queue::queue))
+            .route("/rest/storage/upload/initiate", post(fake_queue::initiate_upload))
+            .route("/cdn/upload/{token}", axum::routing::put(fake_queue::put_upload))
+            .route("/source/{*rest}", get(fake_queue::source))
             .fallback(unexpected)
+            .layer(axum::extract::DefaultBodyLimit::max(64 << 20))
             .layer(middleware::from_fn_with_state(state.clone(), record_and_inject))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
+        *state.base_url.lock().unwrap() = url.clone();
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         Self { url, state }
     }
@@ -134,6 +145,28 @@ impl FakeFal {
         });
     }
 
+    /// Jobs submitted to `endpoint_id` from now on follow `script`.
+    pub fn script(&self, endpoint_id: &str, script: Script) {
+        self.state.queue.scripts.lock().unwrap().insert(endpoint_id.into(), script);
+    }
+
+    /// Makes `…/status/stream` answer 404, so clients must poll.
+    pub fn disable_status_stream(&self) {
+        *self.state.queue.stream_disabled.lock().unwrap() = true;
+    }
+
+    /// How many jobs were submitted, and the status calls each received.
+    pub fn jobs(&self) -> Vec<(String, Value, u32)> {
+        let jobs = self.state.queue.jobs.lock().unwrap();
+        jobs.iter().map(|(id, job): (&String, &Job)| (id.clone(), job.input.clone(), job.status_calls)).collect()
+    }
+
+    /// The bytes and content type uploaded under a CDN file URL.
+    pub fn uploaded(&self, file_url: &str) -> Option<(String, Vec<u8>)> {
+        let token = file_url.split("/cdn/files/").nth(1)?.split('/').next()?;
+        self.state.queue.uploads.lock().unwrap().get(token).cloned()
+    }
+
     pub fn set_docs_mode(&self, mode: DocsMode) {
         *self.state.docs_mode.lock().unwrap() = mode;
     }
@@ -151,7 +184,7 @@ impl FakeFal {
 
 async fn record_and_inject(State(state): State<Arc<FakeState>>, request: Request, next: Next) -> Response {
     let (parts, body) = request.into_parts();
-    let bytes = axum::body::to_bytes(body, 1 << 24).await.unwrap_or_default();
+    let bytes = axum::body::to_bytes(body, 64 << 20).await.unwrap_or_default();
     let path = parts.uri.path().to_string();
     state.requests.lock().unwrap().push(Recorded {
         method: parts.method.to_string(),

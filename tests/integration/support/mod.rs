@@ -2,6 +2,7 @@
 //! raw JSON-RPC helpers, and every log line of the test process captured for leak checks.
 
 pub mod fake_fal;
+pub mod fake_queue;
 
 use std::sync::{Arc, Mutex, OnceLock};
 
