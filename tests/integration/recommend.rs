@@ -1,4 +1,4 @@
-//! recommend_model on the fixture catalog: category inference and ranking over 24 task descriptions.
+//! recommend_model on the fixture catalog: category inference and ranking over 26 task descriptions.
 
 use serde_json::{Value, json};
 
@@ -93,6 +93,9 @@ const TASKS: &[(&str, &str, &[&str])] = &[
     ("train a portrait model on 20 selfies of me", "training", &["fal-ai/flux-lora-portrait-trainer"]),
     ("describe this image in detail", "vision", &["fal-ai/any-llm/vision", "fal-ai/florence-2-large/detailed-caption"]),
     ("summarize a long article into bullet points", "llm", &["fal-ai/any-llm"]),
+    // The README's worked example.
+    ("photorealistic picture of a red fox in snow", "text-to-image", &["fal-ai/flux-pro/v1.1-ultra"]),
+    ("animate this photo into a 5 second video", "image-to-video", &["fal-ai/kling-video/v2.5-turbo/pro/image-to-video"]),
 ];
 
 fn ids(answer: &Value) -> Vec<String> {
@@ -105,7 +108,7 @@ fn ids(answer: &Value) -> Vec<String> {
 }
 
 #[tokio::test]
-async fn recommends_sensible_models_for_two_dozen_tasks() {
+async fn recommends_sensible_models_for_26_tasks() {
     let app = spawn_app().await;
     let client = app.client(KEY).await;
     let mut failures = Vec::new();
