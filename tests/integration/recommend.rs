@@ -95,7 +95,11 @@ const TASKS: &[(&str, &str, &[&str])] = &[
     ("summarize a long article into bullet points", "llm", &["fal-ai/any-llm"]),
     // The README's worked example.
     ("photorealistic picture of a red fox in snow", "text-to-image", &["fal-ai/flux-pro/v1.1-ultra"]),
-    ("animate this photo into a 5 second video", "image-to-video", &["fal-ai/kling-video/v2.5-turbo/pro/image-to-video"]),
+    (
+        "animate this photo into a 5 second video",
+        "image-to-video",
+        &["fal-ai/kling-video/v2.5-turbo/pro/image-to-video"],
+    ),
 ];
 
 fn ids(answer: &Value) -> Vec<String> {
