@@ -74,12 +74,9 @@ impl Fetcher {
     /// `allow_private` lifts the address checks (for local testing only).
     pub fn new(allow_private: bool, max_bytes: u64, timeout: Duration) -> Result<Self, String> {
         let policy = redirect::Policy::custom(move |attempt| {
-            if attempt.previous().len() > MAX_REDIRECTS {
-                return attempt.error(Refusal(format!("the URL redirected more than {MAX_REDIRECTS} times")));
-            }
-            match check_url(attempt.url(), allow_private) {
+            match check_redirect(attempt.previous().len(), attempt.url(), allow_private) {
                 Ok(()) => attempt.follow(),
-                Err(why) => attempt.error(Refusal(format!("a redirect was refused: {why}"))),
+                Err(refusal) => attempt.error(refusal),
             }
         });
         let mut builder = reqwest::Client::builder()
@@ -140,6 +137,14 @@ impl Fetcher {
     }
 }
 
+/// Whether to follow a redirect to `next`, given how many URLs were already requested.
+pub fn check_redirect(already_requested: usize, next: &Url, allow_private: bool) -> Result<(), Refusal> {
+    if already_requested > MAX_REDIRECTS {
+        return Err(Refusal(format!("the URL redirected more than {MAX_REDIRECTS} times")));
+    }
+    check_url(next, allow_private).map_err(|why| Refusal(format!("a redirect was refused: {why}")))
+}
+
 /// The body as a stream that fails once more than `max` bytes have passed; `seen` counts them.
 pub fn capped_body(
     response: reqwest::Response,
@@ -189,6 +194,28 @@ mod tests {
 
     fn addrs(ips: &[&str]) -> Vec<SocketAddr> {
         ips.iter().map(|ip| SocketAddr::new(ip.parse().unwrap(), 0)).collect()
+    }
+
+    #[test]
+    fn redirects_into_private_space_or_past_five_hops_are_refused() {
+        let url = |s: &str| Url::parse(s).unwrap();
+        for target in [
+            "http://169.254.169.254/latest/meta-data/iam/",
+            "http://127.0.0.1:6379/",
+            "http://[::ffff:10.0.0.1]/",
+            "http://metadata.localhost/",
+            "http://0x0a000001/",
+            "file:///etc/shadow",
+        ] {
+            let refusal = check_redirect(1, &url(target), false).unwrap_err();
+            assert!(refusal.0.starts_with("a redirect was refused"), "{target}: {refusal}");
+        }
+        assert!(check_redirect(1, &url("https://cdn.example.com/a.png"), false).is_ok());
+        assert!(
+            check_redirect(5, &url("https://cdn.example.com/a.png"), false).is_ok(),
+            "the fifth redirect is followed"
+        );
+        assert!(check_redirect(6, &url("https://cdn.example.com/a.png"), false).unwrap_err().0.contains("more than 5"));
     }
 
     #[test]
