@@ -20,6 +20,10 @@ pub struct Cli {
 pub enum Command {
     /// Serve MCP over HTTP at /mcp (the default).
     Serve,
+    /// Serve MCP over stdin/stdout for a local client; the key comes from FAL_KEY.
+    Stdio,
+    /// Exit 0 when the server on HOST:PORT answers /healthz, 1 otherwise (for container health checks).
+    Healthcheck,
 }
 
 /// Log line format.
@@ -77,6 +81,24 @@ pub struct Config {
     /// Lets upload_file fetch loopback and private addresses. For local testing only; never in production.
     #[arg(long, env = "FAL_MCP_ALLOW_PRIVATE_URLS")]
     pub allow_private_urls: bool,
+    /// Most /mcp requests served at once; more are refused with 503 and Retry-After.
+    #[arg(long, env = "FAL_MCP_MAX_CONCURRENCY", default_value_t = 512)]
+    pub max_concurrency: usize,
+    /// After SIGTERM or SIGINT, how long in-flight requests may take to finish, in seconds.
+    #[arg(long, env = "FAL_MCP_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
+    pub shutdown_grace_secs: u64,
+    /// The fal key for `fal-mcp stdio` (HTTP callers send their own). Set it in the environment, not on the command line.
+    #[arg(long, env = "FAL_KEY", hide_env_values = true)]
+    pub fal_key: Option<String>,
+    /// Set by Vercel: the deployment's host name, accepted as a Host.
+    #[arg(long, env = "VERCEL_URL", hide = true)]
+    pub vercel_url: Option<String>,
+    /// Set by Vercel: the branch deployment's host name, accepted as a Host.
+    #[arg(long, env = "VERCEL_BRANCH_URL", hide = true)]
+    pub vercel_branch_url: Option<String>,
+    /// Set by Vercel: the production host name, accepted as a Host.
+    #[arg(long, env = "VERCEL_PROJECT_PRODUCTION_URL", hide = true)]
+    pub vercel_project_production_url: Option<String>,
     /// Largest accepted HTTP request body on /mcp, in bytes.
     #[arg(long, env = "FAL_MCP_MAX_BODY_BYTES", default_value_t = 16 * 1024 * 1024)]
     pub max_body_bytes: usize,
@@ -115,6 +137,12 @@ impl Config {
             ));
         }
         Ok(())
+    }
+
+    /// FAL_MCP_ALLOWED_HOSTS plus the host names Vercel gives the deployment.
+    pub fn allowed_hosts(&self) -> Vec<String> {
+        let vercel = [&self.vercel_url, &self.vercel_branch_url, &self.vercel_project_production_url];
+        self.allowed_hosts.iter().cloned().chain(vercel.into_iter().flatten().cloned()).collect()
     }
 
     pub fn upstream_timeout(&self) -> Duration {

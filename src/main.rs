@@ -1,30 +1,46 @@
+use std::process::ExitCode;
+
 use clap::Parser;
 use fal_mcp::{
     config::{Cli, Command},
-    serve, telemetry,
+    local, serve, telemetry,
 };
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+fn main() -> ExitCode {
     let cli = Cli::parse();
     let config = cli.config;
+    let command = cli.command.unwrap_or(Command::Serve);
+    // The probe runs without a runtime or logging: it is a tiny, fast process.
+    if command == Command::Healthcheck {
+        return if local::healthcheck(&config) { ExitCode::SUCCESS } else { ExitCode::FAILURE };
+    }
     telemetry::init(config.log_format, &config.log);
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => {
-            let address = format!("{}:{}", config.host, config.port);
-            let listener = match tokio::net::TcpListener::bind(&address).await {
-                Ok(listener) => listener,
-                Err(e) => {
-                    tracing::error!("cannot listen on {address}: {e}");
-                    return std::process::ExitCode::FAILURE;
-                }
-            };
-            tracing::info!("fal-mcp listening on http://{address}/mcp");
-            if let Err(e) = serve(listener, &config, shutdown_signal()).await {
-                tracing::error!("server error: {e}");
-                return std::process::ExitCode::FAILURE;
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let outcome = runtime.block_on(async {
+        match command {
+            Command::Stdio => local::serve_stdio(&config).await,
+            _ => {
+                let address = format!("{}:{}", config.host, config.port);
+                let listener = tokio::net::TcpListener::bind(&address)
+                    .await
+                    .map_err(|e| format!("cannot listen on {address}: {e}"))?;
+                tracing::info!("fal-mcp listening on http://{address}/mcp");
+                serve(listener, &config, shutdown_signal()).await.map_err(|e| format!("server error: {e}"))
             }
-            std::process::ExitCode::SUCCESS
+        }
+    });
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            tracing::error!("{message}");
+            eprintln!("fal-mcp: {message}");
+            ExitCode::FAILURE
         }
     }
 }
@@ -48,4 +64,5 @@ async fn shutdown_signal() {
         () = ctrl_c => {},
         () = terminate => {},
     }
+    tracing::info!("shutting down: no new connections; in-flight requests get the grace period");
 }

@@ -1,8 +1,15 @@
-//! Log set-up: tracing to stderr, text or JSON, with rmcp held at warn.
+//! Logs and per-request accounting: tracing set-up (text or JSON, rmcp held at warn), and the
+//! record of the fal calls each MCP request makes, which feeds its log line and the metrics.
+
+use std::{
+    future::Future,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use tracing_subscriber::{EnvFilter, fmt};
 
-use crate::config::LogFormat;
+use crate::{config::LogFormat, metrics};
 
 /// Installs the global subscriber. `filter` uses EnvFilter syntax; rmcp is capped at warn
 /// unless the filter names it, because at debug it logs whole tool arguments and results.
@@ -11,7 +18,75 @@ pub fn init(format: LogFormat, filter: &str) {
     let filter = EnvFilter::try_new(&filter).unwrap_or_else(|_| EnvFilter::new("info,rmcp=warn"));
     let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let _ = match format {
-        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
         LogFormat::Text => builder.try_init(),
     };
+}
+
+/// One call to fal: its route template (never ids or keys), HTTP status (0 when none came) and time.
+#[derive(Debug, Clone)]
+pub struct FalCall {
+    pub route: &'static str,
+    pub status: u16,
+    pub millis: u64,
+}
+
+/// What one MCP request did: its tool call's outcome and the fal calls made for it.
+#[derive(Debug, Clone, Default)]
+pub struct CallLog(Arc<Mutex<Record>>);
+
+#[derive(Debug, Default)]
+struct Record {
+    calls: Vec<FalCall>,
+    outcome: Option<&'static str>,
+    rpc_method: Option<String>,
+    tool: Option<String>,
+}
+
+impl CallLog {
+    /// The JSON-RPC method and tool name of the request (bounded, as they come from the caller).
+    pub fn set_request(&self, rpc_method: Option<String>, tool: Option<String>) {
+        let clip = |s: String| s.chars().take(64).collect::<String>();
+        let mut record = self.0.lock().expect("call log");
+        record.rpc_method = rpc_method.map(clip);
+        record.tool = tool.map(clip);
+    }
+
+    pub fn request(&self) -> (Option<String>, Option<String>) {
+        let record = self.0.lock().expect("call log");
+        (record.rpc_method.clone(), record.tool.clone())
+    }
+
+    pub fn set_outcome(&self, outcome: &'static str) {
+        self.0.lock().expect("call log").outcome = Some(outcome);
+    }
+
+    pub fn outcome(&self) -> Option<&'static str> {
+        self.0.lock().expect("call log").outcome
+    }
+
+    /// `route status ms` for each fal call, comma separated.
+    pub fn summary(&self) -> String {
+        let record = self.0.lock().expect("call log");
+        record.calls.iter().map(|c| format!("{} {} {}ms", c.route, c.status, c.millis)).collect::<Vec<_>>().join(", ")
+    }
+}
+
+tokio::task_local! {
+    static CALLS: CallLog;
+}
+
+/// Runs `future` with `log` collecting the fal calls it makes.
+pub async fn scoped<F: Future>(log: CallLog, future: F) -> F::Output {
+    CALLS.scope(log, future).await
+}
+
+/// Records one fal call in the metrics and, inside a request, in its log.
+pub fn record_fal_call(route: &'static str, status: Option<u16>, elapsed: Duration) {
+    let status = status.unwrap_or(0);
+    metrics::fal_call(route, elapsed);
+    tracing::debug!(route, status, millis = elapsed.as_millis() as u64, "fal call");
+    let _ = CALLS.try_with(|log| {
+        log.0.lock().expect("call log").calls.push(FalCall { route, status, millis: elapsed.as_millis() as u64 });
+    });
 }

@@ -65,7 +65,7 @@ impl FalClient {
             .header(ACCEPT, "application/json, text/event-stream")
             .header(CONTENT_TYPE, "application/json")
             .json(&body);
-        let (status, bytes) = self.send_bytes(request).await?;
+        let (status, bytes) = self.send_bytes("POST docs/mcp", request).await?;
         let text = String::from_utf8_lossy(&bytes);
         let decode = |detail: &str| FalError::Decode { status, detail: detail.to_string() };
         let message = json_rpc_messages(&text)
@@ -93,7 +93,7 @@ impl FalClient {
         let key = CacheKey { caller: None, what: "llms.txt".into() };
         through(&self.inner.cache.text, key, async {
             let request = self.http().get(join(&self.urls().docs, "llms.txt"));
-            let (_, bytes) = self.send_bytes(request).await?;
+            let (_, bytes) = self.send_bytes("GET docs/llms.txt", request).await?;
             Ok(Arc::from(String::from_utf8_lossy(&bytes).as_ref()))
         })
         .await

@@ -88,13 +88,15 @@ impl FalClient {
     }
 
     /// Sends a request carrying the caller's key (fal hosts only) and decodes a JSON answer.
-    async fn send_json<T: DeserializeOwned>(&self, key: &FalKey, request: RequestBuilder) -> Result<T, FalError> {
+    /// `route` names the call in logs and metrics: a template, never ids or keys.
+    async fn send_json<T: DeserializeOwned>(
+        &self,
+        key: &FalKey,
+        route: &'static str,
+        request: RequestBuilder,
+    ) -> Result<T, FalError> {
         let request = request.header(AUTHORIZATION, key.header_value());
-        self.send_json_unauthenticated(request).await.map_err(|e| redact(e, key))
-    }
-
-    async fn send_json_unauthenticated<T: DeserializeOwned>(&self, request: RequestBuilder) -> Result<T, FalError> {
-        let (status, body) = self.send_bytes(request).await?;
+        let (status, body) = self.send_bytes(route, request).await.map_err(|e| redact(e, key))?;
         serde_json::from_slice(&body).map_err(|e| FalError::Decode {
             status,
             detail: format!("not the expected JSON: {}", error::truncate(&e.to_string())),
@@ -102,7 +104,25 @@ impl FalClient {
     }
 
     /// Sends a request and returns the body of a success answer; any other answer becomes a [`FalError`].
-    async fn send_bytes(&self, request: RequestBuilder) -> Result<(reqwest::StatusCode, bytes::Bytes), FalError> {
+    async fn send_bytes(
+        &self,
+        route: &'static str,
+        request: RequestBuilder,
+    ) -> Result<(reqwest::StatusCode, bytes::Bytes), FalError> {
+        let started = std::time::Instant::now();
+        let answer = self.send_bytes_untimed(request).await;
+        let status = match &answer {
+            Ok((status, _)) => Some(status.as_u16()),
+            Err(e) => e.status(),
+        };
+        crate::telemetry::record_fal_call(route, status, started.elapsed());
+        answer
+    }
+
+    async fn send_bytes_untimed(
+        &self,
+        request: RequestBuilder,
+    ) -> Result<(reqwest::StatusCode, bytes::Bytes), FalError> {
         let timeout = self.inner.timeout_secs;
         let response = request.send().await.map_err(|e| FalError::from_reqwest(e, timeout))?;
         let status = response.status();

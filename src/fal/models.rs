@@ -117,7 +117,7 @@ impl FalClient {
         let cache_key = CacheKey { caller: Some(key.fingerprint()), what: format!("search?{params:?}") };
         through(&self.inner.cache.pages, cache_key, async {
             let request = self.http().get(join(&self.urls().api, "v1/models")).query(&params);
-            self.send_json::<ModelPage>(key, request).await.map(Arc::new)
+            self.send_json::<ModelPage>(key, "GET /v1/models", request).await.map(Arc::new)
         })
         .await
     }
@@ -133,7 +133,7 @@ impl FalClient {
             let limit = sorted.len().to_string();
             params.push(("limit", &limit));
             let request = self.http().get(join(&self.urls().api, "v1/models")).query(&params);
-            match self.send_json::<ModelPage>(key, request).await {
+            match self.send_json::<ModelPage>(key, "GET /v1/models?endpoint_id", request).await {
                 Ok(page) => Ok(Arc::new(page.models)),
                 // fal may answer an unknown id with 404 rather than an empty list.
                 Err(FalError::Api { status, .. }) if status.as_u16() == 404 => Ok(Arc::new(Vec::new())),
@@ -149,7 +149,7 @@ impl FalClient {
         through(&self.inner.cache.schemas, cache_key, async {
             let params = [("endpoint_id", id.as_str()), ("expand", "openapi-3.0")];
             let request = self.http().get(join(&self.urls().api, "v1/models")).query(&params);
-            let page = match self.send_json::<ModelPage>(key, request).await {
+            let page = match self.send_json::<ModelPage>(key, "GET /v1/models?expand=openapi", request).await {
                 Err(FalError::Api { status, .. }) if status.as_u16() == 404 => {
                     return Err(FalError::UnknownModel(id.to_string()));
                 }

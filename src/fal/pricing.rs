@@ -31,7 +31,7 @@ impl FalClient {
     pub async fn prices(&self, key: &FalKey, ids: &[EndpointId]) -> Result<Vec<Price>, FalError> {
         let params: Vec<(&str, &str)> = ids.iter().map(|id| ("endpoint_id", id.as_str())).collect();
         let request = self.http().get(join(&self.urls().api, "v1/models/pricing")).query(&params);
-        Ok(self.send_json::<PricePage>(key, request).await?.prices)
+        Ok(self.send_json::<PricePage>(key, "GET /v1/models/pricing", request).await?.prices)
     }
 
     /// The total cost of `quantity` billing units of each endpoint, priced at fal's unit price.
@@ -40,6 +40,6 @@ impl FalClient {
             ids.iter().map(|id| (id.to_string(), json!({ "unit_quantity": quantity }))).collect();
         let body = json!({ "estimate_type": "unit_price", "endpoints": endpoints });
         let request = self.http().post(join(&self.urls().api, "v1/models/pricing/estimate")).json(&body);
-        self.send_json(key, request).await
+        self.send_json(key, "POST /v1/models/pricing/estimate", request).await
     }
 }

@@ -103,7 +103,7 @@ impl FalClient {
         if let Some(webhook) = webhook {
             request = request.query(&[("fal_webhook", webhook)]);
         }
-        self.send_json(key, request).await
+        self.send_json(key, "POST queue/{endpoint}", request).await
     }
 
     pub async fn status(
@@ -117,12 +117,13 @@ impl FalClient {
             .http()
             .get(self.request_url(id, request_id, "/status"))
             .query(&[("logs", if logs { "1" } else { "0" })]);
-        self.send_json(key, request).await
+        self.send_json(key, "GET queue/{app}/requests/{id}/status", request).await
     }
 
     /// The model's output. A failed run answers with the model's own error (e.g. a 422 with its fields).
     pub async fn result(&self, key: &FalKey, id: &EndpointId, request_id: &RequestId) -> Result<Value, FalError> {
-        self.send_json(key, self.http().get(self.request_url(id, request_id, ""))).await
+        let request = self.http().get(self.request_url(id, request_id, ""));
+        self.send_json(key, "GET queue/{app}/requests/{id}", request).await
     }
 
     pub async fn cancel(
@@ -133,7 +134,15 @@ impl FalClient {
     ) -> Result<CancelOutcome, FalError> {
         let request =
             self.http().put(self.request_url(id, request_id, "/cancel")).header(AUTHORIZATION, key.header_value());
-        let response = request.send().await.map_err(|e| FalError::from_reqwest(e, self.inner.timeout_secs))?;
+        let started = std::time::Instant::now();
+        let response = request.send().await.map_err(|e| FalError::from_reqwest(e, self.inner.timeout_secs));
+        let route = "PUT queue/{app}/requests/{id}/cancel";
+        crate::telemetry::record_fal_call(
+            route,
+            response.as_ref().ok().map(|r| r.status().as_u16()),
+            started.elapsed(),
+        );
+        let response = response?;
         let status = response.status();
         let headers = response.headers().clone();
         let body = response.bytes().await.unwrap_or_default();
@@ -216,7 +225,15 @@ impl FalClient {
             .query(&[("logs", "1")])
             .header(AUTHORIZATION, key.header_value())
             .timeout(until.saturating_duration_since(Instant::now()) + Duration::from_secs(1));
-        let mut response = request.send().await.map_err(|e| FalError::from_reqwest(e, self.inner.timeout_secs))?;
+        let started = std::time::Instant::now();
+        let response = request.send().await.map_err(|e| FalError::from_reqwest(e, self.inner.timeout_secs));
+        let route = "GET queue/{app}/requests/{id}/status/stream";
+        crate::telemetry::record_fal_call(
+            route,
+            response.as_ref().ok().map(|r| r.status().as_u16()),
+            started.elapsed(),
+        );
+        let mut response = response?;
         if !response.status().is_success() {
             let (status, headers) = (response.status(), response.headers().clone());
             let body = response.bytes().await.unwrap_or_default();

@@ -25,7 +25,7 @@ impl FalClient {
             .post(join(&self.urls().rest, "storage/upload/initiate"))
             .query(&[("storage_type", "fal-cdn-v3")])
             .json(&json!({ "content_type": content_type, "file_name": file_name }));
-        self.send_json(key, request).await
+        self.send_json(key, "POST storage/upload/initiate", request).await
     }
 
     /// PUTs `body` to the signed URL fal gave; the caller's key is not sent there.
@@ -42,6 +42,6 @@ impl FalClient {
         if let Some(length) = length {
             request = request.header(CONTENT_LENGTH, length);
         }
-        self.send_bytes(request).await.map(|_| ())
+        self.send_bytes("PUT {upload_url}", request).await.map(|_| ())
     }
 }

@@ -158,18 +158,18 @@ the answer carries its request_id for check_job; for long video, 3D or training 
             Err(message) => return Failure::invalid(&action, format!("fal answered with {message}"), "retry").into(),
         };
         let progress = Progress::start(&ctx);
-        let waited = self.fal.wait(&key, &id, &request_id, until, &ctx.ct, |status| progress.update(status)).await;
+        let waited = tokio::select! {
+            waited = self.fal.wait(&key, &id, &request_id, until, &ctx.ct, |status| progress.update(status)) => waited,
+            // Shutting down: hand back the request id now rather than lose the job with the process.
+            () = self.settings.stop.cancelled() => Ok(Waited::TimedOut(None)),
+        };
         progress.finish().await;
         match waited {
             Ok(Waited::Completed(status)) => self.completed(&key, &id, &request_id, status, &action).await,
             Ok(Waited::TimedOut(last)) => output::success(&JobOutput {
                 status: last.as_ref().map_or_else(|| submitted.status.clone(), |s| s.status.clone()),
                 queue_position: last.as_ref().map_or(submitted.queue_position, |s| s.queue_position),
-                next: Some(format!(
-                    "still running after {} s; nothing is lost: {}",
-                    wait.as_secs(),
-                    follow_hint(&id, request_id.as_str())
-                )),
+                next: Some(format!("still running; nothing is lost: {}", follow_hint(&id, request_id.as_str()))),
                 ..JobOutput::new(&id, &request_id)
             }),
             Ok(Waited::Cancelled) => {

@@ -11,9 +11,12 @@ mod recommend;
 use std::{borrow::Cow, sync::Arc, time::Duration};
 
 use rmcp::{
-    RoleServer, ServerHandler,
-    handler::server::router::tool::ToolRouter,
-    model::{Implementation, ProtocolVersion, ServerCapabilities, ServerConfig, Tool},
+    ErrorData, RoleServer, ServerHandler,
+    handler::server::{router::tool::ToolRouter, tool::ToolCallContext},
+    model::{
+        CallToolRequestParams, CallToolResponse, Implementation, ProtocolVersion, ServerCapabilities, ServerConfig,
+        Tool,
+    },
     service::RequestContext,
     tool_handler,
 };
@@ -21,6 +24,8 @@ use rmcp::{
 use crate::{
     fal::{FalClient, FalKey},
     fetch::Fetcher,
+    metrics,
+    telemetry::{self, CallLog},
 };
 use output::Failure;
 
@@ -38,6 +43,8 @@ pub struct ToolSettings {
     pub run_wait_max: Duration,
     /// Largest decoded `data` upload_file accepts.
     pub max_data_bytes: u64,
+    /// Cancelled when the process shuts down: run_model then answers with the request id at once.
+    pub stop: tokio_util::sync::CancellationToken,
 }
 
 /// The MCP server: the fal client plus the tool router, both shared across requests.
@@ -89,6 +96,30 @@ impl FalMcp {
 
 #[tool_handler(router = self.tools)]
 impl ServerHandler for FalMcp {
+    /// Runs the tool with the request's call log collecting its fal calls, and counts the outcome.
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let log = context
+            .extensions
+            .get::<http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<CallLog>().cloned())
+            .unwrap_or_default();
+        let tool = request.name.clone();
+        let call = ToolCallContext::new(self, request, context);
+        let response = telemetry::scoped(log.clone(), self.tools.call(call)).await;
+        let outcome = match &response {
+            Ok(CallToolResponse::Complete(result)) if result.is_error == Some(true) => "error",
+            Ok(_) => "ok",
+            Err(_) => "protocol_error",
+        };
+        log.set_outcome(outcome);
+        metrics::tool_call(&tool, outcome);
+        response
+    }
+
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
             .with_server_info(Implementation::new("fal-mcp", env!("CARGO_PKG_VERSION")))

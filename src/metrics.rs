@@ -1,0 +1,94 @@
+//! Prometheus metrics (prometheus-client): tool calls by tool and outcome, fal request latency by
+//! route, HTTP requests in flight. Process-wide; no per-user labels.
+
+use std::{sync::LazyLock, time::Duration};
+
+use prometheus_client::{
+    encoding::{EncodeLabelSet, text::encode},
+    metrics::{counter::Counter, family::Family, gauge::Gauge, histogram::Histogram},
+    registry::Registry,
+};
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ToolLabels {
+    tool: String,
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    route: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ShedLabels {
+    reason: &'static str,
+}
+
+struct Metrics {
+    registry: Registry,
+    tool_calls: Family<ToolLabels, Counter>,
+    fal_latency: Family<RouteLabels, Histogram>,
+    in_flight: Gauge,
+    shed: Family<ShedLabels, Counter>,
+}
+
+static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
+    let mut registry = Registry::with_prefix("fal_mcp");
+    let tool_calls = Family::<ToolLabels, Counter>::default();
+    registry.register(
+        "tool_calls",
+        "MCP tool calls by tool and outcome (ok, error, protocol_error)",
+        tool_calls.clone(),
+    );
+    let fal_latency = Family::<RouteLabels, Histogram>::new_with_constructor(|| {
+        Histogram::new([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0])
+    });
+    registry.register("fal_request_duration_seconds", "Latency of requests to fal by route", fal_latency.clone());
+    let in_flight = Gauge::default();
+    registry.register("http_requests_in_flight", "HTTP requests to /mcp being served", in_flight.clone());
+    let shed = Family::<ShedLabels, Counter>::default();
+    registry.register(
+        "requests_shed",
+        "Requests refused with 503 because the server was at its concurrency limit",
+        shed.clone(),
+    );
+    Metrics { registry, tool_calls, fal_latency, in_flight, shed }
+});
+
+/// The tools whose names become label values; anything else is counted as "unknown".
+const TOOLS: &[&str] = &[
+    "search_models",
+    "get_model_schema",
+    "get_pricing",
+    "search_docs",
+    "recommend_model",
+    "run_model",
+    "submit_job",
+    "check_job",
+    "upload_file",
+];
+
+pub fn tool_call(tool: &str, outcome: &'static str) {
+    let tool = if TOOLS.contains(&tool) { tool } else { "unknown" };
+    METRICS.tool_calls.get_or_create(&ToolLabels { tool: tool.to_string(), outcome }).inc();
+}
+
+pub fn fal_call(route: &'static str, elapsed: Duration) {
+    METRICS.fal_latency.get_or_create(&RouteLabels { route }).observe(elapsed.as_secs_f64());
+}
+
+pub fn in_flight(delta: i64) {
+    METRICS.in_flight.inc_by(delta);
+}
+
+pub fn shed() {
+    METRICS.shed.get_or_create(&ShedLabels { reason: "concurrency" }).inc();
+}
+
+/// The Prometheus text exposition of every metric.
+pub fn render() -> String {
+    let mut out = String::new();
+    encode(&mut out, &METRICS.registry).expect("writing to a String cannot fail");
+    out
+}
