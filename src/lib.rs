@@ -14,4 +14,10 @@ pub mod telemetry;
 pub mod tools;
 
 pub use app::{build_app, serve};
+
+/// reqwest is built without a default TLS provider (ring builds faster and smaller than aws-lc);
+/// every client constructor calls this first. Installing twice is harmless.
+pub(crate) fn install_tls() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
 pub use config::Config;

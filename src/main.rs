@@ -30,7 +30,8 @@ fn main() -> ExitCode {
                 let listener = tokio::net::TcpListener::bind(&address)
                     .await
                     .map_err(|e| format!("cannot listen on {address}: {e}"))?;
-                tracing::info!("fal-mcp listening on http://{address}/mcp");
+                let bound = listener.local_addr().map_or(address, |a| a.to_string());
+                tracing::info!("fal-mcp listening on http://{bound}/mcp");
                 serve(listener, &config, shutdown_signal()).await.map_err(|e| format!("server error: {e}"))
             }
         }

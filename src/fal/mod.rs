@@ -59,8 +59,7 @@ struct Inner {
 
 impl FalClient {
     pub fn new(settings: FalSettings) -> Result<Self, String> {
-        // The process picks one rustls provider; a second install attempt is harmless.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        crate::install_tls();
         let http = reqwest::Client::builder()
             .user_agent(concat!("fal-mcp/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(10).min(settings.timeout))

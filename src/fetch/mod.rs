@@ -73,6 +73,7 @@ pub struct Fetcher {
 impl Fetcher {
     /// `allow_private` lifts the address checks (for local testing only).
     pub fn new(allow_private: bool, max_bytes: u64, timeout: Duration) -> Result<Self, String> {
+        crate::install_tls();
         let policy = redirect::Policy::custom(move |attempt| {
             match check_redirect(attempt.previous().len(), attempt.url(), allow_private) {
                 Ok(()) => attempt.follow(),

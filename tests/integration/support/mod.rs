@@ -69,6 +69,12 @@ pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
 }
 
 impl TestApp {
+    /// A handle on a server started elsewhere (e.g. the binary as a process) at `base`.
+    pub fn attach(base: &str, fake: FakeFal) -> Self {
+        capture_logs();
+        Self { base: base.to_string(), mcp_url: format!("{base}/mcp"), fake, shutdown: CancellationToken::new() }
+    }
+
     /// A connected rmcp client sending `Authorization: Bearer <key>`.
     pub async fn client(&self, key: &str) -> RunningService<RoleClient, ()> {
         let transport = StreamableHttpClientTransport::from_config(

@@ -1,0 +1,153 @@
+//! The real binary as a process: JSON logs at trace level with a canary key, graceful SIGTERM with
+//! a job in flight, the healthcheck subcommand, and MCP over stdio.
+
+use std::{
+    process::Stdio,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use base64::Engine;
+use rmcp::{ServiceExt, transport::TokioChildProcess};
+use serde_json::{Value, json};
+use tokio::{
+    io::{AsyncBufReadExt, BufReader},
+    process::{Child, Command},
+};
+
+use crate::support::{FakeFal, call, fake_queue::Script, ok};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_fal-mcp");
+
+fn command(fake: &FakeFal, args: &[&str]) -> Command {
+    let mut command = Command::new(BINARY);
+    command
+        .args(args)
+        .env_clear()
+        .env("FAL_API_URL", format!("{}/api", fake.url))
+        .env("FAL_QUEUE_URL", format!("{}/queue", fake.url))
+        .env("FAL_REST_URL", format!("{}/rest", fake.url))
+        .env("FAL_DOCS_URL", format!("{}/docs", fake.url))
+        .kill_on_drop(true);
+    command
+}
+
+/// Starts `fal-mcp` on a free port and returns it with its base URL and a live copy of its stderr.
+async fn start(fake: &FakeFal, env: &[(&str, &str)]) -> (Child, String, Arc<Mutex<Vec<String>>>) {
+    let mut command = command(fake, &[]);
+    command.env("PORT", "0").stderr(Stdio::piped()).stdout(Stdio::null());
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let mut child = command.spawn().expect("the binary starts");
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let mut reader = BufReader::new(child.stderr.take().unwrap()).lines();
+    let (found, port) = tokio::sync::oneshot::channel::<String>();
+    let sink = lines.clone();
+    tokio::spawn(async move {
+        let mut found = Some(found);
+        while let Ok(Some(line)) = reader.next_line().await {
+            if let Some(at) = line.find("listening on http://") {
+                let url = line[at + "listening on ".len()..].split("/mcp").next().unwrap().to_string();
+                if let Some(found) = found.take() {
+                    let _ = found.send(url);
+                }
+            }
+            sink.lock().unwrap().push(line);
+        }
+    });
+    let base =
+        tokio::time::timeout(Duration::from_secs(10), port).await.expect("the server says where it listens").unwrap();
+    (child, base, lines)
+}
+
+async fn sigterm(child: &Child) {
+    let pid = child.id().unwrap().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().await.unwrap().success());
+}
+
+#[tokio::test]
+async fn trace_json_logs_hide_the_key_and_the_bytes_and_sigterm_ends_cleanly() {
+    let fake = FakeFal::start().await;
+    fake.script(
+        "fal-ai/veo3",
+        Script { queue: Duration::from_secs(30), run: Duration::from_secs(1), outcome: Ok(json!({})) },
+    );
+    let (mut child, base, lines) = start(&fake, &[("FAL_MCP_LOG", "trace"), ("FAL_MCP_LOG_FORMAT", "json")]).await;
+    let key = "canaryid-5e1f9a:canarysecret-77c0d4e2";
+    let payload = b"CANARY-BYTES-3b9f1c-never-log-me";
+    let app = crate::support::TestApp::attach(&base, fake.clone());
+    let client = app.client(key).await;
+    ok(&call(&client, "search_models", json!({"query": "flux"})).await);
+    ok(&call(&client, "get_pricing", json!({"endpoint_id": "fal-ai/flux/dev", "quantity": 1})).await);
+    let data = base64::engine::general_purpose::STANDARD.encode(payload);
+    ok(&call(&client, "upload_file", json!({"data": data, "file_name": "c.bin"})).await);
+    ok(&call(&client, "run_model", json!({"endpoint_id": "fal-ai/flux/dev", "input": {"prompt": "fox"}})).await);
+
+    let in_flight = tokio::spawn(async move {
+        let result =
+            call(&client, "run_model", json!({"endpoint_id": "fal-ai/veo3", "input": {"prompt": "slow"}})).await;
+        client.cancel().await.ok();
+        result
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    sigterm(&child).await;
+    let pending =
+        tokio::time::timeout(Duration::from_secs(5), in_flight).await.expect("run_model answered at shutdown").unwrap();
+    let pending = ok(&pending);
+    assert_eq!(pending["status"], "IN_QUEUE", "the job's request id was handed back, not lost");
+    assert!(pending["request_id"].is_string());
+    let status = tokio::time::timeout(Duration::from_secs(15), child.wait())
+        .await
+        .expect("exits within the grace period")
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let lines = lines.lock().unwrap().clone();
+    assert!(lines.len() > 20, "trace logging is on: {} lines", lines.len());
+    let text = lines.join("\n");
+    for secret in ["canaryid-5e1f9a", "canarysecret-77c0d4e2", "CANARY-BYTES-3b9f1c", &data[..24]] {
+        assert!(!text.contains(secret), "{secret} appears in the logs");
+    }
+    let records: Vec<Value> =
+        lines.iter().map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}"))).collect();
+    let request_lines: Vec<&Value> = records.iter().filter(|r| r["message"] == "mcp request").collect();
+    let upload = request_lines.iter().find(|r| r["tool"] == "upload_file").expect("a line for the upload");
+    assert_eq!(upload["rpc_method"], "tools/call");
+    assert!(upload["fal_calls"].as_str().unwrap().contains("POST storage/upload/initiate 200"));
+    assert!(upload["request_id"].as_str().is_some_and(|id| !id.is_empty()));
+}
+
+#[tokio::test]
+async fn the_healthcheck_subcommand_probes_the_server() {
+    let fake = FakeFal::start().await;
+    let (mut child, base, _) = start(&fake, &[]).await;
+    let port = base.rsplit(':').next().unwrap().to_string();
+    let probe = |port: String| {
+        let fake = fake.clone();
+        async move { command(&fake, &["healthcheck"]).env("PORT", port).status().await.unwrap().code() }
+    };
+    assert_eq!(probe(port.clone()).await, Some(0));
+    sigterm(&child).await;
+    assert_eq!(child.wait().await.unwrap().code(), Some(0));
+    assert_eq!(probe(port).await, Some(1), "nothing answers once the server is gone");
+}
+
+#[tokio::test]
+async fn stdio_serves_the_tools_with_the_key_from_the_environment() {
+    let fake = FakeFal::start().await;
+    let mut cmd = command(&fake, &["stdio"]);
+    cmd.env("FAL_KEY", "stdio-id:stdio-secret").stderr(Stdio::null());
+    let client = ().serve(TokioChildProcess::new(cmd).unwrap()).await.expect("stdio handshake");
+    assert_eq!(client.list_all_tools().await.unwrap().len(), 9);
+    let found = ok(&call(&client, "search_models", json!({"query": "kokoro"})).await);
+    assert_eq!(found["models"][0]["endpoint_id"], "fal-ai/kokoro/american-english");
+    client.cancel().await.ok();
+    let sent = fake.requests_to("/v1/models").pop().unwrap();
+    assert_eq!(sent.authorization.as_deref(), Some("Key stdio-id:stdio-secret"));
+
+    let output = command(&fake, &["stdio"]).stdin(Stdio::null()).output().await.unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("FAL_KEY is not set"));
+}
