@@ -7,8 +7,8 @@ use moka::future::Cache;
 
 use super::{FalError, Fingerprint, Model, ModelPage, ModelSchema};
 
-/// Upper bound on what each cache holds, in approximate bytes.
-const MAX_BYTES: u64 = 32 * 1024 * 1024;
+/// What one entry costs beyond its own bytes: key, Arc, moka's bookkeeping.
+const ENTRY_OVERHEAD: u32 = 512;
 
 /// Whose answer this is (`None` for public, key-less fetches such as the docs index) and what was asked.
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -31,15 +31,21 @@ pub(crate) struct Caches {
 
 impl Caches {
     pub fn new(ttl: Duration) -> Self {
-        Self { pages: build(ttl), models: build(ttl), schemas: build(ttl), text: build(ttl) }
+        // Budgets in approximate bytes: together they bound the caches at 22 MiB, whatever callers ask.
+        Self {
+            pages: build(ttl, 8 << 20),
+            models: build(ttl, 4 << 20),
+            schemas: build(ttl, 8 << 20),
+            text: build(ttl, 2 << 20),
+        }
     }
 }
 
-fn build<V: Weigh + Clone + Send + Sync + 'static>(ttl: Duration) -> Option<Cache<CacheKey, V>> {
+fn build<V: Weigh + Clone + Send + Sync + 'static>(ttl: Duration, budget: u64) -> Option<Cache<CacheKey, V>> {
     (!ttl.is_zero()).then(|| {
         Cache::builder()
-            .max_capacity(MAX_BYTES)
-            .weigher(|key: &CacheKey, value: &V| value.weight().saturating_add(key.what.len() as u32 + 64))
+            .max_capacity(budget)
+            .weigher(|key: &CacheKey, value: &V| value.weight().saturating_add(key.what.len() as u32 + ENTRY_OVERHEAD))
             .time_to_live(ttl)
             .build()
     })

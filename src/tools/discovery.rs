@@ -23,7 +23,7 @@ const SUMMARY_CHARS: usize = 280;
 pub struct SearchModelsArgs {
     /// Free-text search over model names, descriptions and categories, e.g. "flux", "lip sync", "upscale". Omit to list.
     pub query: Option<String>,
-    /// Only models of this category, e.g. text-to-image, image-to-image, text-to-video, image-to-video, video-to-video, text-to-speech, speech-to-text, text-to-audio, image-to-3d, training, llm.
+    /// Only this category, e.g. text-to-image, image-to-image, image-to-video, text-to-speech, speech-to-text, image-to-3d, training.
     pub category: Option<String>,
     /// How many models to return, 1 to 100 (default 20).
     pub limit: Option<u32>,
@@ -117,9 +117,10 @@ impl FalMcp {
     #[tool(
         name = "search_models",
         title = "Search fal models",
-        description = "Search fal's live model catalog (1,000+ image, video, audio, speech, 3D and LLM endpoints) by text and/or category. \
-Returns endpoint ids with name, category, description, status and tags, newest catalog data first, plus a cursor for more. \
-Use it to find the endpoint_id that get_model_schema, get_pricing and run_model need; for 'which model should I use for X', prefer recommend_model.",
+        description = "Search fal's live catalog (1,000+ image, video, audio, speech, 3D and LLM models) by text and/or category. \
+Returns endpoint ids with name, category, description, status and tags, and a cursor for more. \
+To choose a model for a task, prefer recommend_model.",
+        input_schema = output::input::<SearchModelsArgs>(),
         output_schema = output::schema::<SearchModelsOutput>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)
     )]
@@ -174,8 +175,9 @@ Use it to find the endpoint_id that get_model_schema, get_pricing and run_model 
     #[tool(
         name = "get_model_schema",
         title = "Get a model's input and output schema",
-        description = "Get the input and output JSON Schemas of one fal model: every parameter with its type, description, default, allowed values, bounds and examples, and which are required. \
-Read it before run_model or submit_job so the input is right the first time.",
+        description = "Get one fal model's input and output JSON Schemas: each parameter's type, description, default, allowed values, bounds, examples, and which are required. \
+Read it before run_model or submit_job.",
+        input_schema = output::input::<GetModelSchemaArgs>(),
         output_schema = output::schema::<ModelSchemaOutput>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)
     )]
@@ -212,8 +214,9 @@ Read it before run_model or submit_job so the input is right the first time.",
     #[tool(
         name = "get_pricing",
         title = "Get model prices",
-        description = "Get fal's current price per billing unit (image, megapixel, video second, …) for up to 50 endpoints. \
-With quantity, also returns fal's estimate of the total cost of that many units of each. Check this before running paid jobs.",
+        description = "Get fal's price per billing unit (image, megapixel, video second, …) for up to 50 endpoints; \
+with quantity, also fal's estimate of the total cost of that many units of each. Check it before paid runs.",
+        input_schema = output::input::<GetPricingArgs>(),
         output_schema = output::schema::<PricingOutput>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)
     )]

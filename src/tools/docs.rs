@@ -43,8 +43,9 @@ impl FalMcp {
     #[tool(
         name = "search_docs",
         title = "Search fal documentation",
-        description = "Search fal's documentation (APIs, queue and webhooks, file uploads, authentication, pricing, training, SDKs). \
-Returns page titles, links and the matching passages. Use it for how-to questions about fal itself, not to find models.",
+        description = "Search fal's documentation (APIs, queue, webhooks, uploads, auth, pricing, training, SDKs) for how-to questions about fal. \
+Returns page titles, links and matching passages. Not for finding models.",
+        input_schema = output::input::<SearchDocsArgs>(),
         output_schema = output::schema::<SearchDocsOutput>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)
     )]

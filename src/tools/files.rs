@@ -58,9 +58,10 @@ impl FalMcp {
     #[tool(
         name = "upload_file",
         title = "Upload a file to fal's CDN",
-        description = "Put a file on fal's CDN and get a URL to pass as a model input (image_url, audio_url, video_url…). \
-Give a public http(s) url to copy, or data (base64 or a data: URI) for small files. With neither, returns an upload ticket: \
-a signed upload_url, the cdn_url it will have, and a curl command that uploads a local file without its bytes passing through the conversation.",
+        description = "Put a file on fal's CDN and get a cdn_url to pass as a model input (image_url, audio_url…). \
+Give a public http(s) url, or data (base64 or a data: URI) for small files. With neither, returns an upload ticket: \
+a signed upload_url, its cdn_url, and a curl command that uploads a local file without its bytes passing through the chat.",
+        input_schema = output::input::<UploadFileArgs>(),
         output_schema = output::schema::<UploadOutput>(),
         annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = true)
     )]

@@ -29,7 +29,7 @@ pub struct RunModelArgs {
     pub endpoint_id: String,
     /// The model's input, as get_model_schema describes it, e.g. {"prompt": "a red fox in snow"}.
     pub input: Map<String, Value>,
-    /// Longest time to wait for the result, in seconds (default and ceiling set by the server). When it passes, the job keeps running and check_job follows it.
+    /// Longest wait for the result, in seconds (the server sets the default and the ceiling); the job outlives it.
     pub timeout_seconds: Option<u64>,
 }
 
@@ -57,7 +57,7 @@ pub struct CheckJobArgs {
     pub endpoint_id: String,
     /// The request_id submit_job or run_model returned.
     pub request_id: String,
-    /// status (default): where the job is; result: its output once completed (the current status before); cancel: stop it.
+    /// status (default), result (the output once completed) or cancel.
     pub action: Option<JobAction>,
     /// Include the job's log lines in a status answer (default false).
     pub logs: Option<bool>,
@@ -110,10 +110,10 @@ impl FalMcp {
     #[tool(
         name = "run_model",
         title = "Run a model and wait for the result",
-        description = "Run a fal model on an input and wait for its output: images, audio, short videos, text. \
-The input is checked against the model's schema first (nothing is spent on input that cannot work). \
-Returns the output whole plus a media list of every file URL. If the wait ends before the job does, the job keeps running and \
-the answer carries its request_id for check_job; for long video, 3D or training jobs use submit_job.",
+        description = "Run a fal model and wait for its output (images, audio, short videos, text). The input is checked against \
+the model's schema first, so nothing is spent on input that cannot work. Returns the output whole and a media list of its files. \
+If the wait ends first, the job keeps running and the answer carries its request_id for check_job. For long video, 3D or training jobs use submit_job.",
+        input_schema = output::input::<RunModelArgs>(),
         output_schema = output::schema::<JobOutput>(),
         annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = true)
     )]
@@ -191,8 +191,9 @@ the answer carries its request_id for check_job; for long video, 3D or training 
     #[tool(
         name = "submit_job",
         title = "Submit a job to fal's queue",
-        description = "Queue a fal model run and return at once with its request_id, for jobs that take minutes (video, 3D, training) or that you want to run in parallel. \
-The input is checked against the model's schema first. Follow the job with check_job; optionally fal POSTs the result to webhook_url.",
+        description = "Queue a fal model run and return at once with its request_id: for jobs that take minutes (video, 3D, training) or run in parallel. \
+The input is checked against the model's schema first. Follow it with check_job.",
+        input_schema = output::input::<SubmitJobArgs>(),
         output_schema = output::schema::<JobOutput>(),
         annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = true)
     )]
@@ -235,8 +236,9 @@ The input is checked against the model's schema first. Follow the job with check
     #[tool(
         name = "check_job",
         title = "Check, fetch or cancel a queued job",
-        description = "Follow a job started with submit_job or run_model: action status (default) says where it is (IN_QUEUE with its position, IN_PROGRESS, COMPLETED or FAILED with fal's message), \
-result returns the output and media once completed (and the current status before that), cancel stops it.",
+        description = "Follow a job from submit_job or run_model. status (default): IN_QUEUE with its position, IN_PROGRESS, COMPLETED, or FAILED with fal's message; \
+result: the output and media once completed, else the status; cancel: stop it.",
+        input_schema = output::input::<CheckJobArgs>(),
         output_schema = output::schema::<JobOutput>(),
         annotations(read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = true)
     )]

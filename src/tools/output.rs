@@ -137,21 +137,93 @@ pub fn success<T: Serialize>(value: &T) -> CallToolResult {
     }
 }
 
-/// The output schema of a tool that answers `T`: `T`'s fields plus `error`, with `T`'s required
-/// fields applying only when `error` is absent.
-pub fn schema<T: JsonSchema + 'static>() -> Arc<JsonObject> {
-    let mut out = rmcp::handler::server::tool::schema_for_output::<T>().as_ref().clone();
-    let error = rmcp::handler::server::tool::schema_for_output::<ToolError>();
-    let required = out.remove("required").unwrap_or_else(|| json!([]));
-    let mut error_schema = error.as_ref().clone();
-    error_schema.remove("$schema");
-    error_schema.insert(
-        "description".into(),
-        json!("Present only on failed calls (isError: true), in place of the fields above."),
-    );
-    if let Some(Value::Object(properties)) = out.get_mut("properties") {
-        properties.insert("error".into(), Value::Object(error_schema));
+/// The input schema of a tool taking `T`, without schemars' numeric `format`s and the implied
+/// `minimum: 0` of unsigned types: noise to a model, and bytes in every tools/list.
+pub fn input<T: JsonSchema + 'static>() -> Arc<JsonObject> {
+    let schema = rmcp::handler::server::common::schema_for_input::<T>().expect("tool arguments are objects");
+    let mut schema = Value::Object(schema.as_ref().clone());
+    strip_noise(&mut schema);
+    match schema {
+        Value::Object(map) => Arc::new(map),
+        _ => unreachable!("an object stays an object"),
     }
+}
+
+fn strip_noise(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.remove("$schema");
+            let numeric = map
+                .get("format")
+                .and_then(Value::as_str)
+                .is_some_and(|f| ["int", "uint", "float", "double"].iter().any(|p| f.starts_with(p)));
+            if numeric {
+                let unsigned = map.remove("format").and_then(|f| f.as_str().map(|f| f.starts_with('u'))) == Some(true);
+                if unsigned && map.get("minimum") == Some(&json!(0)) {
+                    map.remove("minimum");
+                }
+            }
+            map.values_mut().for_each(strip_noise);
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_noise),
+        _ => {}
+    }
+}
+
+/// The output schema of a tool that answers `T`: its top-level fields and their types, nested
+/// shapes and field notes left to the JSON and the tool's description (this keeps tools/list
+/// small: every client downloads it, and a model reads it on every turn), plus
+/// `error`; `T`'s required fields apply only when `error` is absent, so clients that validate
+/// structured content accept error results too.
+pub fn schema<T: JsonSchema + 'static>() -> Arc<JsonObject> {
+    let full = rmcp::handler::server::tool::schema_for_output::<T>();
+    let defs = full.get("$defs").and_then(Value::as_object);
+    let mut properties: JsonObject = full
+        .get("properties")
+        .and_then(Value::as_object)
+        .map(|props| props.iter().map(|(name, prop)| (name.clone(), shallow(prop, defs))).collect())
+        .unwrap_or_default();
+    properties.insert(
+        "error".into(),
+        json!({
+            "type": "object",
+            "description": "Only when isError is true: {status, type, message, retryable, retry_after?}."
+        }),
+    );
+    let required = full.get("required").cloned().unwrap_or_else(|| json!([]));
+    let mut out = JsonObject::new();
+    out.insert("type".into(), json!("object"));
+    out.insert("properties".into(), Value::Object(properties));
     out.insert("anyOf".into(), json!([{ "required": required }, { "required": ["error"] }]));
     Arc::new(out)
+}
+
+/// A property's type (through `$ref`s and nullable unions), without nested detail.
+fn shallow(prop: &Value, defs: Option<&JsonObject>) -> Value {
+    let resolve = |p: &Value| -> Value {
+        match p.get("$ref").and_then(Value::as_str) {
+            Some(r) => defs.and_then(|d| d.get(r.rsplit('/').next().unwrap_or(r))).cloned().unwrap_or(json!({})),
+            None => p.clone(),
+        }
+    };
+    let mut kind = resolve(prop).get("type").cloned();
+    if kind.is_none()
+        && let Some(branches) = prop.get("anyOf").or_else(|| prop.get("oneOf")).and_then(Value::as_array)
+    {
+        let mut types: Vec<Value> = Vec::new();
+        for branch in branches.iter().map(resolve) {
+            match branch.get("type") {
+                Some(Value::Array(many)) => types.extend(many.iter().cloned()),
+                Some(one) => types.push(one.clone()),
+                None => {}
+            }
+        }
+        types.dedup();
+        kind = Some(if types.len() == 1 { types.remove(0) } else { Value::Array(types) });
+    }
+    let mut out = JsonObject::new();
+    if let Some(kind) = kind {
+        out.insert("type".into(), kind);
+    }
+    Value::Object(out)
 }

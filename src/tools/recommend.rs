@@ -56,8 +56,10 @@ impl FalMcp {
     #[tool(
         name = "recommend_model",
         title = "Recommend models for a task",
-        description = "Describe what you want to make (an image, an edit, a video from a photo, speech, music, a transcript, a 3D asset, a fine-tune) and get fal models ranked for it, \
-each with the reason and whether to start it with run_model or submit_job. Ranks the live catalog by category fit, text relevance, curated flagships, status and recency.",
+        description = "Describe what you want to make (an image, an edit, a video from a photo, speech, music, a transcript, a 3D asset, a fine-tune) \
+and get fal models ranked for it from the live catalog, each with the reason and run_with: run_model, or submit_job for long jobs. \
+inferred_category is null when no category fits.",
+        input_schema = output::input::<RecommendModelArgs>(),
         output_schema = output::schema::<RecommendModelOutput>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)
     )]

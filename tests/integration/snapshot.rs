@@ -9,6 +9,11 @@ async fn tools_list_snapshot() {
     let tools = client.list_all_tools().await.unwrap();
     client.cancel().await.ok();
     insta::assert_json_snapshot!("tools_list", tools);
+    let wire = app
+        .post(&[("authorization", "Bearer snap-id:snap-secret")], r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#)
+        .await;
+    let bytes = wire.bytes().await.unwrap().len();
+    assert!(bytes < 12_000, "tools/list is {bytes} bytes; it must stay under 12 KB");
 }
 
 #[test]

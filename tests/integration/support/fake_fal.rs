@@ -101,6 +101,8 @@ impl FakeFal {
             .route("/rest/storage/upload/initiate", post(fake_queue::initiate_upload))
             .route("/cdn/upload/{token}", axum::routing::put(fake_queue::put_upload))
             .route("/source/{*rest}", get(fake_queue::source))
+            .route("/_fake/jobs", get(fake_queue::jobs_report))
+            .route("/_fake/script", post(fake_queue::set_script))
             .fallback(unexpected)
             .layer(axum::extract::DefaultBodyLimit::max(64 << 20))
             .layer(middleware::from_fn_with_state(state.clone(), record_and_inject))

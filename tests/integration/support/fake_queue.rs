@@ -38,6 +38,8 @@ pub struct Job {
     endpoint: String,
     app: String,
     submitted: Instant,
+    submitted_at: std::time::SystemTime,
+    pub stream_opens: u32,
     script: Script,
     cancelled_at: Option<Duration>,
     pub input: Value,
@@ -118,6 +120,34 @@ impl Job {
     }
 }
 
+/// `GET /_fake/jobs`: every job with its completion time (unix ms) and how often it was asked about.
+pub async fn jobs_report(State(state): State<Arc<FakeState>>) -> Response {
+    let jobs = state.queue.jobs.lock().unwrap();
+    let ms = |t: std::time::SystemTime| t.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64() * 1000.0;
+    let report: Vec<Value> = jobs
+        .iter()
+        .map(|(id, job)| {
+            let done = job.submitted_at + job.script.queue + job.script.run;
+            json!({"request_id": id, "endpoint_id": job.endpoint, "completed_at_ms": ms(done),
+                   "status_calls": job.status_calls, "stream_opens": job.stream_opens})
+        })
+        .collect();
+    Json(report).into_response()
+}
+
+/// `POST /_fake/script {endpoint_id, queue_ms, run_ms}`: jobs of that endpoint take this long.
+pub async fn set_script(State(state): State<Arc<FakeState>>, Json(body): Json<Value>) -> Response {
+    let (Some(id), Some(queue), Some(run)) =
+        (body["endpoint_id"].as_str(), body["queue_ms"].as_u64(), body["run_ms"].as_u64())
+    else {
+        return detail(StatusCode::BAD_REQUEST, "endpoint_id, queue_ms and run_ms are required");
+    };
+    let output = json!({"images": [{"url": "https://v3.fal.media/files/bench/out.png", "content_type": "image/png"}]});
+    let script = Script { queue: Duration::from_millis(queue), run: Duration::from_millis(run), outcome: Ok(output) };
+    state.queue.scripts.lock().unwrap().insert(id.to_string(), script);
+    StatusCode::NO_CONTENT.into_response()
+}
+
 /// Default outputs by category, shaped like fal's.
 fn default_output(category: &str, id: &str) -> Value {
     let cdn = "https://v3.fal.media/files/fake";
@@ -193,6 +223,7 @@ pub async fn queue(
             if *state.queue.stream_disabled.lock().unwrap() {
                 return detail(StatusCode::NOT_FOUND, "Not found");
             }
+            job.stream_opens += 1;
             drop(jobs);
             stream(state.clone(), request_id.to_string(), base)
         }
@@ -259,6 +290,8 @@ fn submit(state: &FakeState, endpoint: &str, base: &str, body: &Bytes) -> Respon
         endpoint: endpoint.into(),
         app,
         submitted: Instant::now(),
+        submitted_at: std::time::SystemTime::now(),
+        stream_opens: 0,
         script,
         cancelled_at: None,
         input,

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The benchmark, in one command: installs its pinned load generator (wrk from Debian), builds the
+# release binaries, runs every measurement against 127.0.0.1 only, and writes BENCHMARKS.md plus
+# the raw outputs in bench/results/. Takes about four minutes on two cores.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+if ! wrk --version 2>&1 | grep -q '4.1.0'; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk=4.1.0-3+b2 >/dev/null
+fi
+cargo build --release --locked --bin fal-mcp --example fake_fal --example bench_limit
+python3 bench/bench.py "$@"
