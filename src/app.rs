@@ -20,6 +20,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use crate::{
     Config, auth,
     fal::{FalClient, FalSettings, FalUrls},
+    fast_list,
     fetch::Fetcher,
     guard, metrics, observe,
     tools::{FalMcp, ToolSettings},
@@ -66,7 +67,8 @@ pub fn build_app(config: &Config, stop: CancellationToken) -> Result<Router, Str
     let mcp =
         StreamableHttpService::new(move || Ok(server.clone()), Arc::new(NeverSessionManager::default()), mcp_config);
     let allowed = Arc::new(guard::Allowed::new(&config.allowed_hosts(), &config.allowed_origins));
-    let limits = observe::Limits::new(config.max_concurrency, config.max_body_bytes);
+    let tools_list = fast_list::ToolsList::new(&FalMcp::tool_definitions());
+    let limits = observe::Limits::new(config.max_concurrency, config.max_body_bytes, tools_list);
     Ok(Router::new()
         .route_service("/mcp", mcp)
         .layer(middleware::from_fn_with_state(limits.clone(), observe::peek))

@@ -4,6 +4,7 @@ pub mod app;
 pub mod auth;
 pub mod config;
 pub mod fal;
+pub mod fast_list;
 pub mod fetch;
 pub mod guard;
 pub mod local;

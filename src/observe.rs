@@ -3,6 +3,7 @@
 //! and each fal call), written when the response body ends so streamed calls are complete.
 
 use std::{
+    borrow::Cow,
     pin::Pin,
     sync::{
         Arc,
@@ -22,20 +23,21 @@ use axum::{
 };
 use http_body::{Frame, SizeHint};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{json, value::RawValue};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::{metrics, telemetry::CallLog};
+use crate::{fast_list::ToolsList, metrics, telemetry::CallLog};
 
 /// Shared state of the accounting layer.
 pub struct Limits {
     permits: Arc<Semaphore>,
     max_body_bytes: usize,
+    tools_list: ToolsList,
 }
 
 impl Limits {
-    pub fn new(max_concurrency: usize, max_body_bytes: usize) -> Arc<Self> {
-        Arc::new(Self { permits: Arc::new(Semaphore::new(max_concurrency.max(1))), max_body_bytes })
+    pub fn new(max_concurrency: usize, max_body_bytes: usize, tools_list: ToolsList) -> Arc<Self> {
+        Arc::new(Self { permits: Arc::new(Semaphore::new(max_concurrency.max(1))), max_body_bytes, tools_list })
     }
 }
 
@@ -98,16 +100,32 @@ pub async fn peek(State(limits): State<Arc<Limits>>, request: Request, next: Nex
                 .into_response();
         }
     };
-    if let (Some(log), Ok(call)) = (parts.extensions.get::<CallLog>(), serde_json::from_slice::<Peek>(&bytes)) {
-        log.set_request(call.method, call.params.and_then(|p| p.name));
+    if let Ok(call) = serde_json::from_slice::<Peek>(&bytes) {
+        let tool = match call.method.as_deref() {
+            Some("tools/call") => {
+                call.params.and_then(|p| serde_json::from_str::<PeekParams>(p.get()).ok()).and_then(|p| p.name)
+            }
+            _ => None,
+        };
+        if let Some(log) = parts.extensions.get::<CallLog>() {
+            log.set_request(call.method.as_deref().map(str::to_owned), tool);
+        }
+        if let Some(answer) = limits.tools_list.answer(&parts.headers, &call) {
+            return answer;
+        }
     }
     next.run(Request::from_parts(parts, Body::from(bytes))).await
 }
 
+/// The parts of a JSON-RPC message this layer reads; the rest stays unparsed.
 #[derive(Deserialize)]
-struct Peek {
-    method: Option<String>,
-    params: Option<PeekParams>,
+pub(crate) struct Peek<'a> {
+    pub jsonrpc: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub id: Option<&'a RawValue>,
+    pub method: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub params: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize)]

@@ -16,7 +16,8 @@ use crate::{config::LogFormat, metrics};
 pub fn init(format: LogFormat, filter: &str) {
     let filter = if filter.contains("rmcp") { filter.to_string() } else { format!("{filter},rmcp=warn") };
     let filter = EnvFilter::try_new(&filter).unwrap_or_else(|_| EnvFilter::new("info,rmcp=warn"));
-    let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
     let _ = match format {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
         LogFormat::Text => builder.try_init(),

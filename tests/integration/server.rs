@@ -168,3 +168,44 @@ async fn every_tool_is_fully_described() {
     }
     client.cancel().await.ok();
 }
+
+#[tokio::test]
+async fn the_tools_list_fast_path_answers_exactly_as_rmcp_does() {
+    let app = spawn_app().await;
+    let auth = format!("Bearer {KEY}");
+    for id in ["7", "\"abc\"", "-3"] {
+        let fast = app
+            .post(&[("authorization", &auth)], &format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/list"}}"#))
+            .await;
+        assert_eq!(fast.headers()["content-type"], "application/json");
+        let fast = fast.bytes().await.unwrap();
+        // Params with _meta are not plain, so this one goes through rmcp.
+        let slow = app
+            .post(
+                &[("authorization", &auth)],
+                &format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/list","params":{{"_meta":{{}}}}}}"#),
+            )
+            .await
+            .bytes()
+            .await
+            .unwrap();
+        assert_eq!(fast, slow, "id {id}: the fast path and rmcp differ");
+        let parsed: Value = serde_json::from_slice(&fast).unwrap();
+        assert_eq!(parsed["id"], serde_json::from_str::<Value>(id).unwrap());
+        assert_eq!(parsed["result"]["tools"].as_array().unwrap().len(), 9);
+    }
+    let list = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#;
+    assert_eq!(app.post(&[("authorization", &auth), ("mcp-protocol-version", "1999-01-01")], list).await.status(), 400);
+    let only_json = http()
+        .post(&app.mcp_url)
+        .header("authorization", &auth)
+        .header("content-type", "application/json")
+        .header("accept", "application/json")
+        .body(list)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(only_json.status(), 406, "rmcp's Accept check still applies");
+    let no_auth = app.post(&[], list).await;
+    assert_eq!(no_auth.status(), 401, "the fast path sits behind auth");
+}
