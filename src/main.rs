@@ -6,11 +6,6 @@ use fal_mcp::{
     local, serve, telemetry,
 };
 
-// mimalloc: less lock contention and fragmentation than glibc malloc under many small, short-lived
-// allocations per request (measured in BENCHMARKS.md).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let config = cli.config;

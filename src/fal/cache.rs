@@ -8,7 +8,7 @@ use moka::future::Cache;
 use super::{FalError, Fingerprint, Model, ModelPage, ModelSchema};
 
 /// What one entry costs beyond its own bytes: key, Arc, moka's bookkeeping.
-const ENTRY_OVERHEAD: u32 = 512;
+const ENTRY_OVERHEAD: u32 = 1024;
 
 /// Whose answer this is (`None` for public, key-less fetches such as the docs index) and what was asked.
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -31,12 +31,13 @@ pub(crate) struct Caches {
 
 impl Caches {
     pub fn new(ttl: Duration) -> Self {
-        // Budgets in approximate bytes: together they bound the caches at 22 MiB, whatever callers ask.
+        // Budgets in approximate bytes (11 MiB in all), whatever callers ask: a search page is a few
+        // KiB, a compact schema 2-10 KiB, so thousands of distinct answers still fit.
         Self {
-            pages: build(ttl, 8 << 20),
-            models: build(ttl, 4 << 20),
-            schemas: build(ttl, 8 << 20),
-            text: build(ttl, 2 << 20),
+            pages: build(ttl, 4 << 20),
+            models: build(ttl, 2 << 20),
+            schemas: build(ttl, 4 << 20),
+            text: build(ttl, 1 << 20),
         }
     }
 }
