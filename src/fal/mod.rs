@@ -102,6 +102,18 @@ impl FalClient {
         })
     }
 
+    /// Sends a request whose answer the caller reads itself, recording the call until its headers.
+    async fn send_timed(&self, route: &'static str, request: RequestBuilder) -> Result<reqwest::Response, FalError> {
+        let started = std::time::Instant::now();
+        let response = request.send().await.map_err(|e| FalError::from_reqwest(e, self.inner.timeout_secs));
+        crate::telemetry::record_fal_call(
+            route,
+            response.as_ref().ok().map(|r| r.status().as_u16()),
+            started.elapsed(),
+        );
+        response
+    }
+
     /// Sends a request and returns the body of a success answer; any other answer becomes a [`FalError`].
     async fn send_bytes(
         &self,

@@ -134,15 +134,7 @@ impl FalClient {
     ) -> Result<CancelOutcome, FalError> {
         let request =
             self.http().put(self.request_url(id, request_id, "/cancel")).header(AUTHORIZATION, key.header_value());
-        let started = std::time::Instant::now();
-        let response = request.send().await.map_err(|e| FalError::from_reqwest(e, self.inner.timeout_secs));
-        let route = "PUT queue/{app}/requests/{id}/cancel";
-        crate::telemetry::record_fal_call(
-            route,
-            response.as_ref().ok().map(|r| r.status().as_u16()),
-            started.elapsed(),
-        );
-        let response = response?;
+        let response = self.send_timed("PUT queue/{app}/requests/{id}/cancel", request).await?;
         let status = response.status();
         let headers = response.headers().clone();
         let body = response.bytes().await.unwrap_or_default();
@@ -225,15 +217,7 @@ impl FalClient {
             .query(&[("logs", "1")])
             .header(AUTHORIZATION, key.header_value())
             .timeout(until.saturating_duration_since(Instant::now()) + Duration::from_secs(1));
-        let started = std::time::Instant::now();
-        let response = request.send().await.map_err(|e| FalError::from_reqwest(e, self.inner.timeout_secs));
-        let route = "GET queue/{app}/requests/{id}/status/stream";
-        crate::telemetry::record_fal_call(
-            route,
-            response.as_ref().ok().map(|r| r.status().as_u16()),
-            started.elapsed(),
-        );
-        let mut response = response?;
+        let mut response = self.send_timed("GET queue/{app}/requests/{id}/status/stream", request).await?;
         if !response.status().is_success() {
             let (status, headers) = (response.status(), response.headers().clone());
             let body = response.bytes().await.unwrap_or_default();

@@ -53,6 +53,12 @@ pub struct UploadOutput {
     pub curl: Option<String>,
 }
 
+impl UploadOutput {
+    fn uploaded(cdn_url: String, file_name: String, content_type: String, size: u64) -> Self {
+        Self { cdn_url, file_name: Some(file_name), content_type, size: Some(size), ..Self::default() }
+    }
+}
+
 #[tool_router(router = file_tools, vis = "pub(crate)")]
 impl FalMcp {
     #[tool(
@@ -131,13 +137,7 @@ impl FalMcp {
             return Err(fetch_failure(&action, &FetchError::TooLarge { limit: max }));
         }
         put.map_err(|e| Failure::fal(&action, &e).with_hint("the copy to fal's CDN failed; retry in a few seconds"))?;
-        Ok(UploadOutput {
-            cdn_url: target.file_url,
-            file_name: Some(file_name),
-            content_type,
-            size: Some(size),
-            ..Default::default()
-        })
+        Ok(UploadOutput::uploaded(target.file_url, file_name, content_type, size))
     }
 
     async fn upload_data(
@@ -177,13 +177,7 @@ impl FalMcp {
         self.fal.put_upload(&target, &content_type, Some(size), bytes.into()).await.map_err(|e| {
             Failure::fal(ACTION, &e).with_hint("the upload to fal's CDN failed; retry in a few seconds")
         })?;
-        Ok(UploadOutput {
-            cdn_url: target.file_url,
-            file_name: Some(file_name),
-            content_type,
-            size: Some(size),
-            ..Default::default()
-        })
+        Ok(UploadOutput::uploaded(target.file_url, file_name, content_type, size))
     }
 
     async fn upload_ticket(

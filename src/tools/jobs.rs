@@ -141,14 +141,10 @@ If the wait ends first, the job keeps running and the answer carries its request
             }
         };
         let until = Instant::now() + wait;
-        let key = match self.key(&ctx, &action) {
-            Ok(key) => key,
+        let (key, input) = match self.checked_input(&ctx, &id, args.input, &action).await {
+            Ok(checked) => checked,
             Err(failure) => return failure.into(),
         };
-        let input = Value::Object(args.input);
-        if let Err(failure) = self.check_input(&key, &id, &input, &action).await {
-            return failure.into();
-        }
         let submitted = match self.fal.submit(&key, &id, &input, None).await {
             Ok(submitted) => submitted,
             Err(e) => return Failure::fal(&action, &e).with_hint(submit_hint(&e)).into(),
@@ -212,14 +208,10 @@ The input is checked against the model's schema first. Follow it with check_job.
         {
             return Failure::invalid(&action, message, "pass an absolute https URL, or leave webhook_url out").into();
         }
-        let key = match self.key(&ctx, &action) {
-            Ok(key) => key,
+        let (key, input) = match self.checked_input(&ctx, &id, args.input, &action).await {
+            Ok(checked) => checked,
             Err(failure) => return failure.into(),
         };
-        let input = Value::Object(args.input);
-        if let Err(failure) = self.check_input(&key, &id, &input, &action).await {
-            return failure.into();
-        }
         match self.fal.submit(&key, &id, &input, args.webhook_url.as_deref()).await {
             Ok(submitted) => output::success(&JobOutput {
                 status: submitted.status,
@@ -333,6 +325,20 @@ fn status_output(id: &EndpointId, request_id: &RequestId, status: QueueStatus, w
 }
 
 impl FalMcp {
+    /// The caller's key and the input, once the model's schema has had its say on the input.
+    async fn checked_input(
+        &self,
+        ctx: &RequestContext<RoleServer>,
+        id: &EndpointId,
+        input: Map<String, Value>,
+        action: &str,
+    ) -> Result<(FalKey, Value), Failure> {
+        let key = self.key(ctx, action)?;
+        let input = Value::Object(input);
+        self.check_input(&key, id, &input, action).await?;
+        Ok((key, input))
+    }
+
     /// Refuses input the model's schema says can never work; skipped when the schema cannot be had.
     async fn check_input(&self, key: &FalKey, id: &EndpointId, input: &Value, action: &str) -> Result<(), Failure> {
         let schema = match self.fal.model_schema(key, id).await {
