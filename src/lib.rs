@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod observe;
 pub mod ranking;
 pub mod telemetry;
+pub mod text;
 pub mod tools;
 
 pub use app::{build_app, serve};

@@ -148,11 +148,7 @@ fn to_hit((title, url, content): (String, String, String)) -> DocHit {
 }
 
 fn snippet(text: &str) -> String {
-    let squeezed = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    match squeezed.char_indices().nth(SNIPPET_CHARS) {
-        Some((at, _)) => format!("{}…", &squeezed[..at]),
-        None => squeezed,
-    }
+    crate::text::clip(&text.split_whitespace().collect::<Vec<_>>().join(" "), SNIPPET_CHARS)
 }
 
 /// Ranks `- [Title](url): description` lines of an llms.txt by how many query words they contain,

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::text::shown;
+
 const MAX_LEN: usize = 256;
 
 /// A validated fal endpoint id such as `fal-ai/flux/dev`.
@@ -93,11 +95,6 @@ impl fmt::Display for EndpointId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
-}
-
-/// A bounded, printable echo of caller input for error messages.
-fn shown(id: &str) -> String {
-    id.chars().take(80).flat_map(char::escape_default).collect()
 }
 
 #[cfg(test)]

@@ -165,10 +165,7 @@ fn plain_text(body: &[u8]) -> Option<String> {
 }
 
 pub(crate) fn truncate(text: &str) -> String {
-    match text.char_indices().nth(MAX_MESSAGE) {
-        Some((at, _)) => format!("{}…", &text[..at]),
-        None => text.to_string(),
-    }
+    crate::text::clip(text, MAX_MESSAGE)
 }
 
 #[cfg(test)]

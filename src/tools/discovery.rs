@@ -11,7 +11,10 @@ use super::{
     FalMcp,
     output::{self, Failure},
 };
-use crate::fal::{EndpointId, FalError, Model, ModelQuery};
+use crate::{
+    fal::{EndpointId, FalError, Model, ModelQuery},
+    text::{clip, shown},
+};
 
 const DEFAULT_LIMIT: u32 = 20;
 const MAX_LIMIT: u32 = 100;
@@ -334,16 +337,4 @@ pub(crate) fn check_text(name: &str, value: Option<&str>, max: usize) -> Result<
         Some(v) if v.chars().any(char::is_control) => Err(format!("{name} contains control characters")),
         _ => Ok(()),
     }
-}
-
-fn clip(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((at, _)) => format!("{}…", text[..at].trim_end()),
-        None => text.to_string(),
-    }
-}
-
-/// A bounded, printable echo of caller input for messages.
-pub(crate) fn shown(text: &str) -> String {
-    text.chars().take(80).flat_map(char::escape_default).collect()
 }

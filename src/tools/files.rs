@@ -20,6 +20,7 @@ use super::{
 use crate::{
     fal::{FalError, FalKey},
     fetch::{self, FetchError},
+    text::shown,
 };
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -86,7 +87,7 @@ a signed upload_url, its cdn_url, and a curl command that uploads a local file w
         if let Some(ct) = args.content_type.as_deref().filter(|ct| !valid_content_type(ct)) {
             return Failure::invalid(
                 ACTION,
-                format!("content_type '{}' is not a MIME type", super::discovery::shown(ct)),
+                format!("content_type '{}' is not a MIME type", shown(ct)),
                 "pass e.g. image/png",
             )
             .into();
@@ -116,7 +117,7 @@ impl FalMcp {
         file_name: Option<String>,
         content_type: Option<String>,
     ) -> Result<UploadOutput, Failure> {
-        let action = format!("upload {}", super::discovery::shown(url));
+        let action = format!("upload {}", shown(url));
         let fetched = self.fetcher.get(url).await.map_err(|e| fetch_failure(&action, &e))?;
         let file_name = file_name
             .or_else(|| {
@@ -242,11 +243,7 @@ fn clean_name(name: &str) -> Result<String, String> {
     let cleaned: String =
         name.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')).take(128).collect();
     let cleaned = cleaned.trim_start_matches('.').to_string();
-    if cleaned.is_empty() {
-        Err(format!("file_name '{}' has no usable characters", super::discovery::shown(name)))
-    } else {
-        Ok(cleaned)
-    }
+    if cleaned.is_empty() { Err(format!("file_name '{}' has no usable characters", shown(name))) } else { Ok(cleaned) }
 }
 
 fn valid_content_type(ct: &str) -> bool {

@@ -17,11 +17,14 @@ use tokio::time::Instant;
 
 use super::{
     FalMcp,
-    discovery::{parse_id, shown},
+    discovery::parse_id,
     media::{self, Media},
     output::{self, Failure},
 };
-use crate::fal::{EndpointId, FalError, FalKey, QueueStatus, RequestId, Waited};
+use crate::{
+    fal::{EndpointId, FalError, FalKey, QueueStatus, RequestId, Waited},
+    text::shown,
+};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct RunModelArgs {
