@@ -58,6 +58,8 @@ pub fn mcp_server(config: &Config, stop: CancellationToken) -> Result<FalMcp, St
 /// The whole HTTP application, exactly as production serves it.
 pub fn build_app(config: &Config, stop: CancellationToken) -> Result<Router, String> {
     let server = mcp_server(config, stop)?;
+    // The fast tools/list path serves exactly what this server's router lists.
+    let tools_list = fast_list::ToolsList::new(&server.listed_tools());
     let mcp_config = StreamableHttpServerConfig::default()
         .with_legacy_session_mode(false)
         .with_json_response(true)
@@ -67,7 +69,6 @@ pub fn build_app(config: &Config, stop: CancellationToken) -> Result<Router, Str
     let mcp =
         StreamableHttpService::new(move || Ok(server.clone()), Arc::new(NeverSessionManager::default()), mcp_config);
     let allowed = Arc::new(guard::Allowed::new(&config.allowed_hosts(), &config.allowed_origins));
-    let tools_list = fast_list::ToolsList::new(&FalMcp::tool_definitions());
     let limits = observe::Limits::new(config.max_concurrency, config.max_body_bytes, tools_list);
     Ok(Router::new()
         .route_service("/mcp", mcp)

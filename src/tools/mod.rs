@@ -73,7 +73,12 @@ impl FalMcp {
         Self::discovery_tools() + Self::docs_tools() + Self::recommend_tools() + Self::job_tools() + Self::file_tools()
     }
 
-    /// Every tool's definition, as tools/list shows them.
+    /// The tools this server lists: what the fast tools/list path serializes.
+    pub fn listed_tools(&self) -> Vec<Tool> {
+        self.tools.list_all()
+    }
+
+    /// Every tool's definition, without a server (for the README table).
     pub fn tool_definitions() -> Vec<Tool> {
         Self::router().list_all()
     }
