@@ -1,13 +1,11 @@
 //! `Authorization: Bearer <FAL_KEY>` → a [`FalKey`] in the request extensions, or a 401 that says what to send.
 
 use axum::{
-    Json,
     extract::Request,
     http::{HeaderValue, StatusCode, header},
     middleware::Next,
-    response::{IntoResponse, Response},
+    response::Response,
 };
-use serde_json::json;
 
 use crate::fal::FalKey;
 
@@ -37,14 +35,11 @@ fn bearer_key(value: Option<&HeaderValue>) -> Result<FalKey, &'static str> {
 }
 
 fn unauthorized(problem: &str) -> Response {
-    let body = json!({
-        "error": "unauthorized",
-        "message": format!(
-            "{problem}. Send your fal API key on every request as 'Authorization: Bearer <FAL_KEY>' \
-             (create one at https://fal.ai/dashboard/keys; it looks like key_id:key_secret)."
-        ),
-    });
-    let mut response = (StatusCode::UNAUTHORIZED, Json(body)).into_response();
+    let message = format!(
+        "{problem}. Send your fal API key on every request as 'Authorization: Bearer <FAL_KEY>' \
+         (create one at https://fal.ai/dashboard/keys; it looks like key_id:key_secret)."
+    );
+    let mut response = crate::http_error(StatusCode::UNAUTHORIZED, "unauthorized", message);
     response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"fal-mcp\""));
     response
 }

@@ -4,13 +4,11 @@
 use std::sync::Arc;
 
 use axum::{
-    Json,
     extract::{Request, State},
     http::{StatusCode, header},
     middleware::Next,
-    response::{IntoResponse, Response},
+    response::Response,
 };
-use serde_json::json;
 use url::Url;
 
 /// The hosts and origins accepted besides loopback ones.
@@ -108,7 +106,7 @@ pub async fn check(State(allowed): State<Arc<Allowed>>, request: Request, next: 
 }
 
 fn forbidden(message: String) -> Response {
-    (StatusCode::FORBIDDEN, Json(json!({ "error": "forbidden", "message": message }))).into_response()
+    crate::http_error(StatusCode::FORBIDDEN, "forbidden", message)
 }
 
 #[cfg(test)]

@@ -17,6 +17,16 @@ pub mod tools;
 
 pub use app::{build_app, serve};
 
+/// The body of every HTTP-level refusal (401, 403, 413, 503): `{"error": code, "message": …}`.
+pub(crate) fn http_error(
+    status: axum::http::StatusCode,
+    code: &str,
+    message: impl Into<String>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (status, axum::Json(serde_json::json!({ "error": code, "message": message.into() }))).into_response()
+}
+
 /// reqwest is built without a default TLS provider (ring builds faster and smaller than aws-lc);
 /// every client constructor calls this first. Installing twice is harmless.
 pub(crate) fn install_tls() {

@@ -14,16 +14,15 @@ use std::{
 };
 
 use axum::{
-    Json,
     body::{Body, Bytes},
     extract::{Request, State},
     http::{HeaderValue, StatusCode, header},
     middleware::Next,
-    response::{IntoResponse, Response},
+    response::Response,
 };
 use http_body::{Frame, SizeHint};
 use serde::Deserialize;
-use serde_json::{json, value::RawValue};
+use serde_json::value::RawValue;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::{fast_list::ToolsList, metrics, telemetry::CallLog};
@@ -49,13 +48,11 @@ pub struct RequestId(pub Arc<str>);
 pub async fn account(State(limits): State<Arc<Limits>>, mut request: Request, next: Next) -> Response {
     let Ok(permit) = limits.permits.clone().try_acquire_owned() else {
         metrics::shed();
-        let mut response = (
+        let mut response = crate::http_error(
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(
-                json!({"error": "overloaded", "message": "the server is at its concurrency limit; retry in a second"}),
-            ),
-        )
-            .into_response();
+            "overloaded",
+            "the server is at its concurrency limit; retry in a second",
+        );
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         return response;
     };
@@ -93,11 +90,8 @@ pub async fn peek(State(limits): State<Arc<Limits>>, request: Request, next: Nex
     let bytes = match axum::body::to_bytes(body, limits.max_body_bytes).await {
         Ok(bytes) => bytes,
         Err(_) => {
-            return (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                Json(json!({"error": "payload_too_large", "message": format!("the request body is over {} bytes", limits.max_body_bytes)})),
-            )
-                .into_response();
+            let message = format!("the request body is over {} bytes", limits.max_body_bytes);
+            return crate::http_error(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", message);
         }
     };
     if let Ok(call) = serde_json::from_slice::<Peek>(&bytes) {
