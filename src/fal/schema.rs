@@ -19,8 +19,6 @@ pub struct ModelSchema {
     pub description: String,
     pub input: Value,
     pub output: Value,
-    /// Size of the OpenAPI document fal returned, in bytes of compact JSON.
-    pub raw_bytes: usize,
     /// Size of `input` plus `output`, in bytes of compact JSON.
     pub compact_bytes: usize,
 }
@@ -35,7 +33,6 @@ pub(crate) fn from_model(model: Model) -> Result<ModelSchema, FalError> {
         return Err(FalError::SchemaUnavailable(message.to_string()));
     }
     let (input, output) = compact_openapi(openapi, &model.endpoint_id).map_err(FalError::SchemaUnavailable)?;
-    let raw_bytes = serde_json::to_vec(openapi).map_or(0, |v| v.len());
     let compact_bytes = input.to_string().len() + output.to_string().len();
     Ok(ModelSchema {
         name: model.name().to_string(),
@@ -44,7 +41,6 @@ pub(crate) fn from_model(model: Model) -> Result<ModelSchema, FalError> {
         endpoint_id: model.endpoint_id,
         input,
         output,
-        raw_bytes,
         compact_bytes,
     })
 }
@@ -289,7 +285,6 @@ mod tests {
             description: String::new(),
             input,
             output,
-            raw_bytes: 0,
             compact_bytes: 0,
         };
         assert_eq!(schema.violations(&json!({"prompt": "a cat", "size": {"width": 512}})), None);
