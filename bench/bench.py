@@ -19,6 +19,14 @@ import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RELEASE = os.path.join(ROOT, "target", "release")
+# The server side (fal-mcp, the fake fal, the bare limit) and the load generator each get cores of
+# their own, so neither steals cycles from the other: server on CPU 0, wrk on CPU 1.
+PIN = os.cpu_count() >= 2 and os.environ.get("BENCH_PIN", "1") != "0"
+SERVER_CPU, LOAD_CPU = "0", "1"
+
+
+def pinned(args, cpu):
+    return ["taskset", "-c", cpu, *args] if PIN else list(args)
 KEY = "bench-id:bench-secret"
 MCP_HEADERS = {
     "Authorization": f"Bearer {KEY}",
@@ -42,7 +50,7 @@ def post(url, body, headers=MCP_HEADERS, timeout=30):
 
 def start(args, env=None, first_line_pattern=None, stream="stdout"):
     """Starts a process and returns it with the first URL it prints."""
-    process = subprocess.Popen(args, env=env, stdout=subprocess.PIPE if stream == "stdout" else subprocess.DEVNULL,
+    process = subprocess.Popen(pinned(args, SERVER_CPU), env=env, stdout=subprocess.PIPE if stream == "stdout" else subprocess.DEVNULL,
                                stderr=subprocess.PIPE if stream == "stderr" else subprocess.DEVNULL, text=True)
     source = process.stdout if stream == "stdout" else process.stderr
     deadline = time.time() + 15
@@ -73,7 +81,7 @@ def start_server(fake, results, extra=None):
     """Starts fal-mcp with its log (one line per request, as in production) going to a file, so that
     reading it costs the benchmark nothing; returns it with its base URL."""
     log = open(os.path.join(results, "server.log"), "w")
-    process = subprocess.Popen([os.path.join(RELEASE, "fal-mcp")], env=server_env(fake, extra),
+    process = subprocess.Popen(pinned([os.path.join(RELEASE, "fal-mcp")], SERVER_CPU), env=server_env(fake, extra),
                                stdout=subprocess.DEVNULL, stderr=log)
     deadline = time.time() + 15
     while time.time() < deadline:
@@ -105,9 +113,9 @@ def lua_script(path, method, headers, body=None, body_template=None):
 
 
 def wrk(url, script, connections, seconds, results, label):
-    threads = min(2, connections)
-    out = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--latency",
-                          "-s", script, url], capture_output=True, text=True, check=True).stdout
+    threads = min(1 if PIN else 2, connections)
+    out = subprocess.run(pinned(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--latency",
+                          "-s", script, url], LOAD_CPU), capture_output=True, text=True, check=True).stdout
     with open(os.path.join(results, f"wrk-{label}.txt"), "w") as f:
         f.write(out)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
@@ -154,7 +162,7 @@ def main():
         idle_rss = None
         time.sleep(1.0)
         idle_rss = rss_kib(server_proc.pid)
-        m = {"idle_rss_kib": idle_rss, "seconds": opts.seconds}
+        m = {"idle_rss_kib": idle_rss, "seconds": opts.seconds, "pinned": PIN}
 
         # Sizes.
         _, tools_list = post(mcp, LIST)
@@ -233,7 +241,7 @@ def main():
         starts = []
         for _ in range(20):
             began = time.perf_counter()
-            process = subprocess.Popen([os.path.join(RELEASE, "fal-mcp")], env=server_env(fake, {"PORT": "18931"}),
+            process = subprocess.Popen(pinned([os.path.join(RELEASE, "fal-mcp")], SERVER_CPU), env=server_env(fake, {"PORT": "18931"}),
                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             while True:
                 try:
@@ -313,7 +321,9 @@ def write_report(m):
         "",
         f"- machine: {os.cpu_count()} CPUs ({cpu}), {mem_kib / 1024 / 1024:.1f} GiB RAM, {platform.system()} {platform.release()}",
         f"- fal-mcp {commit}, {version(['rustc', '--version'])}, {wrk_version}, Python {platform.python_version()}",
-        f"- load: wrk with up to 2 threads, {m['seconds']} s per run; the load generator shares the machine's cores with the server",
+        f"- load: wrk, {m['seconds']} s per run; " + (
+            "pinned with taskset: fal-mcp, the fake fal and the limit on CPU 0, wrk (1 thread) on CPU 1"
+            if m.get("pinned") else "the load generator shares the machine's cores with the server"),
         "",
         "## Targets",
         "",
