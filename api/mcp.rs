@@ -8,7 +8,7 @@ use vercel_runtime::axum::VercelLayer;
 #[tokio::main]
 async fn main() -> Result<(), vercel_runtime::Error> {
     let config = fal_mcp::Config::from_args(["fal-mcp"]).map_err(|e| e.to_string())?;
-    fal_mcp::telemetry::init(config.log_format, &config.log);
+    fal_mcp::init_logging(&config);
     let app = fal_mcp::build_app(&config, CancellationToken::new())?;
     vercel_runtime::run(ServiceBuilder::new().layer(VercelLayer::new()).service(app)).await
 }

@@ -1,34 +1,36 @@
-//! The axum application: `/mcp` (rmcp, stateless) behind CORS, accounting, the Host/Origin guard and
-//! Bearer auth; `/healthz` and `/metrics` outside them. Also serves it, with a bounded graceful shutdown.
+//! The application: public routes (`/healthz`, `/metrics`) merged with the protected `/mcp`
+//! router, whose layers are listed in the order a request meets them; and serving it.
 
-use std::{future::Future, io, sync::Arc, time::Duration};
+use std::{future::Future, io, sync::Arc};
 
 use axum::{
     Router,
     http::{HeaderName, HeaderValue, Method, header},
-    middleware,
+    middleware::{from_fn, from_fn_with_state},
     routing::get,
-    serve::ListenerExt,
 };
 use rmcp::transport::streamable_http_server::{
     StreamableHttpServerConfig, StreamableHttpService, session::never::NeverSessionManager,
 };
-use tokio::net::TcpListener;
+use tokio::{net::TcpListener, sync::Semaphore};
 use tokio_util::sync::CancellationToken;
+use tower::ServiceBuilder;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::{
-    Config, auth,
+    Config,
     fal::{FalClient, FalSettings, FalUrls},
-    fast_list,
     fetch::Fetcher,
-    guard, metrics, observe,
+    http::{account, admit, auth, fast_list, guard, serve},
+    metrics,
     tools::{FalMcp, ToolSettings},
 };
 
-/// Builds the fal client the configuration describes.
-pub fn fal_client(config: &Config) -> Result<FalClient, String> {
-    FalClient::new(FalSettings {
+/// The MCP server (tools, fal client, fetcher) the configuration describes. `hand_back` ends
+/// run_model's waits (with the request id) when the process is about to exit.
+pub(crate) fn mcp_server(config: &Config, hand_back: CancellationToken) -> Result<FalMcp, String> {
+    config.validate()?;
+    let fal = FalClient::new(FalSettings {
         urls: FalUrls {
             api: config.fal_api_url.clone(),
             queue: config.fal_queue_url.clone(),
@@ -37,51 +39,50 @@ pub fn fal_client(config: &Config) -> Result<FalClient, String> {
         },
         timeout: config.upstream_timeout(),
         cache_ttl: config.cache_ttl(),
-    })
-}
-
-/// The MCP server (tools, fal client, fetcher) the configuration describes. `stop` ends
-/// run_model's waits early (with the request id) when the process is shutting down.
-pub fn mcp_server(config: &Config, stop: CancellationToken) -> Result<FalMcp, String> {
-    config.validate()?;
+    })?;
     // A whole file streams through one fetch, so it gets several upstream timeouts' worth of time.
     let fetcher = Fetcher::new(config.allow_private_urls, config.max_upload_bytes, config.upstream_timeout() * 5)?;
     let settings = ToolSettings {
-        run_wait: Duration::from_secs(config.run_wait_secs),
-        run_wait_max: Duration::from_secs(config.run_wait_max_secs),
+        run_wait: config.run_wait(),
+        run_wait_max: config.run_wait_max(),
         max_data_bytes: config.max_data_bytes,
-        stop,
+        stop: hand_back,
     };
-    Ok(FalMcp::new(fal_client(config)?, fetcher, settings))
+    Ok(FalMcp::new(fal, fetcher, settings))
 }
 
 /// The whole HTTP application, exactly as production serves it.
-pub fn build_app(config: &Config, stop: CancellationToken) -> Result<Router, String> {
-    let server = mcp_server(config, stop)?;
+pub fn build_app(config: &Config, hand_back: CancellationToken) -> Result<Router, String> {
+    let server = mcp_server(config, hand_back)?;
     // The fast tools/list path serves exactly what this server's router lists.
-    let tools_list = fast_list::ToolsList::new(&server.listed_tools());
-    let mcp_config = StreamableHttpServerConfig::default()
+    let tools_list = Arc::new(fast_list::ToolsList::new(&server.listed_tools()));
+    let rmcp_config = StreamableHttpServerConfig::default()
         .with_legacy_session_mode(false)
         .with_json_response(true)
         .with_max_request_body_bytes(config.max_body_bytes)
         // Host and Origin are checked by `guard`, before auth, with the configured lists.
         .disable_allowed_hosts();
     let mcp =
-        StreamableHttpService::new(move || Ok(server.clone()), Arc::new(NeverSessionManager::default()), mcp_config);
+        StreamableHttpService::new(move || Ok(server.clone()), Arc::new(NeverSessionManager::default()), rmcp_config);
     let allowed = Arc::new(guard::Allowed::new(&config.allowed_hosts(), &config.allowed_origins));
-    let limits = observe::Limits::new(config.max_concurrency, config.max_body_bytes, tools_list);
-    Ok(Router::new()
-        .route_service("/mcp", mcp)
-        .layer(middleware::from_fn_with_state(limits.clone(), observe::peek))
-        .layer(middleware::from_fn(auth::require_bearer))
-        .layer(middleware::from_fn_with_state(allowed.clone(), guard::check))
-        .layer(middleware::from_fn_with_state(limits, observe::account))
-        .layer(cors(allowed))
-        .route("/healthz", get(|| async { "ok" }))
-        .route(
-            "/metrics",
-            get(|| async { ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], metrics::render()) }),
-        ))
+    let limits = Arc::new(admit::Limits {
+        slots: Arc::new(Semaphore::new(config.max_concurrency.max(1))),
+        max_body_bytes: config.max_body_bytes,
+        body_timeout: config.body_timeout(),
+    });
+    let protected = Router::new().route_service("/mcp", mcp).layer(
+        ServiceBuilder::new()
+            .layer(from_fn(account::account))
+            .layer(from_fn_with_state(allowed.clone(), guard::check))
+            .layer(from_fn(auth::require_bearer))
+            .layer(from_fn_with_state(limits, admit::admit))
+            .layer(from_fn_with_state(tools_list, fast_list::answer)),
+    );
+    let public = Router::new().route("/healthz", get(|| async { "ok" })).route(
+        "/metrics",
+        get(|| async { ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], metrics::render()) }),
+    );
+    Ok(public.merge(protected).layer(cors(allowed)))
 }
 
 /// CORS for browser clients from allowed (or loopback) origins; preflights are answered before auth.
@@ -104,34 +105,31 @@ fn cors(allowed: Arc<guard::Allowed>) -> CorsLayer {
             HeaderName::from_static("mcp-session-id"),
             HeaderName::from_static("x-request-id"),
         ])
-        .max_age(Duration::from_secs(3600))
+        .max_age(std::time::Duration::from_secs(3600))
 }
 
 /// Serves the application on `listener` until `shutdown` resolves, then stops accepting and lets
-/// in-flight requests finish for up to the configured grace period.
+/// in-flight requests finish within the configured grace period.
 pub async fn serve(
     listener: TcpListener,
     config: &Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    let stop = CancellationToken::new();
-    let app = build_app(config, stop.clone()).map_err(io::Error::other)?;
-    // Nagle plus delayed ACK adds ~40 ms to every streamed response.
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    let signalled = stop.clone();
-    tokio::spawn(async move {
-        shutdown.await;
-        signalled.cancel();
-    });
-    let server = axum::serve(listener, app).with_graceful_shutdown(stop.clone().cancelled_owned());
-    let grace = Duration::from_secs(config.shutdown_grace_secs);
-    tokio::select! {
-        served = server => served,
-        () = async { stop.cancelled().await; tokio::time::sleep(grace).await } => {
-            tracing::warn!("shutdown grace period of {} s is over; exiting with requests in flight", grace.as_secs());
-            Ok(())
-        }
-    }
+    let hand_back = CancellationToken::new();
+    let app = build_app(config, hand_back.clone()).map_err(io::Error::other)?;
+    let settings = serve::ServeSettings {
+        header_timeout: config.header_timeout(),
+        per_address: config.max_connections_per_address,
+        grace: config.shutdown_grace(),
+    };
+    serve::serve(listener, app, settings, shutdown, hand_back).await
+}
+
+/// Binds the configured address, says where it listens, and serves until `shutdown`.
+pub async fn listen(config: &Config, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), String> {
+    let address = format!("{}:{}", config.host, config.port);
+    let listener = TcpListener::bind(&address).await.map_err(|e| format!("cannot listen on {address}: {e}"))?;
+    let bound = listener.local_addr().map_or(address, |a| a.to_string());
+    tracing::info!("fal-mcp listening on http://{bound}/mcp");
+    serve(listener, config, shutdown).await.map_err(|e| format!("server error: {e}"))
 }

@@ -2,8 +2,10 @@
 
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum, builder::BoolishValueParser};
 use url::Url;
+
+use crate::fal::FalKey;
 
 /// The `fal-mcp` command line.
 #[derive(Debug, Parser)]
@@ -38,76 +40,89 @@ pub enum LogFormat {
 pub struct Config {
     /// Address to listen on.
     #[arg(long, env = "HOST", default_value = "127.0.0.1")]
-    pub host: String,
+    pub(crate) host: String,
     /// Port to listen on.
     #[arg(long, env = "PORT", default_value_t = 8080)]
-    pub port: u16,
+    pub(crate) port: u16,
     /// fal Platform API base URL (catalog, schemas, pricing).
     #[arg(long, env = "FAL_API_URL", default_value = "https://api.fal.ai")]
-    pub fal_api_url: Url,
+    pub(crate) fal_api_url: Url,
     /// fal queue base URL (job submission and status).
     #[arg(long, env = "FAL_QUEUE_URL", default_value = "https://queue.fal.run")]
-    pub fal_queue_url: Url,
+    pub(crate) fal_queue_url: Url,
     /// fal REST base URL (storage uploads).
     #[arg(long, env = "FAL_REST_URL", default_value = "https://rest.fal.ai")]
-    pub fal_rest_url: Url,
+    pub(crate) fal_rest_url: Url,
     /// fal documentation base URL (docs search, llms.txt).
     #[arg(long, env = "FAL_DOCS_URL", default_value = "https://docs.fal.ai")]
-    pub fal_docs_url: Url,
+    pub(crate) fal_docs_url: Url,
     /// Extra Host header values accepted on /mcp, comma separated (loopback names are always accepted).
     #[arg(long, env = "FAL_MCP_ALLOWED_HOSTS", value_delimiter = ',')]
-    pub allowed_hosts: Vec<String>,
+    pub(crate) allowed_hosts: Vec<String>,
     /// Browser origins accepted on /mcp, comma separated (loopback origins are always accepted).
     #[arg(long, env = "FAL_MCP_ALLOWED_ORIGINS", value_delimiter = ',')]
-    pub allowed_origins: Vec<String>,
+    pub(crate) allowed_origins: Vec<String>,
     /// Deadline in seconds for each request the server makes to fal.
     #[arg(long, env = "FAL_MCP_UPSTREAM_TIMEOUT_SECS", default_value_t = 60)]
-    pub upstream_timeout_secs: u64,
+    pub(crate) upstream_timeout_secs: u64,
     /// How long catalog and schema answers stay cached, in seconds (0 disables the cache).
     #[arg(long, env = "FAL_MCP_CACHE_TTL_SECS", default_value_t = 60)]
-    pub cache_ttl_secs: u64,
+    pub(crate) cache_ttl_secs: u64,
     /// How long run_model waits for a result when the call does not say, in seconds.
     #[arg(long, env = "FAL_MCP_RUN_WAIT_SECS", default_value_t = 120)]
-    pub run_wait_secs: u64,
+    pub(crate) run_wait_secs: u64,
     /// The longest wait a run_model call may ask for, in seconds; keep it below the hosting platform's request limit.
     #[arg(long, env = "FAL_MCP_RUN_WAIT_MAX_SECS", default_value_t = 280)]
-    pub run_wait_max_secs: u64,
+    pub(crate) run_wait_max_secs: u64,
     /// Largest file upload_file copies from a URL, in bytes.
     #[arg(long, env = "FAL_MCP_MAX_UPLOAD_BYTES", default_value_t = 100 * 1024 * 1024)]
-    pub max_upload_bytes: u64,
+    pub(crate) max_upload_bytes: u64,
     /// Largest decoded `data` upload_file accepts, in bytes.
     #[arg(long, env = "FAL_MCP_MAX_DATA_BYTES", default_value_t = 10 * 1024 * 1024)]
-    pub max_data_bytes: u64,
+    pub(crate) max_data_bytes: u64,
     /// Lets upload_file fetch loopback and private addresses. For local testing only; never in production.
-    #[arg(long, env = "FAL_MCP_ALLOW_PRIVATE_URLS")]
-    pub allow_private_urls: bool,
+    #[arg(long, env = "FAL_MCP_ALLOW_PRIVATE_URLS", value_parser = BoolishValueParser::new(),
+          action = ArgAction::Set, num_args = 0..=1, default_value = "false", default_missing_value = "true")]
+    pub(crate) allow_private_urls: bool,
     /// Most /mcp requests served at once; more are refused with 503 and Retry-After.
     #[arg(long, env = "FAL_MCP_MAX_CONCURRENCY", default_value_t = 512)]
-    pub max_concurrency: usize,
+    pub(crate) max_concurrency: usize,
     /// After SIGTERM or SIGINT, how long in-flight requests may take to finish, in seconds.
     #[arg(long, env = "FAL_MCP_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
-    pub shutdown_grace_secs: u64,
+    pub(crate) shutdown_grace_secs: u64,
+    /// Longest a connection may take to send a request's headers, in seconds, counted from when it opens or goes idle (so idle keep-alive connections close after it too).
+    #[arg(long, env = "FAL_MCP_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+    pub(crate) header_timeout_secs: u64,
+    /// Longest a request's body may take to arrive, in seconds; a slower one is answered 408.
+    #[arg(long, env = "FAL_MCP_BODY_TIMEOUT_SECS", default_value_t = 30)]
+    pub(crate) body_timeout_secs: u64,
+    /// Most connections one client address may hold open at once (0: no limit; raise it behind a proxy that pools connections).
+    #[arg(long, env = "FAL_MCP_MAX_CONNECTIONS_PER_ADDRESS", default_value_t = 64)]
+    pub(crate) max_connections_per_address: usize,
     /// The fal key for `fal-mcp stdio` (HTTP callers send their own). Set it in the environment, not on the command line.
-    #[arg(long, env = "FAL_KEY", hide_env_values = true)]
-    pub fal_key: Option<String>,
+    #[arg(long, env = "FAL_KEY", hide_env_values = true, value_parser = parse_key)]
+    pub(crate) fal_key: Option<FalKey>,
     /// Set by Vercel: the deployment's host name, accepted as a Host.
     #[arg(long, env = "VERCEL_URL", hide = true)]
-    pub vercel_url: Option<String>,
+    pub(crate) vercel_url: Option<String>,
     /// Set by Vercel: the branch deployment's host name, accepted as a Host.
     #[arg(long, env = "VERCEL_BRANCH_URL", hide = true)]
-    pub vercel_branch_url: Option<String>,
+    pub(crate) vercel_branch_url: Option<String>,
     /// Set by Vercel: the production host name, accepted as a Host.
     #[arg(long, env = "VERCEL_PROJECT_PRODUCTION_URL", hide = true)]
-    pub vercel_project_production_url: Option<String>,
+    pub(crate) vercel_project_production_url: Option<String>,
     /// Largest accepted HTTP request body on /mcp, in bytes.
     #[arg(long, env = "FAL_MCP_MAX_BODY_BYTES", default_value_t = 16 * 1024 * 1024)]
-    pub max_body_bytes: usize,
+    pub(crate) max_body_bytes: usize,
     /// Log format: text or json.
     #[arg(long, env = "FAL_MCP_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
-    pub log_format: LogFormat,
-    /// Log filter in tracing's EnvFilter syntax.
-    #[arg(long, env = "FAL_MCP_LOG", default_value = "info")]
-    pub log: String,
+    pub(crate) log_format: LogFormat,
+    /// Log filter in tracing's EnvFilter syntax (default info); wins over RUST_LOG.
+    #[arg(long, env = "FAL_MCP_LOG")]
+    pub(crate) log: Option<String>,
+    /// The tracing ecosystem's log filter, used when FAL_MCP_LOG is not set.
+    #[arg(long, env = "RUST_LOG", hide = true)]
+    pub(crate) rust_log: Option<String>,
 }
 
 impl Config {
@@ -121,7 +136,7 @@ impl Config {
     }
 
     /// Refuses settings that contradict each other.
-    pub fn validate(&self) -> Result<(), String> {
+    pub(crate) fn validate(&self) -> Result<(), String> {
         // base64 takes 4 bytes per 3, plus room for the JSON-RPC envelope around it.
         let needed = self.max_data_bytes.div_ceil(3) * 4 + 64 * 1024;
         if (self.max_body_bytes as u64) < needed {
@@ -140,18 +155,47 @@ impl Config {
     }
 
     /// FAL_MCP_ALLOWED_HOSTS plus the host names Vercel gives the deployment.
-    pub fn allowed_hosts(&self) -> Vec<String> {
+    pub(crate) fn allowed_hosts(&self) -> Vec<String> {
         let vercel = [&self.vercel_url, &self.vercel_branch_url, &self.vercel_project_production_url];
         self.allowed_hosts.iter().cloned().chain(vercel.into_iter().flatten().cloned()).collect()
     }
 
-    pub fn upstream_timeout(&self) -> Duration {
+    pub(crate) fn upstream_timeout(&self) -> Duration {
         Duration::from_secs(self.upstream_timeout_secs.max(1))
     }
 
-    pub fn cache_ttl(&self) -> Duration {
+    pub(crate) fn cache_ttl(&self) -> Duration {
         Duration::from_secs(self.cache_ttl_secs)
     }
+
+    pub(crate) fn run_wait(&self) -> Duration {
+        Duration::from_secs(self.run_wait_secs)
+    }
+
+    pub(crate) fn run_wait_max(&self) -> Duration {
+        Duration::from_secs(self.run_wait_max_secs)
+    }
+
+    pub(crate) fn header_timeout(&self) -> Duration {
+        Duration::from_secs(self.header_timeout_secs.max(1))
+    }
+
+    pub(crate) fn body_timeout(&self) -> Duration {
+        Duration::from_secs(self.body_timeout_secs.max(1))
+    }
+
+    pub(crate) fn shutdown_grace(&self) -> Duration {
+        Duration::from_secs(self.shutdown_grace_secs)
+    }
+
+    /// The log filter: FAL_MCP_LOG, else RUST_LOG, else `info`.
+    pub(crate) fn log_filter(&self) -> &str {
+        self.log.as_deref().or(self.rust_log.as_deref()).filter(|f| !f.trim().is_empty()).unwrap_or("info")
+    }
+}
+
+fn parse_key(raw: &str) -> Result<FalKey, String> {
+    FalKey::new(raw.trim()).ok_or_else(|| "FAL_KEY has characters a fal key cannot have".to_string())
 }
 
 #[cfg(test)]
@@ -171,6 +215,35 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(config.allowed_hosts(), ["mcp.example.com", "fal-mcp-abc123.vercel.app", "fal-mcp.vercel.app"]);
+    }
+
+    #[test]
+    fn boolean_settings_take_every_common_spelling() {
+        for (given, expected) in [
+            ("1", true),
+            ("yes", true),
+            ("on", true),
+            ("true", true),
+            ("0", false),
+            ("no", false),
+            ("off", false),
+            ("false", false),
+        ] {
+            let config = Config::from_args(["fal-mcp", "--allow-private-urls", given]).unwrap();
+            assert_eq!(config.allow_private_urls, expected, "{given}");
+        }
+        assert!(Config::from_args(["fal-mcp", "--allow-private-urls"]).unwrap().allow_private_urls);
+        assert!(!Config::from_args(["fal-mcp"]).unwrap().allow_private_urls);
+        assert!(Config::from_args(["fal-mcp", "--allow-private-urls", "maybe"]).is_err());
+    }
+
+    #[test]
+    fn fal_mcp_log_wins_over_rust_log() {
+        let both = Config::from_args(["fal-mcp", "--log", "debug", "--rust-log", "trace"]).unwrap();
+        assert_eq!(both.log_filter(), "debug");
+        let rust = Config::from_args(["fal-mcp", "--rust-log", "warn,fal_mcp=debug"]).unwrap();
+        assert_eq!(rust.log_filter(), "warn,fal_mcp=debug");
+        assert_eq!(Config::from_args(["fal-mcp"]).unwrap().log_filter(), "info");
     }
 
     #[test]

@@ -1,35 +1,23 @@
-//! fal-mcp: a stateless Streamable-HTTP MCP server for fal. The library does the work; the binary only wires.
+//! fal-mcp: a stateless Streamable-HTTP MCP server for fal. The library does the work; the
+//! binaries (`src/main.rs`, the Vercel function `api/mcp.rs`) only wire it.
 
-pub mod app;
-pub mod auth;
-pub mod config;
-pub mod fal;
-pub mod fast_list;
-pub mod fetch;
-pub mod guard;
-pub mod local;
-pub mod metrics;
-pub mod observe;
-pub mod ranking;
-pub mod telemetry;
-pub mod text;
-pub mod tools;
+#![warn(unreachable_pub)]
 
-pub use app::{build_app, serve};
+mod app;
+mod config;
+mod fal;
+mod fetch;
+mod http;
+mod local;
+mod metrics;
+mod ranking;
+mod telemetry;
+mod text;
+mod tls;
+mod tools;
 
-/// The body of every HTTP-level refusal (401, 403, 413, 503): `{"error": code, "message": …}`.
-pub(crate) fn http_error(
-    status: axum::http::StatusCode,
-    code: &str,
-    message: impl Into<String>,
-) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    (status, axum::Json(serde_json::json!({ "error": code, "message": message.into() }))).into_response()
-}
-
-/// reqwest is built without a default TLS provider (ring builds faster and smaller than aws-lc);
-/// every client constructor calls this first. Installing twice is harmless.
-pub(crate) fn install_tls() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
-pub use config::Config;
+pub use app::{build_app, listen, serve};
+pub use config::{Cli, Command, Config, LogFormat};
+pub use local::{healthcheck, serve_stdio};
+pub use telemetry::init as init_logging;
+pub use tools::markdown_table as tool_table;

@@ -10,13 +10,12 @@ use std::{
 use rmcp::ServiceExt;
 use tokio_util::sync::CancellationToken;
 
-use crate::{Config, app::mcp_server, fal::FalKey};
+use crate::{Config, app::mcp_server};
 
 /// Serves the tools over stdin/stdout with the key from FAL_KEY until the client closes the stream.
 pub async fn serve_stdio(config: &Config) -> Result<(), String> {
-    let raw =
-        config.fal_key.as_deref().ok_or("FAL_KEY is not set: export your fal key before starting `fal-mcp stdio`")?;
-    let key = FalKey::new(raw.trim()).ok_or("FAL_KEY has characters a fal key cannot have")?;
+    let key =
+        config.fal_key.clone().ok_or("FAL_KEY is not set: export your fal key before starting `fal-mcp stdio`")?;
     let server = mcp_server(config, CancellationToken::new())?.with_default_key(key);
     let running = server.serve(rmcp::transport::stdio()).await.map_err(|e| format!("stdio handshake failed: {e}"))?;
     running.waiting().await.map_err(|e| format!("stdio session failed: {e}"))?;

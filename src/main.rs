@@ -1,10 +1,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use fal_mcp::{
-    config::{Cli, Command},
-    local, serve, telemetry,
-};
+use fal_mcp::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -12,9 +9,9 @@ fn main() -> ExitCode {
     let command = cli.command.unwrap_or(Command::Serve);
     // The probe runs without a runtime or logging: it is a tiny, fast process.
     if command == Command::Healthcheck {
-        return if local::healthcheck(&config) { ExitCode::SUCCESS } else { ExitCode::FAILURE };
+        return if fal_mcp::healthcheck(&config) { ExitCode::SUCCESS } else { ExitCode::FAILURE };
     }
-    telemetry::init(config.log_format, &config.log);
+    fal_mcp::init_logging(&config);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {
@@ -24,16 +21,8 @@ fn main() -> ExitCode {
     };
     let outcome = runtime.block_on(async {
         match command {
-            Command::Stdio => local::serve_stdio(&config).await,
-            _ => {
-                let address = format!("{}:{}", config.host, config.port);
-                let listener = tokio::net::TcpListener::bind(&address)
-                    .await
-                    .map_err(|e| format!("cannot listen on {address}: {e}"))?;
-                let bound = listener.local_addr().map_or(address, |a| a.to_string());
-                tracing::info!("fal-mcp listening on http://{bound}/mcp");
-                serve(listener, &config, shutdown_signal()).await.map_err(|e| format!("server error: {e}"))
-            }
+            Command::Stdio => fal_mcp::serve_stdio(&config).await,
+            _ => fal_mcp::listen(&config, shutdown_signal()).await,
         }
     });
     match outcome {
@@ -65,5 +54,4 @@ async fn shutdown_signal() {
         () = ctrl_c => {},
         () = terminate => {},
     }
-    tracing::info!("shutting down: no new connections; in-flight requests get the grace period");
 }

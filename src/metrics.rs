@@ -50,7 +50,7 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
     let shed = Family::<ShedLabels, Counter>::default();
     registry.register(
         "requests_shed",
-        "Requests refused with 503 because the server was at its concurrency limit",
+        "Requests refused because the server was at its concurrency limit (503), or connections because their address held too many (429)",
         shed.clone(),
     );
     Metrics { registry, tool_calls, fal_latency, in_flight, shed }
@@ -69,25 +69,29 @@ const TOOLS: &[&str] = &[
     "upload_file",
 ];
 
-pub fn tool_call(tool: &str, outcome: &'static str) {
+pub(crate) fn tool_call(tool: &str, outcome: &'static str) {
     let tool = if TOOLS.contains(&tool) { tool } else { "unknown" };
     METRICS.tool_calls.get_or_create(&ToolLabels { tool: tool.to_string(), outcome }).inc();
 }
 
-pub fn fal_call(route: &'static str, elapsed: Duration) {
+pub(crate) fn fal_call(route: &'static str, elapsed: Duration) {
     METRICS.fal_latency.get_or_create(&RouteLabels { route }).observe(elapsed.as_secs_f64());
 }
 
-pub fn in_flight(delta: i64) {
+pub(crate) fn in_flight(delta: i64) {
     METRICS.in_flight.inc_by(delta);
 }
 
-pub fn shed() {
+pub(crate) fn shed() {
     METRICS.shed.get_or_create(&ShedLabels { reason: "concurrency" }).inc();
 }
 
+pub(crate) fn shed_connection() {
+    METRICS.shed.get_or_create(&ShedLabels { reason: "connections_per_address" }).inc();
+}
+
 /// The Prometheus text exposition of every metric.
-pub fn render() -> String {
+pub(crate) fn render() -> String {
     let mut out = String::new();
     encode(&mut out, &METRICS.registry).expect("writing to a String cannot fail");
     out

@@ -9,11 +9,16 @@ use std::{
 
 use tracing_subscriber::{EnvFilter, fmt};
 
-use crate::{config::LogFormat, metrics};
+use crate::{
+    config::{Config, LogFormat},
+    metrics,
+};
 
-/// Installs the global subscriber. `filter` uses EnvFilter syntax; rmcp is capped at warn
-/// unless the filter names it, because at debug it logs whole tool arguments and results.
-pub fn init(format: LogFormat, filter: &str) {
+/// Installs the global subscriber with the configured format and filter (FAL_MCP_LOG, else
+/// RUST_LOG, else info); rmcp is capped at warn unless the filter names it, because at debug it
+/// logs whole tool arguments and results.
+pub fn init(config: &Config) {
+    let (format, filter) = (config.log_format, config.log_filter());
     let filter = if filter.contains("rmcp") { filter.to_string() } else { format!("{filter},rmcp=warn") };
     let filter = EnvFilter::try_new(&filter).unwrap_or_else(|_| EnvFilter::new("info,rmcp=warn"));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
@@ -26,15 +31,15 @@ pub fn init(format: LogFormat, filter: &str) {
 
 /// One call to fal: its route template (never ids or keys), HTTP status (0 when none came) and time.
 #[derive(Debug, Clone)]
-pub struct FalCall {
-    pub route: &'static str,
-    pub status: u16,
-    pub millis: u64,
+pub(crate) struct FalCall {
+    pub(crate) route: &'static str,
+    pub(crate) status: u16,
+    pub(crate) millis: u64,
 }
 
 /// What one MCP request did: its tool call's outcome and the fal calls made for it.
 #[derive(Debug, Clone, Default)]
-pub struct CallLog(Arc<Mutex<Record>>);
+pub(crate) struct CallLog(Arc<Mutex<Record>>);
 
 #[derive(Debug, Default)]
 struct Record {
@@ -46,28 +51,28 @@ struct Record {
 
 impl CallLog {
     /// The JSON-RPC method and tool name of the request (bounded, as they come from the caller).
-    pub fn set_request(&self, rpc_method: Option<String>, tool: Option<String>) {
+    pub(crate) fn set_request(&self, rpc_method: Option<String>, tool: Option<String>) {
         let clip = |s: String| s.chars().take(64).collect::<String>();
         let mut record = self.0.lock().expect("call log");
         record.rpc_method = rpc_method.map(clip);
         record.tool = tool.map(clip);
     }
 
-    pub fn request(&self) -> (Option<String>, Option<String>) {
+    pub(crate) fn request(&self) -> (Option<String>, Option<String>) {
         let record = self.0.lock().expect("call log");
         (record.rpc_method.clone(), record.tool.clone())
     }
 
-    pub fn set_outcome(&self, outcome: &'static str) {
+    pub(crate) fn set_outcome(&self, outcome: &'static str) {
         self.0.lock().expect("call log").outcome = Some(outcome);
     }
 
-    pub fn outcome(&self) -> Option<&'static str> {
+    pub(crate) fn outcome(&self) -> Option<&'static str> {
         self.0.lock().expect("call log").outcome
     }
 
     /// `route status ms` for each fal call, comma separated.
-    pub fn summary(&self) -> String {
+    pub(crate) fn summary(&self) -> String {
         let record = self.0.lock().expect("call log");
         record.calls.iter().map(|c| format!("{} {} {}ms", c.route, c.status, c.millis)).collect::<Vec<_>>().join(", ")
     }
@@ -78,12 +83,12 @@ tokio::task_local! {
 }
 
 /// Runs `future` with `log` collecting the fal calls it makes.
-pub async fn scoped<F: Future>(log: CallLog, future: F) -> F::Output {
+pub(crate) async fn scoped<F: Future>(log: CallLog, future: F) -> F::Output {
     CALLS.scope(log, future).await
 }
 
 /// Records one fal call in the metrics and, inside a request, in its log.
-pub fn record_fal_call(route: &'static str, status: Option<u16>, elapsed: Duration) {
+pub(crate) fn record_fal_call(route: &'static str, status: Option<u16>, elapsed: Duration) {
     let status = status.unwrap_or(0);
     metrics::fal_call(route, elapsed);
     tracing::debug!(route, status, millis = elapsed.as_millis() as u64, "fal call");

@@ -2,7 +2,7 @@
 //! before it goes into an answer or a log.
 
 /// `text` cut to at most `max` characters, with `…` where it was cut.
-pub fn clip(text: &str, max: usize) -> String {
+pub(crate) fn clip(text: &str, max: usize) -> String {
     match text.char_indices().nth(max) {
         Some((at, _)) => format!("{}…", text[..at].trim_end()),
         None => text.to_string(),
@@ -10,7 +10,7 @@ pub fn clip(text: &str, max: usize) -> String {
 }
 
 /// A bounded, printable echo of caller input for error messages: 80 characters, escaped.
-pub fn shown(text: &str) -> String {
+pub(crate) fn shown(text: &str) -> String {
     text.chars().take(80).flat_map(char::escape_default).collect()
 }
 

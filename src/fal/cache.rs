@@ -13,8 +13,8 @@ const ENTRY_OVERHEAD: u32 = 1024;
 /// Whose answer this is (`None` for public, key-less fetches such as the docs index) and what was asked.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub(crate) struct CacheKey {
-    pub caller: Option<Fingerprint>,
-    pub what: String,
+    pub(crate) caller: Option<Fingerprint>,
+    pub(crate) what: String,
 }
 
 /// Values that know roughly how much memory they hold.
@@ -23,14 +23,14 @@ pub(crate) trait Weigh {
 }
 
 pub(crate) struct Caches {
-    pub pages: Option<Cache<CacheKey, Arc<ModelPage>>>,
-    pub models: Option<Cache<CacheKey, Arc<Vec<Model>>>>,
-    pub schemas: Option<Cache<CacheKey, Arc<ModelSchema>>>,
-    pub text: Option<Cache<CacheKey, Arc<str>>>,
+    pub(crate) pages: Option<Cache<CacheKey, Arc<ModelPage>>>,
+    pub(crate) models: Option<Cache<CacheKey, Arc<Vec<Model>>>>,
+    pub(crate) schemas: Option<Cache<CacheKey, Arc<ModelSchema>>>,
+    pub(crate) text: Option<Cache<CacheKey, Arc<str>>>,
 }
 
 impl Caches {
-    pub fn new(ttl: Duration) -> Self {
+    pub(crate) fn new(ttl: Duration) -> Self {
         // Budgets in approximate bytes (11 MiB in all), whatever callers ask: a search page is a few
         // KiB, a compact schema 2-10 KiB, so thousands of distinct answers still fit.
         Self {

@@ -3,8 +3,10 @@
 
 use std::sync::Arc;
 
+use futures_util::StreamExt;
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use serde_json::{Value, json};
+use sse_stream::SseStream;
 
 use super::{
     FalClient, FalError,
@@ -17,15 +19,15 @@ const SNIPPET_CHARS: usize = 320;
 
 /// One documentation page that matches a query.
 #[derive(Debug, Clone, PartialEq)]
-pub struct DocHit {
-    pub title: String,
-    pub url: String,
-    pub snippet: String,
+pub(crate) struct DocHit {
+    pub(crate) title: String,
+    pub(crate) url: String,
+    pub(crate) snippet: String,
 }
 
 /// Which path produced the hits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DocsSource {
+pub(crate) enum DocsSource {
     /// The docs site's own search (`SearchFal`).
     Search,
     /// The `llms.txt` page index, ranked by this server.
@@ -33,14 +35,14 @@ pub enum DocsSource {
 }
 
 #[derive(Debug, Clone)]
-pub struct DocsAnswer {
-    pub results: Vec<DocHit>,
-    pub source: DocsSource,
+pub(crate) struct DocsAnswer {
+    pub(crate) results: Vec<DocHit>,
+    pub(crate) source: DocsSource,
 }
 
 impl FalClient {
     /// Searches fal's docs. When the search service fails or finds nothing, the page index is used.
-    pub async fn search_docs(&self, query: &str, limit: usize) -> Result<DocsAnswer, FalError> {
+    pub(crate) async fn search_docs(&self, query: &str, limit: usize) -> Result<DocsAnswer, FalError> {
         let search_error = match self.search_fal(query).await {
             Ok(hits) if !hits.is_empty() => {
                 return Ok(DocsAnswer { results: hits.into_iter().take(limit).collect(), source: DocsSource::Search });
@@ -65,10 +67,24 @@ impl FalClient {
             .header(ACCEPT, "application/json, text/event-stream")
             .header(CONTENT_TYPE, "application/json")
             .json(&body);
-        let (status, bytes) = self.send_bytes("POST docs/mcp", request).await?;
-        let text = String::from_utf8_lossy(&bytes);
-        let decode = |detail: &str| FalError::Decode { status, detail: detail.to_string() };
-        let message = json_rpc_messages(&text)
+        let response = self.send("POST docs/mcp", None, request, false).await?;
+        let status = response.status();
+        let decode = |detail: &str| FalError::decode(status, detail, None);
+        let is_sse = response
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/event-stream"));
+        let messages: Vec<Value> = if is_sse {
+            SseStream::from_bytes_stream(response.bytes_stream())
+                .filter_map(|event| async move { event.ok()?.data.and_then(|d| serde_json::from_str(&d).ok()) })
+                .collect()
+                .await
+        } else {
+            let body = response.bytes().await.map_err(|e| FalError::from_reqwest(&e, self.inner.timeout.as_secs()))?;
+            serde_json::from_slice(&body).into_iter().collect()
+        };
+        let message = messages
             .into_iter()
             .find(|m| m.get("result").is_some() || m.get("error").is_some())
             .ok_or_else(|| decode("no JSON-RPC result in the docs search answer"))?;
@@ -93,31 +109,11 @@ impl FalClient {
         let key = CacheKey { caller: None, what: "llms.txt".into() };
         through(&self.inner.cache.text, key, async {
             let request = self.http().get(join(&self.urls().docs, "llms.txt"));
-            let (_, bytes) = self.send_bytes("GET docs/llms.txt", request).await?;
+            let (_, bytes) = self.bytes("GET docs/llms.txt", None, request).await?;
             Ok(Arc::from(String::from_utf8_lossy(&bytes).as_ref()))
         })
         .await
     }
-}
-
-/// The JSON-RPC messages in a reply that is either plain JSON or an SSE stream of `data:` lines.
-fn json_rpc_messages(text: &str) -> Vec<Value> {
-    if let Ok(value) = serde_json::from_str::<Value>(text) {
-        return vec![value];
-    }
-    let mut messages = Vec::new();
-    let mut data = String::new();
-    for line in text.lines().chain(std::iter::once("")) {
-        if let Some(rest) = line.strip_prefix("data:") {
-            data.push_str(rest.strip_prefix(' ').unwrap_or(rest));
-        } else if line.is_empty() && !data.is_empty() {
-            if let Ok(value) = serde_json::from_str(&data) {
-                messages.push(value);
-            }
-            data.clear();
-        }
-    }
-    messages
 }
 
 /// Splits `Title: …\nLink: …\nContent: …` blocks into hits.
@@ -190,10 +186,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parses_search_blocks_from_sse() {
-        let body = "event: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"content\":[{\"type\":\"text\",\"text\":\"Title: Webhooks\\nLink: https://docs.fal.ai/webhooks\\nContent: Get notified\\nwhen done.\\n\\nTitle: Queue\\nLink: https://docs.fal.ai/queue\\nContent: Submit jobs.\"}]}}\n\n";
-        let messages = json_rpc_messages(body);
-        let text = messages[0]["result"]["content"][0]["text"].as_str().unwrap();
+    fn parses_search_blocks() {
+        let text = "Title: Webhooks\nLink: https://docs.fal.ai/webhooks\nContent: Get notified\nwhen done.\n\nTitle: Queue\nLink: https://docs.fal.ai/queue\nContent: Submit jobs.";
         let hits = parse_search_text(text);
         assert_eq!(hits.len(), 2);
         assert_eq!(

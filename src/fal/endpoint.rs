@@ -8,12 +8,12 @@ const MAX_LEN: usize = 256;
 
 /// A validated fal endpoint id such as `fal-ai/flux/dev`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct EndpointId(String);
+pub(crate) struct EndpointId(String);
 
 impl EndpointId {
     /// Accepts at least `owner/alias`; each segment is letters, digits, `.`, `_` or `-`;
     /// no `..`, at most 256 characters. The error says what is wrong in words a model can act on.
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub(crate) fn parse(raw: &str) -> Result<Self, String> {
         let id = raw;
         if id.is_empty() {
             return Err("endpoint_id is empty; pass an id like 'fal-ai/flux/dev'".into());
@@ -43,13 +43,13 @@ impl EndpointId {
         Ok(Self(id.to_string()))
     }
 
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 
     /// The `[namespace/]owner/alias` part the queue's status, result and cancel routes use:
     /// the sub-path is dropped, the `workflows` and `comfy` namespaces are kept.
-    pub fn app(&self) -> &str {
+    pub(crate) fn app(&self) -> &str {
         let namespaced = matches!(self.0.split('/').next(), Some("workflows" | "comfy"));
         let keep = if namespaced { 3 } else { 2 };
         match self.0.match_indices('/').nth(keep - 1) {
@@ -61,10 +61,10 @@ impl EndpointId {
 
 /// A validated queue request id (letters, digits and `-`, at most 128 characters).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct RequestId(String);
+pub(crate) struct RequestId(String);
 
 impl RequestId {
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub(crate) fn parse(raw: &str) -> Result<Self, String> {
         if raw.is_empty() {
             return Err("request_id is empty; pass the request_id submit_job or run_model returned".into());
         }
@@ -78,10 +78,6 @@ impl RequestId {
             ));
         }
         Ok(Self(raw.to_string()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
     }
 }
 

@@ -1,13 +1,16 @@
-//! One error type for every fal call: the HTTP status, fal's own message, and whether a retry can help.
+//! One error type for every fal call: the HTTP status, fal's own message, and questions the tools
+//! ask of it (was it the key, the input, a missing model; may a retry help; may fal have got it).
 
 use reqwest::{StatusCode, header::HeaderMap};
 use serde_json::Value;
+
+use super::FalKey;
 
 /// Longest piece of upstream text carried into an error message.
 const MAX_MESSAGE: usize = 300;
 
 #[derive(Debug, Clone, thiserror::Error)]
-pub enum FalError {
+pub(crate) enum FalError {
     /// fal answered with a non-success status.
     #[error("{status} {message}")]
     Api {
@@ -17,16 +20,19 @@ pub enum FalError {
         message: String,
         retry_after: Option<u64>,
     },
-    /// fal did not answer within the configured deadline.
+    /// The request was sent but fal did not answer within the deadline.
     #[error("fal did not answer within {0} s")]
     Timeout(u64),
-    /// The connection to fal failed.
-    #[error("could not reach fal ({0})")]
-    Network(String),
+    /// No connection to fal could be made: nothing was sent.
+    #[error("could not connect to fal")]
+    Unreachable,
+    /// The connection broke while the request or its answer was on the way.
+    #[error("the connection to fal broke ({0})")]
+    Network(&'static str),
     /// fal answered 2xx but the body was not what its contract says.
     #[error("{status} fal sent a response this server cannot read ({detail})")]
     Decode { status: StatusCode, detail: String },
-    /// fal has no model with this endpoint id.
+    /// fal has no model with this endpoint id in its catalog.
     #[error("404 no model with endpoint_id '{0}'")]
     UnknownModel(String),
     /// fal has the model but could not produce its OpenAPI schema.
@@ -35,16 +41,58 @@ pub enum FalError {
 }
 
 impl FalError {
-    pub fn status(&self) -> Option<u16> {
+    pub(crate) fn status(&self) -> Option<u16> {
         match self {
             Self::Api { status, .. } | Self::Decode { status, .. } => Some(status.as_u16()),
             Self::UnknownModel(_) => Some(404),
-            Self::Timeout(_) | Self::Network(_) | Self::SchemaUnavailable(_) => None,
+            Self::Timeout(_) | Self::Unreachable | Self::Network(_) | Self::SchemaUnavailable(_) => None,
         }
     }
 
+    fn api_status(&self) -> Option<u16> {
+        match self {
+            Self::Api { status, .. } => Some(status.as_u16()),
+            _ => None,
+        }
+    }
+
+    /// fal refused the key (401) or the account behind it (403: locked, out of balance, scope).
+    pub(crate) fn is_key_refused(&self) -> bool {
+        matches!(self.api_status(), Some(401 | 403))
+    }
+
+    /// The account, not the key: 403.
+    pub(crate) fn is_account_refused(&self) -> bool {
+        self.api_status() == Some(403)
+    }
+
+    pub(crate) fn is_not_found(&self) -> bool {
+        matches!(self, Self::UnknownModel(_)) || self.api_status() == Some(404)
+    }
+
+    /// fal (or the model) refused the input: 400 or 422 with fal's field messages.
+    pub(crate) fn is_invalid_input(&self) -> bool {
+        matches!(self.api_status(), Some(400 | 422))
+    }
+
+    /// Whether the same request may succeed later: rate limits, fal's 5xx, timeouts, broken connections.
+    pub(crate) fn is_transient(&self) -> bool {
+        match self {
+            Self::Api { status, .. } => matches!(status.as_u16(), 408 | 409 | 429) || status.is_server_error(),
+            Self::Timeout(_) | Self::Unreachable | Self::Network(_) | Self::Decode { .. } => true,
+            Self::SchemaUnavailable(_) => true,
+            Self::UnknownModel(_) => false,
+        }
+    }
+
+    /// Whether fal may have received and acted on the request although no usable answer came back:
+    /// after a timeout, a broken connection, or an unreadable success. Resending could do it twice.
+    pub(crate) fn may_have_reached_fal(&self) -> bool {
+        matches!(self, Self::Timeout(_) | Self::Network(_) | Self::Decode { .. })
+    }
+
     /// A stable, machine-readable category, close to fal's own vocabulary.
-    pub fn kind(&self) -> &str {
+    pub(crate) fn kind(&self) -> &str {
         match self {
             Self::Api { status, kind, .. } => match status.as_u16() {
                 401 | 403 => "authorization_error",
@@ -55,23 +103,14 @@ impl FalError {
                 _ => kind.as_deref().unwrap_or("request_error"),
             },
             Self::Timeout(_) => "timeout",
-            Self::Network(_) => "network_error",
+            Self::Unreachable | Self::Network(_) => "network_error",
             Self::Decode { .. } => "invalid_response",
             Self::UnknownModel(_) => "not_found",
             Self::SchemaUnavailable(_) => "schema_unavailable",
         }
     }
 
-    pub fn retryable(&self) -> bool {
-        match self {
-            Self::Api { status, .. } => matches!(status.as_u16(), 408 | 409 | 429) || status.is_server_error(),
-            Self::Timeout(_) | Self::Network(_) | Self::Decode { .. } => true,
-            Self::SchemaUnavailable(_) => true,
-            Self::UnknownModel(_) => false,
-        }
-    }
-
-    pub fn retry_after(&self) -> Option<u64> {
+    pub(crate) fn retry_after(&self) -> Option<u64> {
         match self {
             Self::Api { retry_after, .. } => *retry_after,
             _ => None,
@@ -79,32 +118,31 @@ impl FalError {
     }
 
     /// The upstream message without the status code, for error sentences.
-    pub fn message(&self) -> String {
+    pub(crate) fn message(&self) -> String {
         match self {
             Self::Api { message, .. } => message.clone(),
-            Self::Decode { detail, .. } => {
-                format!("fal sent a response this server cannot read ({detail})")
-            }
+            Self::Decode { detail, .. } => format!("fal sent a response this server cannot read ({detail})"),
             Self::UnknownModel(id) => format!("no model with endpoint_id '{id}'"),
             other => other.to_string(),
         }
     }
 
-    pub(crate) fn from_reqwest(err: reqwest::Error, timeout_secs: u64) -> Self {
+    pub(super) fn from_reqwest(err: &reqwest::Error, timeout_secs: u64) -> Self {
         if err.is_timeout() {
             Self::Timeout(timeout_secs)
         } else if err.is_connect() {
-            Self::Network("connection failed".into())
+            Self::Unreachable
         } else if err.is_body() || err.is_decode() {
-            Self::Network("the response was cut off".into())
+            Self::Network("the answer was cut off")
         } else {
-            Self::Network("request failed".into())
+            Self::Network("the request failed")
         }
     }
 
-    /// Builds the error for a non-success answer from fal, reading its Platform envelope
-    /// (`{"error":{"type","message"}}`), FastAPI's `{"detail": …}` or plain text.
-    pub(crate) fn from_response(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Self {
+    /// The error for a non-success answer from fal, read from its Platform envelope
+    /// (`{"error":{"type","message"}}`), FastAPI's `{"detail": …}` or plain text, with the
+    /// caller's key taken out of anything fal echoed.
+    pub(super) fn from_response(status: StatusCode, headers: &HeaderMap, body: &[u8], key: Option<&FalKey>) -> Self {
         let header_kind = headers.get("x-fal-error-type").and_then(|v| v.to_str().ok()).map(str::to_owned);
         let retry_after = headers
             .get(reqwest::header::RETRY_AFTER)
@@ -117,10 +155,21 @@ impl FalError {
         let message = message
             .filter(|m| !m.is_empty())
             .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_string());
-        Self::Api { status, kind: kind.or(header_kind), message: truncate(&message), retry_after }
+        let message = truncate(&redact(&message, key));
+        Self::Api { status, kind: kind.or(header_kind), message, retry_after }
+    }
+
+    /// A 2xx answer whose body could not be read, with the key taken out of the detail.
+    pub(super) fn decode(status: StatusCode, detail: &str, key: Option<&FalKey>) -> Self {
+        Self::Decode { status, detail: truncate(&redact(detail, key)) }
     }
 }
 
+fn redact(text: &str, key: Option<&FalKey>) -> String {
+    key.map_or_else(|| text.to_string(), |key| key.redact(text))
+}
+
+/// fal's message from any of its error bodies; queue answers may carry a bare `{"status": …}`.
 fn parse_error_body(json: &Value) -> (Option<String>, Option<String>) {
     let text = |v: &Value| v.as_str().map(str::to_owned);
     if let Some(error) = json.get("error").filter(|e| e.is_object()) {
@@ -129,30 +178,28 @@ fn parse_error_body(json: &Value) -> (Option<String>, Option<String>) {
     let kind = json.get("error_type").and_then(text);
     let message = match json.get("detail") {
         Some(Value::String(s)) => Some(s.clone()),
-        Some(Value::Array(items)) => Some(
-            items
-                .iter()
-                .map(|item| {
-                    let loc = item
-                        .get("loc")
-                        .and_then(Value::as_array)
-                        .map(|l| {
-                            l.iter()
-                                .filter(|p| p.as_str() != Some("body"))
-                                .map(|p| p.as_str().map_or_else(|| p.to_string(), str::to_owned))
-                                .collect::<Vec<_>>()
-                                .join(".")
-                        })
-                        .unwrap_or_default();
-                    let msg = item.get("msg").and_then(Value::as_str).unwrap_or("invalid");
-                    if loc.is_empty() { msg.to_string() } else { format!("{loc}: {msg}") }
-                })
-                .collect::<Vec<_>>()
-                .join("; "),
-        ),
-        _ => json.get("message").and_then(text).or_else(|| json.get("error").and_then(text)),
+        Some(Value::Array(items)) => Some(items.iter().map(field_problem).collect::<Vec<_>>().join("; ")),
+        _ => json
+            .get("message")
+            .and_then(text)
+            .or_else(|| json.get("error").and_then(text))
+            .or_else(|| json.get("status").and_then(text)),
     };
     (kind, message)
+}
+
+/// One entry of a 422's `detail`: `image_size.width: Input should be …`.
+fn field_problem(item: &Value) -> String {
+    let at: Vec<String> = item
+        .get("loc")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|p| p.as_str() != Some("body"))
+        .map(|p| p.as_str().map_or_else(|| p.to_string(), str::to_owned))
+        .collect();
+    let msg = item.get("msg").and_then(Value::as_str).unwrap_or("invalid");
+    if at.is_empty() { msg.to_string() } else { format!("{}: {msg}", at.join(".")) }
 }
 
 fn plain_text(body: &[u8]) -> Option<String> {
@@ -164,7 +211,7 @@ fn plain_text(body: &[u8]) -> Option<String> {
     Some(text.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
-pub(crate) fn truncate(text: &str) -> String {
+fn truncate(text: &str) -> String {
     crate::text::clip(text, MAX_MESSAGE)
 }
 
@@ -174,7 +221,8 @@ mod tests {
     use serde_json::json;
 
     fn err(status: u16, body: Value) -> FalError {
-        FalError::from_response(StatusCode::from_u16(status).unwrap(), &HeaderMap::new(), body.to_string().as_bytes())
+        let status = StatusCode::from_u16(status).unwrap();
+        FalError::from_response(status, &HeaderMap::new(), body.to_string().as_bytes(), None)
     }
 
     #[test]
@@ -182,11 +230,11 @@ mod tests {
         let platform = err(429, json!({"error": {"type": "rate_limited", "message": "Rate limit exceeded"}}));
         assert_eq!(platform.message(), "Rate limit exceeded");
         assert_eq!(platform.kind(), "rate_limited");
-        assert!(platform.retryable());
+        assert!(platform.is_transient());
 
         let detail = err(401, json!({"detail": "No user found for Key ID and Secret"}));
         assert_eq!(detail.kind(), "authorization_error");
-        assert!(!detail.retryable());
+        assert!(detail.is_key_refused() && !detail.is_account_refused() && !detail.is_transient());
 
         let fields = err(
             422,
@@ -196,18 +244,39 @@ mod tests {
             ]}),
         );
         assert_eq!(fields.message(), "prompt: Field required; image_size.width: must be ≤ 14142");
+        assert!(fields.is_invalid_input());
 
         let infra = err(503, json!({"detail": "Runner down", "error_type": "runner_scheduling_failure"}));
         assert_eq!(infra.kind(), "runner_scheduling_failure");
-        assert!(infra.retryable());
+        assert!(infra.is_transient());
+
+        assert_eq!(err(400, json!({"status": "ALREADY_COMPLETED"})).message(), "ALREADY_COMPLETED");
     }
 
     #[test]
     fn html_and_empty_bodies_fall_back_to_the_status_reason() {
-        let e = FalError::from_response(StatusCode::BAD_GATEWAY, &HeaderMap::new(), b"<html>nginx</html>");
+        let e = FalError::from_response(StatusCode::BAD_GATEWAY, &HeaderMap::new(), b"<html>nginx</html>", None);
         assert_eq!(e.message(), "Bad Gateway");
         let long = "x".repeat(1000);
-        let e = FalError::from_response(StatusCode::BAD_REQUEST, &HeaderMap::new(), long.as_bytes());
+        let e = FalError::from_response(StatusCode::BAD_REQUEST, &HeaderMap::new(), long.as_bytes(), None);
         assert!(e.message().chars().count() <= MAX_MESSAGE + 1);
+    }
+
+    #[test]
+    fn an_echoed_key_is_redacted_where_the_error_is_made() {
+        let key = FalKey::new("0123456789ab:fedcba9876543210").unwrap();
+        let body = json!({"detail": "bad key 0123456789ab:fedcba9876543210"}).to_string();
+        let e = FalError::from_response(StatusCode::BAD_REQUEST, &HeaderMap::new(), body.as_bytes(), Some(&key));
+        assert!(!e.message().contains("fedcba9876543210"), "{}", e.message());
+        let d = FalError::decode(StatusCode::OK, "invalid type: string \"0123456789ab\"", Some(&key));
+        assert!(!d.message().contains("0123456789ab"));
+    }
+
+    #[test]
+    fn only_unanswered_requests_may_have_reached_fal() {
+        assert!(FalError::Timeout(5).may_have_reached_fal());
+        assert!(FalError::Network("the answer was cut off").may_have_reached_fal());
+        assert!(!FalError::Unreachable.may_have_reached_fal());
+        assert!(!err(503, json!({"detail": "down"})).may_have_reached_fal());
     }
 }

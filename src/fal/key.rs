@@ -26,18 +26,18 @@ static SALT: LazyLock<[u8; 16]> = LazyLock::new(|| {
 
 /// A short, salted digest of a key; it tells callers apart without holding the key.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
-pub struct Fingerprint([u8; 16]);
+pub(crate) struct Fingerprint([u8; 16]);
 
 /// A caller's fal API key. Cloning shares the same allocation; Debug never shows it.
 #[derive(Clone)]
-pub struct FalKey {
+pub(crate) struct FalKey {
     secret: Arc<str>,
     fingerprint: Fingerprint,
 }
 
 impl FalKey {
     /// Accepts a key made of visible ASCII characters (no spaces), at most 1024 of them.
-    pub fn new(secret: &str) -> Option<Self> {
+    pub(crate) fn new(secret: &str) -> Option<Self> {
         let valid = !secret.is_empty() && secret.len() <= MAX_KEY_LEN && secret.bytes().all(|b| b.is_ascii_graphic());
         if !valid {
             return None;
@@ -51,7 +51,7 @@ impl FalKey {
         Some(Self { secret: secret.into(), fingerprint: Fingerprint(fingerprint) })
     }
 
-    pub fn fingerprint(&self) -> Fingerprint {
+    pub(crate) fn fingerprint(&self) -> Fingerprint {
         self.fingerprint
     }
 

@@ -1,4 +1,6 @@
-//! The fal HTTP client: catalog, schemas, pricing and docs. It knows nothing of MCP.
+//! The fal HTTP client: catalog and schemas, pricing, docs search, the queue (submit, follow,
+//! result, cancel) and storage uploads. It knows nothing of MCP. Every request leaves through
+//! [`FalClient::send`], which attaches the caller's key, times the call and redacts errors.
 
 mod cache;
 mod docs;
@@ -17,49 +19,47 @@ use reqwest::{RequestBuilder, header::AUTHORIZATION};
 use serde::de::DeserializeOwned;
 use url::Url;
 
-pub use docs::{DocHit, DocsAnswer, DocsSource};
-pub use endpoint::{EndpointId, RequestId};
-pub use error::FalError;
-pub use key::{FalKey, Fingerprint};
-pub use models::{Model, ModelMetadata, ModelPage, ModelQuery};
-pub use pricing::{Estimate, Price};
-pub use queue::{CancelOutcome, LogLine, QueueStatus, Submitted, Waited};
-pub use schema::{ModelSchema, compact_openapi};
-pub use storage::UploadTarget;
+pub(crate) use docs::DocsSource;
+pub(crate) use endpoint::{EndpointId, RequestId};
+pub(crate) use error::FalError;
+pub(crate) use key::{FalKey, Fingerprint};
+pub(crate) use models::{Model, ModelPage, ModelQuery};
+pub(crate) use queue::{QueueStatus, SubmitOptions, Submitted};
+pub(crate) use schema::ModelSchema;
 
 /// Where each fal API lives; each may carry a path prefix.
 #[derive(Debug, Clone)]
-pub struct FalUrls {
-    pub api: Url,
-    pub queue: Url,
-    pub rest: Url,
-    pub docs: Url,
+pub(crate) struct FalUrls {
+    pub(crate) api: Url,
+    pub(crate) queue: Url,
+    pub(crate) rest: Url,
+    pub(crate) docs: Url,
 }
 
 /// Settings for [`FalClient`].
 #[derive(Debug, Clone)]
-pub struct FalSettings {
-    pub urls: FalUrls,
-    pub timeout: Duration,
-    pub cache_ttl: Duration,
+pub(crate) struct FalSettings {
+    pub(crate) urls: FalUrls,
+    pub(crate) timeout: Duration,
+    pub(crate) cache_ttl: Duration,
 }
 
 /// A cheap-to-clone handle on one shared connection pool and cache.
 #[derive(Clone)]
-pub struct FalClient {
+pub(crate) struct FalClient {
     inner: Arc<Inner>,
 }
 
 struct Inner {
     http: reqwest::Client,
     urls: FalUrls,
-    timeout_secs: u64,
+    timeout: Duration,
     cache: cache::Caches,
 }
 
 impl FalClient {
-    pub fn new(settings: FalSettings) -> Result<Self, String> {
-        crate::install_tls();
+    pub(crate) fn new(settings: FalSettings) -> Result<Self, String> {
+        crate::tls::install();
         let http = reqwest::Client::builder()
             .user_agent(concat!("fal-mcp/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(10).min(settings.timeout))
@@ -72,7 +72,7 @@ impl FalClient {
             inner: Arc::new(Inner {
                 http,
                 urls: settings.urls,
-                timeout_secs: settings.timeout.as_secs(),
+                timeout: settings.timeout,
                 cache: cache::Caches::new(settings.cache_ttl),
             }),
         })
@@ -86,73 +86,56 @@ impl FalClient {
         &self.inner.http
     }
 
-    /// Sends a request carrying the caller's key (fal hosts only) and decodes a JSON answer.
-    /// `route` names the call in logs and metrics: a template, never ids or keys.
-    async fn send_json<T: DeserializeOwned>(
-        &self,
-        key: &FalKey,
-        route: &'static str,
-        request: RequestBuilder,
-    ) -> Result<T, FalError> {
-        let request = request.header(AUTHORIZATION, key.header_value());
-        let (status, body) = self.send_bytes(route, request).await.map_err(|e| redact(e, key))?;
-        serde_json::from_slice(&body).map_err(|e| FalError::Decode {
-            status,
-            detail: format!("not the expected JSON: {}", error::truncate(&e.to_string())),
-        })
-    }
-
-    /// Sends a request whose answer the caller reads itself, recording the call until its headers.
-    async fn send_timed(&self, route: &'static str, request: RequestBuilder) -> Result<reqwest::Response, FalError> {
-        let started = std::time::Instant::now();
-        let response = request.send().await.map_err(|e| FalError::from_reqwest(e, self.inner.timeout_secs));
-        crate::telemetry::record_fal_call(
-            route,
-            response.as_ref().ok().map(|r| r.status().as_u16()),
-            started.elapsed(),
-        );
-        response
-    }
-
-    /// Sends a request and returns the body of a success answer; any other answer becomes a [`FalError`].
-    async fn send_bytes(
+    /// The one way a request reaches fal. Attaches `key` as fal's `Authorization: Key …` (callers
+    /// pass none for hosts that must not see it), records the call for the request's log line
+    /// and the metrics under `route` (a template, never ids or keys), and turns a non-success
+    /// answer into a [`FalError`] with the key redacted, unless `any_status` asks for the answer as it is.
+    async fn send(
         &self,
         route: &'static str,
+        key: Option<&FalKey>,
         request: RequestBuilder,
-    ) -> Result<(reqwest::StatusCode, bytes::Bytes), FalError> {
-        let started = std::time::Instant::now();
-        let answer = self.send_bytes_untimed(request).await;
-        let status = match &answer {
-            Ok((status, _)) => Some(status.as_u16()),
-            Err(e) => e.status(),
+        any_status: bool,
+    ) -> Result<reqwest::Response, FalError> {
+        let request = match key {
+            Some(key) => request.header(AUTHORIZATION, key.header_value()),
+            None => request,
         };
+        let started = std::time::Instant::now();
+        let sent = request.send().await;
+        let status = sent.as_ref().ok().map(|r| r.status().as_u16());
         crate::telemetry::record_fal_call(route, status, started.elapsed());
-        answer
+        let response = sent.map_err(|e| FalError::from_reqwest(&e, self.inner.timeout.as_secs()))?;
+        if any_status || response.status().is_success() {
+            return Ok(response);
+        }
+        let (status, headers) = (response.status(), response.headers().clone());
+        let body = response.bytes().await.unwrap_or_default();
+        Err(FalError::from_response(status, &headers, &body, key))
     }
 
-    async fn send_bytes_untimed(
+    /// [`send`](Self::send) for an answer read whole.
+    async fn bytes(
         &self,
+        route: &'static str,
+        key: Option<&FalKey>,
         request: RequestBuilder,
     ) -> Result<(reqwest::StatusCode, bytes::Bytes), FalError> {
-        let timeout = self.inner.timeout_secs;
-        let response = request.send().await.map_err(|e| FalError::from_reqwest(e, timeout))?;
+        let response = self.send(route, key, request, false).await?;
         let status = response.status();
-        let headers = response.headers().clone();
-        let body = response.bytes().await.map_err(|e| FalError::from_reqwest(e, timeout))?;
-        if !status.is_success() {
-            return Err(FalError::from_response(status, &headers, &body));
-        }
+        let body = response.bytes().await.map_err(|e| FalError::from_reqwest(&e, self.inner.timeout.as_secs()))?;
         Ok((status, body))
     }
-}
 
-fn redact(err: FalError, key: &FalKey) -> FalError {
-    match err {
-        FalError::Api { status, kind, message, retry_after } => {
-            FalError::Api { status, kind, message: key.redact(&message), retry_after }
-        }
-        FalError::Decode { status, detail } => FalError::Decode { status, detail: key.redact(&detail) },
-        other => other,
+    /// [`send`](Self::send) for a JSON answer of type `T`.
+    async fn json<T: DeserializeOwned>(
+        &self,
+        route: &'static str,
+        key: Option<&FalKey>,
+        request: RequestBuilder,
+    ) -> Result<T, FalError> {
+        let (status, body) = self.bytes(route, key, request).await?;
+        serde_json::from_slice(&body).map_err(|e| FalError::decode(status, &format!("not the expected JSON: {e}"), key))
     }
 }
 

@@ -13,37 +13,37 @@ use super::{
 
 /// One page of the catalog.
 #[derive(Debug, Clone, Deserialize)]
-pub struct ModelPage {
-    pub models: Vec<Model>,
+pub(crate) struct ModelPage {
+    pub(crate) models: Vec<Model>,
     #[serde(default)]
-    pub has_more: bool,
+    pub(crate) has_more: bool,
     #[serde(default)]
-    pub next_cursor: Option<String>,
+    pub(crate) next_cursor: Option<String>,
 }
 
 /// A catalog entry. `metadata` is absent for endpoints without a registry entry.
 #[derive(Debug, Clone, Deserialize)]
-pub struct Model {
-    pub endpoint_id: String,
+pub(crate) struct Model {
+    pub(crate) endpoint_id: String,
     #[serde(default)]
-    pub metadata: Option<ModelMetadata>,
+    pub(crate) metadata: Option<ModelMetadata>,
     #[serde(default)]
-    pub openapi: Option<Value>,
+    pub(crate) openapi: Option<Value>,
 }
 
 /// The metadata fields this server uses; every one tolerates being absent or null.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
-pub struct ModelMetadata {
-    pub display_name: Option<String>,
-    pub category: Option<String>,
-    pub description: Option<String>,
-    pub status: Option<String>,
-    pub tags: Option<Vec<String>>,
-    pub date: Option<String>,
-    pub updated_at: Option<String>,
-    pub kind: Option<String>,
-    pub duration_estimate: Option<f64>,
+pub(crate) struct ModelMetadata {
+    pub(crate) display_name: Option<String>,
+    pub(crate) category: Option<String>,
+    pub(crate) description: Option<String>,
+    pub(crate) status: Option<String>,
+    pub(crate) tags: Option<Vec<String>>,
+    pub(crate) date: Option<String>,
+    pub(crate) updated_at: Option<String>,
+    pub(crate) kind: Option<String>,
+    pub(crate) duration_estimate: Option<f64>,
 }
 
 impl Model {
@@ -51,33 +51,33 @@ impl Model {
         self.metadata.as_ref()
     }
 
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         self.meta().and_then(|m| m.display_name.as_deref()).unwrap_or(&self.endpoint_id)
     }
 
-    pub fn category(&self) -> &str {
+    pub(crate) fn category(&self) -> &str {
         self.meta().and_then(|m| m.category.as_deref()).unwrap_or("")
     }
 
-    pub fn description(&self) -> &str {
+    pub(crate) fn description(&self) -> &str {
         self.meta().and_then(|m| m.description.as_deref()).unwrap_or("")
     }
 
-    pub fn status(&self) -> &str {
+    pub(crate) fn status(&self) -> &str {
         self.meta().and_then(|m| m.status.as_deref()).unwrap_or("active")
     }
 
-    pub fn tags(&self) -> &[String] {
+    pub(crate) fn tags(&self) -> &[String] {
         self.meta().and_then(|m| m.tags.as_deref()).unwrap_or(&[])
     }
 
     /// The most recent of `updated_at` and `date` (ISO 8601, so they compare as text).
-    pub fn last_changed(&self) -> Option<&str> {
+    pub(crate) fn last_changed(&self) -> Option<&str> {
         let meta = self.meta()?;
         [meta.updated_at.as_deref(), meta.date.as_deref()].into_iter().flatten().max()
     }
 
-    pub fn is_training(&self) -> bool {
+    pub(crate) fn is_training(&self) -> bool {
         self.meta().and_then(|m| m.kind.as_deref()) == Some("training") || self.category() == "training"
     }
 
@@ -88,12 +88,12 @@ impl Model {
 
 /// A catalog search. Empty fields are not sent.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ModelQuery {
-    pub q: Option<String>,
-    pub category: Option<String>,
-    pub status: Option<String>,
-    pub limit: u32,
-    pub cursor: Option<String>,
+pub(crate) struct ModelQuery {
+    pub(crate) q: Option<String>,
+    pub(crate) category: Option<String>,
+    pub(crate) status: Option<String>,
+    pub(crate) limit: u32,
+    pub(crate) cursor: Option<String>,
 }
 
 impl ModelQuery {
@@ -112,18 +112,18 @@ impl ModelQuery {
 
 impl FalClient {
     /// Searches or lists the live catalog.
-    pub async fn search_models(&self, key: &FalKey, query: &ModelQuery) -> Result<Arc<ModelPage>, FalError> {
+    pub(crate) async fn search_models(&self, key: &FalKey, query: &ModelQuery) -> Result<Arc<ModelPage>, FalError> {
         let params = query.params();
         let cache_key = CacheKey { caller: Some(key.fingerprint()), what: format!("search?{params:?}") };
         through(&self.inner.cache.pages, cache_key, async {
             let request = self.http().get(join(&self.urls().api, "v1/models")).query(&params);
-            self.send_json::<ModelPage>(key, "GET /v1/models", request).await.map(Arc::new)
+            self.json::<ModelPage>("GET /v1/models", Some(key), request).await.map(Arc::new)
         })
         .await
     }
 
     /// Looks up to 50 models by endpoint id; ids fal does not know are simply absent from the answer.
-    pub async fn find_models(&self, key: &FalKey, ids: &[EndpointId]) -> Result<Arc<Vec<Model>>, FalError> {
+    pub(crate) async fn find_models(&self, key: &FalKey, ids: &[EndpointId]) -> Result<Arc<Vec<Model>>, FalError> {
         let mut sorted: Vec<&str> = ids.iter().map(EndpointId::as_str).collect();
         sorted.sort_unstable();
         sorted.dedup();
@@ -133,10 +133,10 @@ impl FalClient {
             let limit = sorted.len().to_string();
             params.push(("limit", &limit));
             let request = self.http().get(join(&self.urls().api, "v1/models")).query(&params);
-            match self.send_json::<ModelPage>(key, "GET /v1/models?endpoint_id", request).await {
+            match self.json::<ModelPage>("GET /v1/models?endpoint_id", Some(key), request).await {
                 Ok(page) => Ok(Arc::new(page.models)),
                 // fal may answer an unknown id with 404 rather than an empty list.
-                Err(FalError::Api { status, .. }) if status.as_u16() == 404 => Ok(Arc::new(Vec::new())),
+                Err(e) if e.is_not_found() => Ok(Arc::new(Vec::new())),
                 Err(e) => Err(e),
             }
         })
@@ -144,15 +144,13 @@ impl FalClient {
     }
 
     /// A model's compact input/output schema, from its OpenAPI document.
-    pub async fn model_schema(&self, key: &FalKey, id: &EndpointId) -> Result<Arc<ModelSchema>, FalError> {
+    pub(crate) async fn model_schema(&self, key: &FalKey, id: &EndpointId) -> Result<Arc<ModelSchema>, FalError> {
         let cache_key = CacheKey { caller: Some(key.fingerprint()), what: format!("schema?{id}") };
         through(&self.inner.cache.schemas, cache_key, async {
             let params = [("endpoint_id", id.as_str()), ("expand", "openapi-3.0")];
             let request = self.http().get(join(&self.urls().api, "v1/models")).query(&params);
-            let page = match self.send_json::<ModelPage>(key, "GET /v1/models?expand=openapi", request).await {
-                Err(FalError::Api { status, .. }) if status.as_u16() == 404 => {
-                    return Err(FalError::UnknownModel(id.to_string()));
-                }
+            let page = match self.json::<ModelPage>("GET /v1/models?expand=openapi", Some(key), request).await {
+                Err(e) if e.is_not_found() => return Err(FalError::UnknownModel(id.to_string())),
                 other => other?,
             };
             let model = page

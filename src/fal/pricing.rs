@@ -7,11 +7,11 @@ use super::{EndpointId, FalClient, FalError, FalKey, join};
 
 /// fal's price for one unit of an endpoint's output.
 #[derive(Debug, Clone, Deserialize)]
-pub struct Price {
-    pub endpoint_id: String,
-    pub unit_price: f64,
-    pub unit: String,
-    pub currency: String,
+pub(crate) struct Price {
+    pub(crate) endpoint_id: String,
+    pub(crate) unit_price: f64,
+    pub(crate) unit: String,
+    pub(crate) currency: String,
 }
 
 #[derive(Deserialize)]
@@ -21,25 +21,25 @@ struct PricePage {
 
 /// fal's estimate of what a quantity of units costs in total.
 #[derive(Debug, Clone, Deserialize)]
-pub struct Estimate {
-    pub total_cost: f64,
-    pub currency: String,
+pub(crate) struct Estimate {
+    pub(crate) total_cost: f64,
+    pub(crate) currency: String,
 }
 
 impl FalClient {
     /// Prices for up to 50 endpoints in one request.
-    pub async fn prices(&self, key: &FalKey, ids: &[EndpointId]) -> Result<Vec<Price>, FalError> {
+    pub(crate) async fn prices(&self, key: &FalKey, ids: &[EndpointId]) -> Result<Vec<Price>, FalError> {
         let params: Vec<(&str, &str)> = ids.iter().map(|id| ("endpoint_id", id.as_str())).collect();
         let request = self.http().get(join(&self.urls().api, "v1/models/pricing")).query(&params);
-        Ok(self.send_json::<PricePage>(key, "GET /v1/models/pricing", request).await?.prices)
+        Ok(self.json::<PricePage>("GET /v1/models/pricing", Some(key), request).await?.prices)
     }
 
     /// The total cost of `quantity` billing units of each endpoint, priced at fal's unit price.
-    pub async fn estimate(&self, key: &FalKey, ids: &[EndpointId], quantity: f64) -> Result<Estimate, FalError> {
+    pub(crate) async fn estimate(&self, key: &FalKey, ids: &[EndpointId], quantity: f64) -> Result<Estimate, FalError> {
         let endpoints: Map<String, Value> =
             ids.iter().map(|id| (id.to_string(), json!({ "unit_quantity": quantity }))).collect();
         let body = json!({ "estimate_type": "unit_price", "endpoints": endpoints });
         let request = self.http().post(join(&self.urls().api, "v1/models/pricing/estimate")).json(&body);
-        self.send_json(key, "POST /v1/models/pricing/estimate", request).await
+        self.json("POST /v1/models/pricing/estimate", Some(key), request).await
     }
 }

@@ -1,27 +1,32 @@
-//! The queue API: submit, status (streamed, with polling as fallback), result and cancel.
+//! The queue API: submit, status, a followed job's statuses as a stream, result and cancel.
 
-use std::time::Duration;
+use std::{pin::Pin, time::Duration};
 
-use reqwest::{StatusCode, header::AUTHORIZATION};
+use futures_util::{Stream, StreamExt, stream};
+use reqwest::StatusCode;
 use serde::Deserialize;
 use serde_json::Value;
-use tokio::time::Instant;
-use tokio_util::sync::CancellationToken;
+use sse_stream::SseStream;
 
-use super::{EndpointId, FalClient, FalError, FalKey, RequestId, join, redact};
+use super::{EndpointId, FalClient, FalError, FalKey, RequestId, join};
 
-/// First and longest pause between status polls when the status stream is unavailable.
-const POLL_FIRST: Duration = Duration::from_millis(200);
-const POLL_MAX: Duration = Duration::from_secs(2);
+/// First and longest pause between status requests when the status stream cannot be used, and
+/// between attempts after a transient failure.
+const PAUSE_FIRST: Duration = Duration::from_millis(200);
+const PAUSE_MAX: Duration = Duration::from_secs(2);
+/// Longest a status stream may stay silent before a poll checks on the job.
+const STREAM_SILENCE: Duration = Duration::from_secs(15);
+/// Longest a fal `Retry-After` is honoured for, so a follower is never parked for minutes.
+const RETRY_AFTER_MAX: Duration = Duration::from_secs(10);
 
 /// fal's answer to a submit.
 #[derive(Debug, Clone, Deserialize)]
-pub struct Submitted {
-    pub request_id: String,
+pub(crate) struct Submitted {
+    pub(crate) request_id: String,
     #[serde(default = "in_queue")]
-    pub status: String,
+    pub(crate) status: String,
     #[serde(default)]
-    pub queue_position: Option<u64>,
+    pub(crate) queue_position: Option<u64>,
 }
 
 fn in_queue() -> String {
@@ -30,45 +35,50 @@ fn in_queue() -> String {
 
 /// One log line of a running request.
 #[derive(Debug, Clone, Deserialize)]
-pub struct LogLine {
+pub(crate) struct LogLine {
     #[serde(default)]
-    pub message: String,
+    pub(crate) message: String,
     #[serde(default)]
-    pub level: Option<String>,
+    pub(crate) level: Option<String>,
     #[serde(default)]
-    pub timestamp: Option<String>,
+    pub(crate) timestamp: Option<String>,
 }
 
 /// A request's status. fal has no failed state: a failed run is COMPLETED with `error`.
 #[derive(Debug, Clone, Deserialize)]
-pub struct QueueStatus {
-    pub status: String,
+pub(crate) struct QueueStatus {
+    pub(crate) status: String,
     #[serde(default)]
-    pub queue_position: Option<u64>,
+    pub(crate) queue_position: Option<u64>,
     #[serde(default)]
-    pub logs: Option<Vec<LogLine>>,
+    pub(crate) logs: Option<Vec<LogLine>>,
     #[serde(default)]
-    pub error: Option<String>,
+    pub(crate) error: Option<String>,
     #[serde(default)]
-    pub error_type: Option<String>,
+    pub(crate) error_type: Option<String>,
 }
 
 impl QueueStatus {
-    pub fn is_completed(&self) -> bool {
+    pub(crate) fn is_completed(&self) -> bool {
         self.status == "COMPLETED"
+    }
+
+    /// COMPLETED with an error: fal's way of saying the run failed.
+    pub(crate) fn is_failed(&self) -> bool {
+        self.is_completed() && self.error.is_some()
     }
 }
 
 /// What a cancel achieved, in fal's words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CancelOutcome {
+pub(crate) enum CancelOutcome {
     Requested,
     AlreadyCompleted,
     NotFound,
 }
 
 impl CancelOutcome {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Requested => "CANCELLATION_REQUESTED",
             Self::AlreadyCompleted => "ALREADY_COMPLETED",
@@ -77,13 +87,50 @@ impl CancelOutcome {
     }
 }
 
-/// How a wait for a request ended.
-#[derive(Debug)]
-pub enum Waited {
-    Completed(QueueStatus),
-    /// The deadline came first; the last status seen, if any.
-    TimedOut(Option<QueueStatus>),
-    Cancelled,
+/// Options fal takes beside the input when a job is submitted.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SubmitOptions {
+    /// `fal_webhook`: fal POSTs the result here when the job completes.
+    pub(crate) webhook: Option<String>,
+}
+
+type Events = Pin<Box<dyn Stream<Item = Result<sse_stream::Sse, sse_stream::Error>> + Send>>;
+
+/// Where a follower is: reading the status stream, about to (re)open it, or polling for good.
+enum Follow {
+    Stream(Events),
+    Open,
+    Poll,
+    Done,
+}
+
+struct Follower {
+    at: Follow,
+    /// False once fal refused the stream outright (then only polls follow the job).
+    stream_usable: bool,
+    pause: Duration,
+    /// Pause before the next request (after a poll, so requests never come back to back).
+    wait_first: bool,
+}
+
+impl Follower {
+    /// The state after handing out `status`: done once it is final.
+    fn after(mut self, status: &QueueStatus) -> Self {
+        if status.is_completed() {
+            self.at = Follow::Done;
+        }
+        self
+    }
+
+    fn yielded(self, answer: Result<QueueStatus, FalError>) -> (Result<QueueStatus, FalError>, Self) {
+        match answer {
+            Ok(status) => {
+                let next = self.after(&status);
+                (Ok(status), next)
+            }
+            Err(e) => (Err(e), Self { at: Follow::Done, ..self }),
+        }
+    }
 }
 
 impl FalClient {
@@ -92,21 +139,21 @@ impl FalClient {
     }
 
     /// Queues `input` for `id` (the full endpoint id, any depth).
-    pub async fn submit(
+    pub(crate) async fn submit(
         &self,
         key: &FalKey,
         id: &EndpointId,
         input: &Value,
-        webhook: Option<&str>,
+        options: &SubmitOptions,
     ) -> Result<Submitted, FalError> {
         let mut request = self.http().post(join(&self.urls().queue, id.as_str())).json(input);
-        if let Some(webhook) = webhook {
+        if let Some(webhook) = &options.webhook {
             request = request.query(&[("fal_webhook", webhook)]);
         }
-        self.send_json(key, "POST queue/{endpoint}", request).await
+        self.json("POST queue/{endpoint}", Some(key), request).await
     }
 
-    pub async fn status(
+    pub(crate) async fn status(
         &self,
         key: &FalKey,
         id: &EndpointId,
@@ -117,26 +164,30 @@ impl FalClient {
             .http()
             .get(self.request_url(id, request_id, "/status"))
             .query(&[("logs", if logs { "1" } else { "0" })]);
-        self.send_json(key, "GET queue/{app}/requests/{id}/status", request).await
+        self.json("GET queue/{app}/requests/{id}/status", Some(key), request).await
     }
 
     /// The model's output. A failed run answers with the model's own error (e.g. a 422 with its fields).
-    pub async fn result(&self, key: &FalKey, id: &EndpointId, request_id: &RequestId) -> Result<Value, FalError> {
+    pub(crate) async fn result(
+        &self,
+        key: &FalKey,
+        id: &EndpointId,
+        request_id: &RequestId,
+    ) -> Result<Value, FalError> {
         let request = self.http().get(self.request_url(id, request_id, ""));
-        self.send_json(key, "GET queue/{app}/requests/{id}", request).await
+        self.json("GET queue/{app}/requests/{id}", Some(key), request).await
     }
 
-    pub async fn cancel(
+    pub(crate) async fn cancel(
         &self,
         key: &FalKey,
         id: &EndpointId,
         request_id: &RequestId,
     ) -> Result<CancelOutcome, FalError> {
-        let request =
-            self.http().put(self.request_url(id, request_id, "/cancel")).header(AUTHORIZATION, key.header_value());
-        let response = self.send_timed("PUT queue/{app}/requests/{id}/cancel", request).await?;
-        let status = response.status();
-        let headers = response.headers().clone();
+        let request = self.http().put(self.request_url(id, request_id, "/cancel"));
+        let route = "PUT queue/{app}/requests/{id}/cancel";
+        let response = self.send(route, Some(key), request, true).await?;
+        let (status, headers) = (response.status(), response.headers().clone());
         let body = response.bytes().await.unwrap_or_default();
         let said = serde_json::from_slice::<Value>(&body)
             .ok()
@@ -145,137 +196,118 @@ impl FalClient {
             (_, Some("ALREADY_COMPLETED")) => Ok(CancelOutcome::AlreadyCompleted),
             (_, Some("NOT_FOUND")) | (StatusCode::NOT_FOUND, _) => Ok(CancelOutcome::NotFound),
             (s, _) if s.is_success() => Ok(CancelOutcome::Requested),
-            _ => Err(redact(FalError::from_response(status, &headers, &body), key)),
+            _ => Err(FalError::from_response(status, &headers, &body, Some(key))),
         }
     }
 
-    /// Follows a request until it completes, `until` passes or `cancel` fires, calling `on_update`
-    /// with each new status. Reads fal's status stream; if the stream is refused or breaks, polls
-    /// with a pause that starts at 200 ms and backs off to 2 s.
-    pub async fn wait(
+    /// The statuses of a request until it completes: read from fal's status stream, reopened when
+    /// it breaks (with a poll in between, so a completion is never missed), or polled from 200 ms
+    /// backing off to 2 s when the stream is refused. Transient failures (fal's 5xx and 429,
+    /// timeouts, resets) are retried with the same backoff, honouring `Retry-After`; only a
+    /// failure that no retry can mend (a refused key, an unknown request) ends the stream with
+    /// an error. The stream never ends on its own before COMPLETED, so callers bound it with
+    /// their own deadline.
+    pub(crate) fn follow<'a>(
+        &'a self,
+        key: &'a FalKey,
+        id: &'a EndpointId,
+        request_id: &'a RequestId,
+    ) -> impl Stream<Item = Result<QueueStatus, FalError>> + Send + 'a {
+        let start = Follower { at: Follow::Open, stream_usable: true, pause: PAUSE_FIRST, wait_first: false };
+        stream::unfold(start, move |mut f| async move {
+            loop {
+                if f.wait_first {
+                    tokio::time::sleep(f.pause).await;
+                    f.pause = grow(f.pause);
+                    f.wait_first = false;
+                }
+                match f.at {
+                    Follow::Done => return None,
+                    Follow::Stream(ref mut events) => match tokio::time::timeout(STREAM_SILENCE, events.next()).await {
+                        Ok(Some(Ok(event))) => {
+                            let Some(status) = event.data.and_then(|d| serde_json::from_str(&d).ok()) else {
+                                continue;
+                            };
+                            f.pause = PAUSE_FIRST;
+                            return Some(f.yielded(Ok(status)));
+                        }
+                        // A broken, ended or silent stream: poll once so nothing is missed, then reopen.
+                        _ => {
+                            f.at = Follow::Open;
+                            if let Some(answer) = self.poll_once(key, id, request_id, &mut f.pause).await {
+                                f.wait_first = true;
+                                return Some(f.yielded(answer));
+                            }
+                        }
+                    },
+                    Follow::Open => match self.status_stream(key, id, request_id).await {
+                        Ok(events) => f.at = Follow::Stream(events),
+                        Err(e) => {
+                            tracing::debug!(error = %e, "status stream unavailable; polling");
+                            if e.is_transient() {
+                                backoff(&e, &mut f.pause).await;
+                            } else {
+                                f.stream_usable = false;
+                            }
+                            f.at = Follow::Poll;
+                        }
+                    },
+                    Follow::Poll => {
+                        if let Some(answer) = self.poll_once(key, id, request_id, &mut f.pause).await {
+                            f.wait_first = true;
+                            if f.stream_usable {
+                                f.at = Follow::Open;
+                            }
+                            return Some(f.yielded(answer));
+                        }
+                    }
+                }
+            }
+        })
+    }
+
+    /// One status request. `None` after a transient failure (already waited out), so the caller
+    /// simply tries again; `Some(Err)` for a failure no retry can mend.
+    async fn poll_once(
         &self,
         key: &FalKey,
         id: &EndpointId,
         request_id: &RequestId,
-        until: Instant,
-        cancel: &CancellationToken,
-        mut on_update: impl FnMut(&QueueStatus),
-    ) -> Result<Waited, FalError> {
-        let mut last: Option<QueueStatus> = None;
-        let streamed = {
-            let mut record = |status: QueueStatus| {
-                on_update(&status);
-                last = Some(status);
-            };
-            let stream = self.stream_status(key, id, request_id, until, &mut record);
-            tokio::select! {
-                () = cancel.cancelled() => None,
-                () = tokio::time::sleep_until(until) => None,
-                done = stream => Some(done),
+        pause: &mut Duration,
+    ) -> Option<Result<QueueStatus, FalError>> {
+        match self.status(key, id, request_id, true).await {
+            Ok(status) => Some(Ok(status)),
+            Err(e) if e.is_transient() => {
+                tracing::debug!(error = %e, "status request failed; retrying");
+                backoff(&e, pause).await;
+                None
             }
-        };
-        match streamed {
-            None if cancel.is_cancelled() => return Ok(Waited::Cancelled),
-            None => return Ok(Waited::TimedOut(last)),
-            Some(Ok(Some(done))) => return Ok(Waited::Completed(done)),
-            Some(Ok(None)) => tracing::debug!("status stream ended early; polling"),
-            Some(Err(error)) => tracing::debug!(%error, "status stream unavailable; polling"),
-        }
-        let mut pause = POLL_FIRST;
-        loop {
-            let status = tokio::select! {
-                () = cancel.cancelled() => return Ok(Waited::Cancelled),
-                () = tokio::time::sleep_until(until) => return Ok(Waited::TimedOut(last)),
-                status = self.status(key, id, request_id, true) => status?,
-            };
-            on_update(&status);
-            if status.is_completed() {
-                return Ok(Waited::Completed(status));
-            }
-            last = Some(status);
-            tokio::select! {
-                () = cancel.cancelled() => return Ok(Waited::Cancelled),
-                () = tokio::time::sleep_until(until) => return Ok(Waited::TimedOut(last)),
-                () = tokio::time::sleep(pause) => {}
-            }
-            pause = (pause * 3 / 2).min(POLL_MAX);
+            Err(e) => Some(Err(e)),
         }
     }
 
-    /// Reads `…/status/stream` until a COMPLETED event (Some) or the stream's end (None).
-    async fn stream_status(
-        &self,
-        key: &FalKey,
-        id: &EndpointId,
-        request_id: &RequestId,
-        until: Instant,
-        on_update: &mut impl FnMut(QueueStatus),
-    ) -> Result<Option<QueueStatus>, FalError> {
+    async fn status_stream(&self, key: &FalKey, id: &EndpointId, request_id: &RequestId) -> Result<Events, FalError> {
         let request = self
             .http()
             .get(self.request_url(id, request_id, "/status/stream"))
             .query(&[("logs", "1")])
-            .header(AUTHORIZATION, key.header_value())
-            .timeout(until.saturating_duration_since(Instant::now()) + Duration::from_secs(1));
-        let mut response = self.send_timed("GET queue/{app}/requests/{id}/status/stream", request).await?;
-        if !response.status().is_success() {
-            let (status, headers) = (response.status(), response.headers().clone());
-            let body = response.bytes().await.unwrap_or_default();
-            return Err(redact(FalError::from_response(status, &headers, &body), key));
-        }
-        let mut buffer = Vec::new();
-        while let Some(chunk) =
-            response.chunk().await.map_err(|e| FalError::from_reqwest(e, self.inner.timeout_secs))?
-        {
-            buffer.extend_from_slice(&chunk);
-            while let Some(end) = find_event_end(&buffer) {
-                let event: Vec<u8> = buffer.drain(..end.1).collect();
-                let Some(status) = parse_event(&event[..end.0]) else { continue };
-                let completed = status.is_completed();
-                if completed {
-                    return Ok(Some(status));
-                }
-                on_update(status);
-            }
-        }
-        Ok(None)
+            // The stream lives as long as the job; its follower's deadline ends it, not the client's.
+            .timeout(Duration::from_secs(24 * 3600));
+        let response = self.send("GET queue/{app}/requests/{id}/status/stream", Some(key), request, false).await?;
+        Ok(Box::pin(SseStream::from_bytes_stream(response.bytes_stream())))
     }
 }
 
-/// The end of the first complete SSE event in `buffer`: (where its text ends, where the next begins).
-fn find_event_end(buffer: &[u8]) -> Option<(usize, usize)> {
-    let lf = buffer.windows(2).position(|w| w == b"\n\n").map(|at| (at, at + 2));
-    let crlf = buffer.windows(4).position(|w| w == b"\r\n\r\n").map(|at| (at, at + 4));
-    match (lf, crlf) {
-        (Some(a), Some(b)) => Some(if a.0 < b.0 { a } else { b }),
-        (a, b) => a.or(b),
-    }
+/// Waits before the next attempt: fal's `Retry-After` when it sent one (bounded), else `pause`, which grows.
+async fn backoff(error: &FalError, pause: &mut Duration) {
+    let wait = match error.retry_after() {
+        Some(seconds) => Duration::from_secs(seconds).min(RETRY_AFTER_MAX),
+        None => *pause,
+    };
+    tokio::time::sleep(wait).await;
+    *pause = grow(*pause);
 }
 
-fn parse_event(event: &[u8]) -> Option<QueueStatus> {
-    let text = std::str::from_utf8(event).ok()?;
-    let data: String = text
-        .lines()
-        .filter_map(|line| line.strip_prefix("data:"))
-        .map(|d| d.strip_prefix(' ').unwrap_or(d))
-        .collect::<Vec<_>>()
-        .join("\n");
-    serde_json::from_str(&data).ok()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sse_events_split_and_parse() {
-        let stream =
-            b"data: {\"status\":\"IN_QUEUE\",\"queue_position\":2}\n\ndata: {\"status\":\"COMPLETED\"}\r\n\r\n";
-        let (end, next) = find_event_end(stream).unwrap();
-        assert_eq!(parse_event(&stream[..end]).unwrap().queue_position, Some(2));
-        let rest = &stream[next..];
-        let (end, _) = find_event_end(rest).unwrap();
-        assert!(parse_event(&rest[..end]).unwrap().is_completed());
-        assert!(parse_event(b": keep-alive").is_none());
-    }
+fn grow(pause: Duration) -> Duration {
+    (pause * 3 / 2).min(PAUSE_MAX)
 }

@@ -6,7 +6,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use url::{Host, Url};
 
 /// Why an address is refused, or None when it is a public unicast address.
-pub fn forbidden(ip: IpAddr) -> Option<&'static str> {
+pub(crate) fn forbidden(ip: IpAddr) -> Option<&'static str> {
     match ip {
         IpAddr::V4(v4) => forbidden_v4(v4),
         IpAddr::V6(v6) => forbidden_v6(v6),
@@ -70,7 +70,7 @@ fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
 /// Checks a URL before any connection: http or https, a host, and, when the host is an IP literal
 /// (in any of the spellings the URL standard folds to one), an address that is not refused.
 /// Host names are checked again, address by address, when they are resolved.
-pub fn check_url(url: &Url, allow_private: bool) -> Result<(), String> {
+pub(crate) fn check_url(url: &Url, allow_private: bool) -> Result<(), String> {
     if !matches!(url.scheme(), "http" | "https") {
         return Err(format!("only http and https URLs can be fetched, not {}:", url.scheme()));
     }

@@ -24,13 +24,13 @@ use reqwest::{
 };
 use url::Url;
 
-pub use guard::{check_url, forbidden};
+pub(crate) use guard::{check_url, forbidden};
 
 const MAX_REDIRECTS: usize = 5;
 
 /// A refusal to fetch, raised before any connection to the refused place.
 #[derive(Debug, Clone)]
-pub struct Refusal(pub String);
+pub(crate) struct Refusal(pub String);
 
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -41,7 +41,7 @@ impl fmt::Display for Refusal {
 impl std::error::Error for Refusal {}
 
 #[derive(Debug, thiserror::Error)]
-pub enum FetchError {
+pub(crate) enum FetchError {
     #[error("{0}")]
     Refused(String),
     #[error("the file is larger than the {limit}-byte limit")]
@@ -55,15 +55,15 @@ pub enum FetchError {
 }
 
 /// A response whose status and size passed the checks; read it with [`capped_body`].
-pub struct Fetched {
-    pub response: reqwest::Response,
-    pub final_url: Url,
-    pub content_type: Option<String>,
+pub(crate) struct Fetched {
+    pub(crate) response: reqwest::Response,
+    pub(crate) final_url: Url,
+    pub(crate) content_type: Option<String>,
 }
 
 /// An HTTP client for untrusted URLs.
 #[derive(Clone)]
-pub struct Fetcher {
+pub(crate) struct Fetcher {
     client: reqwest::Client,
     allow_private: bool,
     max_bytes: u64,
@@ -72,8 +72,8 @@ pub struct Fetcher {
 
 impl Fetcher {
     /// `allow_private` lifts the address checks (for local testing only).
-    pub fn new(allow_private: bool, max_bytes: u64, timeout: Duration) -> Result<Self, String> {
-        crate::install_tls();
+    pub(crate) fn new(allow_private: bool, max_bytes: u64, timeout: Duration) -> Result<Self, String> {
+        crate::tls::install();
         let policy = redirect::Policy::custom(move |attempt| {
             match check_redirect(attempt.previous().len(), attempt.url(), allow_private) {
                 Ok(()) => attempt.follow(),
@@ -93,12 +93,12 @@ impl Fetcher {
         Ok(Self { client, allow_private, max_bytes, timeout })
     }
 
-    pub fn max_bytes(&self) -> u64 {
+    pub(crate) fn max_bytes(&self) -> u64 {
         self.max_bytes
     }
 
     /// GETs `raw` after checking it; refuses non-2xx answers and declared sizes over the cap.
-    pub async fn get(&self, raw: &str) -> Result<Fetched, FetchError> {
+    pub(crate) async fn get(&self, raw: &str) -> Result<Fetched, FetchError> {
         let url = Url::parse(raw).map_err(|e| FetchError::Refused(format!("'{raw}' is not a valid URL ({e})")))?;
         check_url(&url, self.allow_private).map_err(FetchError::Refused)?;
         let response = self.client.get(url).send().await.map_err(|e| self.classify(e))?;
@@ -139,7 +139,7 @@ impl Fetcher {
 }
 
 /// Whether to follow a redirect to `next`, given how many URLs were already requested.
-pub fn check_redirect(already_requested: usize, next: &Url, allow_private: bool) -> Result<(), Refusal> {
+pub(crate) fn check_redirect(already_requested: usize, next: &Url, allow_private: bool) -> Result<(), Refusal> {
     if already_requested > MAX_REDIRECTS {
         return Err(Refusal(format!("the URL redirected more than {MAX_REDIRECTS} times")));
     }
@@ -147,7 +147,7 @@ pub fn check_redirect(already_requested: usize, next: &Url, allow_private: bool)
 }
 
 /// The body as a stream that fails once more than `max` bytes have passed; `seen` counts them.
-pub fn capped_body(
+pub(crate) fn capped_body(
     response: reqwest::Response,
     max: u64,
     seen: Arc<AtomicU64>,
@@ -177,7 +177,7 @@ impl Resolve for GuardedResolver {
 }
 
 /// The addresses of `host` that are not refused, or a refusal naming why none is left.
-pub fn allowed_addresses(host: &str, found: Vec<SocketAddr>) -> Result<Vec<SocketAddr>, Refusal> {
+pub(crate) fn allowed_addresses(host: &str, found: Vec<SocketAddr>) -> Result<Vec<SocketAddr>, Refusal> {
     let first_refusal = found.iter().find_map(|a| forbidden(a.ip()));
     let allowed: Vec<SocketAddr> = found.into_iter().filter(|a| forbidden(a.ip()).is_none()).collect();
     if allowed.is_empty() {

@@ -6,7 +6,7 @@ use crate::fal::Model;
 
 mod tables;
 
-pub use tables::FLAGSHIPS;
+pub(crate) use tables::FLAGSHIPS;
 use tables::{CUES, IMAGE_INPUT, STOPWORDS, SUBTASKS, VIDEO_INPUT};
 
 /// Categories whose jobs usually outlast an HTTP request: follow them with submit_job.
@@ -15,13 +15,13 @@ fn is_long_running(category: &str) -> bool {
 }
 
 /// `run_model` or `submit_job` for this model.
-pub fn run_with(model: &Model) -> &'static str {
+pub(crate) fn run_with(model: &Model) -> &'static str {
     let slow = model.metadata.as_ref().and_then(|m| m.duration_estimate).is_some_and(|minutes| minutes >= 1.0);
     if is_long_running(model.category()) || model.is_training() || slow { "submit_job" } else { "run_model" }
 }
 
 /// The curated flagships of a category, best first.
-pub fn flagships(category: &str) -> &'static [&'static str] {
+pub(crate) fn flagships(category: &str) -> &'static [&'static str] {
     FLAGSHIPS.iter().find(|(c, _)| *c == category).map_or(&[], |(_, ids)| ids)
 }
 
@@ -40,7 +40,7 @@ fn has(text: &str, cue: &str) -> bool {
 }
 
 /// The category a task most likely belongs to, or None when no cue matches.
-pub fn infer_category(task: &str) -> Option<&'static str> {
+pub(crate) fn infer_category(task: &str) -> Option<&'static str> {
     let text = normalized(task);
     let mut scores: Vec<(&'static str, u32)> = CUES
         .iter()
@@ -78,7 +78,7 @@ pub fn infer_category(task: &str) -> Option<&'static str> {
 }
 
 /// The task's informative words, for text relevance and catalog search.
-pub fn keywords(task: &str) -> Vec<String> {
+pub(crate) fn keywords(task: &str) -> Vec<String> {
     let mut words: Vec<String> = Vec::new();
     for word in normalized(task).split_whitespace() {
         let word = word.trim_matches('\'');
@@ -91,16 +91,16 @@ pub fn keywords(task: &str) -> Vec<String> {
 
 /// One ranked model and why it ranks there.
 #[derive(Debug, Clone)]
-pub struct Ranked<'a> {
-    pub model: &'a Model,
-    pub score: f64,
-    pub reason: String,
+pub(crate) struct Ranked<'a> {
+    pub(crate) model: &'a Model,
+    pub(crate) score: f64,
+    pub(crate) reason: String,
 }
 
 /// Ranks `candidates` for `task` within `category`: text relevance (0–40, words weighted by how
 /// few candidates share them, sub-task words double), flagship prior (10–20), category match (20), recency (0–10),
 /// made for a sub-task the task does not name (−8), beta (−3), deprecated (−100).
-pub fn rank<'a>(task: &str, category: Option<&str>, candidates: &'a [Model]) -> Vec<Ranked<'a>> {
+pub(crate) fn rank<'a>(task: &str, category: Option<&str>, candidates: &'a [Model]) -> Vec<Ranked<'a>> {
     let texts: Vec<(String, String)> = candidates.iter().map(texts).collect();
     let intent = subtasks(&normalized(task));
     let words: Vec<(String, f64)> = keywords(task)

@@ -221,7 +221,7 @@ pub(crate) const SUBTASKS: &[&str] = &[
 
 /// Curated flagships per category, best first: a prior, not a verdict. Ids missing from the live
 /// catalog are simply never recommended.
-pub const FLAGSHIPS: &[(&str, &[&str])] = &[
+pub(crate) const FLAGSHIPS: &[(&str, &[&str])] = &[
     (
         "text-to-image",
         &[

@@ -1,18 +1,18 @@
 //! Discovery tools: search_models, get_model_schema, get_pricing.
 
 use rmcp::{
-    RoleServer, handler::server::wrapper::Parameters, model::CallToolResult, service::RequestContext, tool, tool_router,
+    RoleServer,
+    model::{CallToolResult, JsonObject},
+    service::RequestContext,
+    tool, tool_router,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{
-    FalMcp,
-    output::{self, Failure},
-};
+use super::{FalMcp, args, failure::Failure, output};
 use crate::{
-    fal::{EndpointId, FalError, Model, ModelQuery},
+    fal::{EndpointId, Model, ModelQuery},
     text::{clip, shown},
 };
 
@@ -23,96 +23,102 @@ const MAX_PRICED: usize = 50;
 const SUMMARY_CHARS: usize = 280;
 
 #[derive(Debug, Deserialize, JsonSchema)]
-pub struct SearchModelsArgs {
+#[serde(deny_unknown_fields)]
+pub(crate) struct SearchModelsArgs {
     /// Free-text search over model names, descriptions and categories, e.g. "flux", "lip sync", "upscale". Omit to list.
-    pub query: Option<String>,
+    pub(crate) query: Option<String>,
     /// Only this category, e.g. text-to-image, image-to-image, image-to-video, text-to-speech, speech-to-text, image-to-3d, training.
-    pub category: Option<String>,
+    pub(crate) category: Option<String>,
     /// How many models to return, 1 to 100 (default 20).
-    pub limit: Option<u32>,
+    pub(crate) limit: Option<u32>,
     /// The next_cursor of a previous answer, to get the next page of the same search.
-    pub cursor: Option<String>,
+    pub(crate) cursor: Option<String>,
 }
 
 /// One model in a search answer.
 #[derive(Debug, Serialize, JsonSchema)]
-pub struct ModelSummary {
+pub(crate) struct ModelSummary {
     /// The id to pass to get_model_schema, get_pricing and run_model.
-    pub endpoint_id: String,
-    pub name: String,
-    pub category: String,
-    pub description: String,
+    pub(crate) endpoint_id: String,
+    pub(crate) name: String,
+    pub(crate) category: String,
+    pub(crate) description: String,
     /// active or deprecated.
-    pub status: String,
-    pub tags: Vec<String>,
+    pub(crate) status: String,
+    pub(crate) tags: Vec<String>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
-pub struct SearchModelsOutput {
-    pub models: Vec<ModelSummary>,
+pub(crate) struct SearchModelsOutput {
+    pub(crate) models: Vec<ModelSummary>,
     /// Number of models in this answer.
-    pub total_shown: usize,
+    pub(crate) total_shown: usize,
     /// Whether more models match; pass next_cursor to get them.
-    pub has_more: bool,
-    pub next_cursor: Option<String>,
+    pub(crate) has_more: bool,
+    pub(crate) next_cursor: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
-pub struct GetModelSchemaArgs {
+#[serde(deny_unknown_fields)]
+pub(crate) struct GetModelSchemaArgs {
     /// The model's endpoint id, e.g. "fal-ai/flux/dev" (from search_models or recommend_model).
-    pub endpoint_id: String,
+    pub(crate) endpoint_id: String,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
-pub struct ModelSchemaOutput {
-    pub endpoint_id: String,
-    pub name: String,
-    pub category: String,
-    pub description: String,
+pub(crate) struct ModelSchemaOutput {
+    pub(crate) endpoint_id: String,
+    pub(crate) name: String,
+    pub(crate) category: String,
+    pub(crate) description: String,
     /// JSON Schema of the model's input: the object to pass as run_model's `input`.
-    pub input: Value,
+    pub(crate) input: Value,
     /// JSON Schema of the model's output.
-    pub output: Value,
+    pub(crate) output: Value,
+    /// How many examples were left out to keep this answer short (the rest of each field is whole).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) examples_omitted: Option<usize>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
-pub struct GetPricingArgs {
+#[serde(deny_unknown_fields)]
+pub(crate) struct GetPricingArgs {
     /// One endpoint id, e.g. "fal-ai/flux/dev".
-    pub endpoint_id: Option<String>,
+    pub(crate) endpoint_id: Option<String>,
     /// Several endpoint ids (at most 50) to price in one call; may be combined with endpoint_id.
-    pub endpoint_ids: Option<Vec<String>>,
+    pub(crate) endpoint_ids: Option<Vec<String>>,
     /// Billing units to estimate for each endpoint (the `unit` of its price, e.g. 4 images or 10 video seconds). Adds `estimate`.
-    pub quantity: Option<f64>,
+    pub(crate) quantity: Option<f64>,
 }
 
 /// fal's price per billing unit of one endpoint.
 #[derive(Debug, Serialize, JsonSchema)]
-pub struct PriceOutput {
-    pub endpoint_id: String,
+pub(crate) struct PriceOutput {
+    pub(crate) endpoint_id: String,
     /// Price of one unit, in `currency`.
-    pub unit_price: f64,
+    pub(crate) unit_price: f64,
     /// What one unit is, e.g. image, megapixel, second, request.
-    pub unit: String,
-    pub currency: String,
+    pub(crate) unit: String,
+    pub(crate) currency: String,
 }
 
 /// fal's estimate for `quantity` units of every priced endpoint together.
 #[derive(Debug, Serialize, JsonSchema)]
-pub struct EstimateOutput {
-    pub total_cost: f64,
-    pub currency: String,
+pub(crate) struct EstimateOutput {
+    pub(crate) total_cost: f64,
+    pub(crate) currency: String,
     /// The quantity of units the estimate is for, per endpoint.
-    pub quantity: f64,
+    pub(crate) quantity: f64,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
-pub struct PricingOutput {
-    pub prices: Vec<PriceOutput>,
+pub(crate) struct PricingOutput {
+    pub(crate) prices: Vec<PriceOutput>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub estimate: Option<EstimateOutput>,
+    pub(crate) estimate: Option<EstimateOutput>,
     /// Requested endpoint ids fal has no price for (unknown ids, or models priced per use of compute).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub unpriced: Vec<String>,
+    pub(crate) unpriced: Vec<String>,
 }
 
 #[tool_router(router = discovery_tools, vis = "pub(crate)")]
@@ -129,50 +135,34 @@ To choose a model for a task, prefer recommend_model.",
     )]
     async fn search_models(
         &self,
-        Parameters(args): Parameters<SearchModelsArgs>,
+        arguments: JsonObject,
         ctx: RequestContext<RoleServer>,
-    ) -> CallToolResult {
+    ) -> Result<CallToolResult, Failure> {
         const ACTION: &str = "search models";
-        let limit = args.limit.unwrap_or(DEFAULT_LIMIT);
-        if !(1..=MAX_LIMIT).contains(&limit) {
-            return Failure::invalid(ACTION, format!("limit {limit} is out of range"), "pass a limit from 1 to 100")
-                .into();
-        }
-        if let Err(message) = check_text("query", args.query.as_deref(), 200)
-            .and_then(|_| check_category(args.category.as_deref()))
-            .and_then(|_| check_text("cursor", args.cursor.as_deref(), 512))
-        {
-            return Failure::invalid(ACTION, message, "fix the argument and search again").into();
-        }
-        let key = match self.key(&ctx, ACTION) {
-            Ok(key) => key,
-            Err(failure) => return failure.into(),
-        };
-        let query = ModelQuery {
-            q: args.query,
-            category: args.category.map(|c| c.trim().to_ascii_lowercase()),
-            status: None,
-            limit,
-            cursor: args.cursor,
-        };
-        match self.fal.search_models(&key, &query).await {
-            Ok(page) => {
-                let models: Vec<ModelSummary> = page.models.iter().map(summary).collect();
-                output::success(&SearchModelsOutput {
-                    total_shown: models.len(),
-                    models,
-                    has_more: page.has_more,
-                    next_cursor: page.next_cursor.clone().filter(|_| page.has_more),
-                })
+        let args: SearchModelsArgs = args::parse(ACTION, arguments)?;
+        let limit = args::in_range(ACTION, "limit", args.limit, DEFAULT_LIMIT, 1, MAX_LIMIT)?;
+        args::text(ACTION, "query", args.query.as_deref(), 200)?;
+        args::text(ACTION, "cursor", args.cursor.as_deref(), 512)?;
+        let category = args::category(ACTION, args.category.as_deref())?;
+        let key = self.key(&ctx, ACTION)?;
+        let query = ModelQuery { q: args.query, category, status: None, limit, cursor: args.cursor };
+        let page = self.fal.search_models(&key, &query).await.map_err(|e| {
+            let failure = Failure::fal(ACTION, &e);
+            if e.is_invalid_input() && query.cursor.is_some() {
+                failure.with_hint(
+                    "pass a next_cursor exactly as a previous search_models answer gave it, with the same query",
+                )
+            } else {
+                failure
             }
-            Err(FalError::Api { status, .. }) if status.as_u16() == 400 && query.cursor.is_some() => Failure::invalid(
-                ACTION,
-                "fal did not accept the cursor",
-                "pass a next_cursor exactly as a previous search_models answer gave it, with the same query",
-            )
-            .into(),
-            Err(e) => Failure::fal(ACTION, &e).into(),
-        }
+        })?;
+        let models: Vec<ModelSummary> = page.models.iter().map(summary).collect();
+        Ok(output::success(&SearchModelsOutput {
+            total_shown: models.len(),
+            models,
+            has_more: page.has_more,
+            next_cursor: page.next_cursor.clone().filter(|_| page.has_more),
+        }))
     }
 
     #[tool(
@@ -186,32 +176,33 @@ Read it before run_model or submit_job.",
     )]
     async fn get_model_schema(
         &self,
-        Parameters(args): Parameters<GetModelSchemaArgs>,
+        arguments: JsonObject,
         ctx: RequestContext<RoleServer>,
-    ) -> CallToolResult {
+    ) -> Result<CallToolResult, Failure> {
+        let args: GetModelSchemaArgs = args::parse("get a model's schema", arguments)?;
         let action = format!("get the schema of {}", shown(&args.endpoint_id));
-        let id = match parse_id(&action, &args.endpoint_id) {
-            Ok(id) => id,
-            Err(failure) => return failure.into(),
-        };
-        let key = match self.key(&ctx, &action) {
-            Ok(key) => key,
-            Err(failure) => return failure.into(),
-        };
-        match self.fal.model_schema(&key, &id).await {
-            Ok(schema) => output::success(&ModelSchemaOutput {
-                endpoint_id: schema.endpoint_id.clone(),
-                name: schema.name.clone(),
-                category: schema.category.clone(),
-                description: schema.description.clone(),
-                input: schema.input.clone(),
-                output: schema.output.clone(),
-            }),
-            Err(e @ FalError::UnknownModel(_)) => Failure::fal(&action, &e)
-                .with_hint("fal has no model with that id; find the exact endpoint_id with search_models (ids look like 'fal-ai/flux/dev')")
-                .into(),
-            Err(e) => Failure::fal(&action, &e).into(),
-        }
+        let id = args::endpoint_id(&action, &args.endpoint_id)?;
+        let key = self.key(&ctx, &action)?;
+        let schema = self.fal.model_schema(&key, &id).await.map_err(|e| {
+            let failure = Failure::fal(&action, &e);
+            if e.is_not_found() {
+                failure.with_hint(
+                    "fal's catalog has no model with that id; find the exact endpoint_id with search_models \
+                     (ids look like 'fal-ai/flux/dev'). A private app of yours can still be run with run_model or submit_job",
+                )
+            } else {
+                failure
+            }
+        })?;
+        Ok(output::success(&ModelSchemaOutput {
+            endpoint_id: schema.endpoint_id.clone(),
+            name: schema.name.clone(),
+            category: schema.category.clone(),
+            description: schema.description.clone(),
+            input: schema.input.clone(),
+            output: schema.output.clone(),
+            examples_omitted: (schema.examples_omitted > 0).then_some(schema.examples_omitted),
+        }))
     }
 
     #[tool(
@@ -225,63 +216,56 @@ with quantity, also fal's estimate of the total cost of that many units of each.
     )]
     async fn get_pricing(
         &self,
-        Parameters(args): Parameters<GetPricingArgs>,
+        arguments: JsonObject,
         ctx: RequestContext<RoleServer>,
-    ) -> CallToolResult {
+    ) -> Result<CallToolResult, Failure> {
         const ACTION: &str = "get pricing";
-        let mut raw: Vec<String> = args.endpoint_id.into_iter().chain(args.endpoint_ids.unwrap_or_default()).collect();
-        raw.dedup();
-        if raw.is_empty() {
-            return Failure::invalid(
+        let args: GetPricingArgs = args::parse(ACTION, arguments)?;
+        let mut ids: Vec<EndpointId> = Vec::new();
+        for raw in args.endpoint_id.iter().chain(args.endpoint_ids.iter().flatten()) {
+            let id = args::endpoint_id(ACTION, raw)?;
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        if ids.is_empty() {
+            return Err(Failure::invalid(
                 ACTION,
                 "no endpoint given",
                 "pass endpoint_id, or endpoint_ids with up to 50 ids",
-            )
-            .into();
+            ));
         }
-        if raw.len() > MAX_PRICED {
-            return Failure::invalid(
+        if ids.len() > MAX_PRICED {
+            return Err(Failure::invalid(
                 ACTION,
-                format!("{} endpoints given", raw.len()),
+                format!("{} endpoints given", ids.len()),
                 "pass at most 50 endpoint ids per call",
-            )
-            .into();
+            ));
         }
         if let Some(q) = args.quantity.filter(|q| !q.is_finite() || *q < 1e-6) {
-            return Failure::invalid(
+            return Err(Failure::invalid(
                 ACTION,
                 format!("quantity {q} is not a positive number"),
                 "pass a quantity of at least 0.000001",
-            )
-            .into();
+            ));
         }
-        let mut ids: Vec<EndpointId> = Vec::with_capacity(raw.len());
-        for id in &raw {
-            match parse_id(ACTION, id) {
-                Ok(id) if !ids.contains(&id) => ids.push(id),
-                Ok(_) => {}
-                Err(failure) => return failure.into(),
-            }
-        }
-        let key = match self.key(&ctx, ACTION) {
-            Ok(key) => key,
-            Err(failure) => return failure.into(),
-        };
-        let prices = match self.fal.prices(&key, &ids).await {
-            Ok(prices) => prices,
-            Err(e) => return Failure::fal(ACTION, &e).into(),
-        };
+        let key = self.key(&ctx, ACTION)?;
+        let prices = self.fal.prices(&key, &ids).await.map_err(|e| Failure::fal(ACTION, &e))?;
         let (priced, unpriced): (Vec<EndpointId>, Vec<EndpointId>) =
             ids.into_iter().partition(|id| prices.iter().any(|p| p.endpoint_id == id.as_str()));
         // fal refuses a whole estimate that names an endpoint it cannot price, so only priced ones are sent.
         let estimate = match args.quantity {
-            Some(quantity) if !priced.is_empty() => match self.fal.estimate(&key, &priced, quantity).await {
-                Ok(e) => Some(EstimateOutput { total_cost: e.total_cost, currency: e.currency, quantity }),
-                Err(e) => return Failure::fal("estimate the cost", &e).into(),
-            },
+            Some(quantity) if !priced.is_empty() => {
+                let e = self
+                    .fal
+                    .estimate(&key, &priced, quantity)
+                    .await
+                    .map_err(|e| Failure::fal("estimate the cost", &e))?;
+                Some(EstimateOutput { total_cost: e.total_cost, currency: e.currency, quantity })
+            }
             _ => None,
         };
-        output::success(&PricingOutput {
+        Ok(output::success(&PricingOutput {
             prices: prices
                 .into_iter()
                 .map(|p| PriceOutput {
@@ -293,7 +277,7 @@ with quantity, also fal's estimate of the total cost of that many units of each.
                 .collect(),
             estimate,
             unpriced: unpriced.iter().map(ToString::to_string).collect(),
-        })
+        }))
     }
 }
 
@@ -305,36 +289,5 @@ pub(crate) fn summary(model: &Model) -> ModelSummary {
         description: clip(model.description(), SUMMARY_CHARS),
         status: model.status().to_string(),
         tags: model.tags().to_vec(),
-    }
-}
-
-/// Validates an endpoint id before it is used, as a tool failure naming the problem.
-pub(crate) fn parse_id(action: &str, raw: &str) -> Result<EndpointId, Failure> {
-    EndpointId::parse(raw).map_err(|message| {
-        Failure::invalid(
-            action,
-            message,
-            "pass an endpoint_id exactly as search_models returns it, e.g. 'fal-ai/flux/dev'",
-        )
-    })
-}
-
-pub(crate) fn check_category(category: Option<&str>) -> Result<(), String> {
-    match category.map(str::trim) {
-        Some(c) if c.is_empty() || c.len() > 64 || !c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-') => {
-            Err(format!(
-                "category '{}' is not a category name (lowercase words joined by '-', e.g. text-to-image)",
-                shown(c)
-            ))
-        }
-        _ => Ok(()),
-    }
-}
-
-pub(crate) fn check_text(name: &str, value: Option<&str>, max: usize) -> Result<(), String> {
-    match value {
-        Some(v) if v.chars().count() > max => Err(format!("{name} is longer than {max} characters")),
-        Some(v) if v.chars().any(char::is_control) => Err(format!("{name} contains control characters")),
-        _ => Ok(()),
     }
 }

@@ -1,41 +1,41 @@
 //! search_docs: fal's documentation, searched by the docs site or, failing that, ranked from its page index.
 
-use rmcp::{handler::server::wrapper::Parameters, model::CallToolResult, tool, tool_router};
+use rmcp::{
+    model::{CallToolResult, JsonObject},
+    tool, tool_router,
+};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{
-    FalMcp,
-    discovery::check_text,
-    output::{self, Failure},
-};
+use super::{FalMcp, args, failure::Failure, output};
 use crate::fal::DocsSource;
 
 const DEFAULT_LIMIT: usize = 5;
 const MAX_LIMIT: usize = 20;
 
 #[derive(Debug, Deserialize, JsonSchema)]
-pub struct SearchDocsArgs {
+#[serde(deny_unknown_fields)]
+pub(crate) struct SearchDocsArgs {
     /// What to look for, e.g. "webhooks", "queue request timeout", "upload a file", "LoRA training".
-    pub query: String,
+    pub(crate) query: String,
     /// How many pages to return, 1 to 20 (default 5).
-    pub limit: Option<usize>,
+    pub(crate) limit: Option<usize>,
 }
 
 /// One documentation page.
 #[derive(Debug, Serialize, JsonSchema)]
-pub struct DocResult {
-    pub title: String,
-    pub url: String,
+pub(crate) struct DocResult {
+    pub(crate) title: String,
+    pub(crate) url: String,
     /// The matching passage, or the page summary.
-    pub snippet: String,
+    pub(crate) snippet: String,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
-pub struct SearchDocsOutput {
-    pub results: Vec<DocResult>,
+pub(crate) struct SearchDocsOutput {
+    pub(crate) results: Vec<DocResult>,
     /// docs_search (fal's docs search) or docs_index (fal's page index, ranked by this server when the search is unavailable).
-    pub source: String,
+    pub(crate) source: String,
 }
 
 #[tool_router(router = docs_tools, vis = "pub(crate)")]
@@ -49,36 +49,30 @@ Returns page titles, links and matching passages. Not for finding models.",
         output_schema = output::schema::<SearchDocsOutput>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)
     )]
-    async fn search_docs(&self, Parameters(args): Parameters<SearchDocsArgs>) -> CallToolResult {
+    async fn search_docs(&self, arguments: JsonObject) -> Result<CallToolResult, Failure> {
         const ACTION: &str = "search the docs";
-        let limit = args.limit.unwrap_or(DEFAULT_LIMIT);
-        if !(1..=MAX_LIMIT).contains(&limit) {
-            return Failure::invalid(ACTION, format!("limit {limit} is out of range"), "pass a limit from 1 to 20")
-                .into();
-        }
+        let args: SearchDocsArgs = args::parse(ACTION, arguments)?;
+        let limit = args::in_range(ACTION, "limit", args.limit, DEFAULT_LIMIT, 1, MAX_LIMIT)?;
         let query = args.query.trim();
         if query.is_empty() {
-            return Failure::invalid(ACTION, "the query is empty", "say what to look for, e.g. 'webhooks'").into();
+            return Err(Failure::invalid(ACTION, "the query is empty", "say what to look for, e.g. 'webhooks'"));
         }
-        if let Err(message) = check_text("query", Some(query), 300) {
-            return Failure::invalid(ACTION, message, "shorten the query").into();
-        }
-        match self.fal.search_docs(query, limit).await {
-            Ok(answer) => output::success(&SearchDocsOutput {
-                results: answer
-                    .results
-                    .into_iter()
-                    .map(|h| DocResult { title: h.title, url: h.url, snippet: h.snippet })
-                    .collect(),
-                source: match answer.source {
-                    DocsSource::Search => "docs_search",
-                    DocsSource::Index => "docs_index",
-                }
-                .into(),
-            }),
-            Err(e) => Failure::fal(ACTION, &e)
+        args::text(ACTION, "query", Some(query), 300)?;
+        let answer = self.fal.search_docs(query, limit).await.map_err(|e| {
+            Failure::fal(ACTION, &e)
                 .with_hint("fal's docs could not be reached; retry later or read https://docs.fal.ai directly")
-                .into(),
-        }
+        })?;
+        Ok(output::success(&SearchDocsOutput {
+            results: answer
+                .results
+                .into_iter()
+                .map(|h| DocResult { title: h.title, url: h.url, snippet: h.snippet })
+                .collect(),
+            source: match answer.source {
+                DocsSource::Search => "docs_search",
+                DocsSource::Index => "docs_index",
+            }
+            .into(),
+        }))
     }
 }

@@ -7,51 +7,51 @@ use std::sync::{
 
 use base64::Engine;
 use rmcp::{
-    RoleServer, handler::server::wrapper::Parameters, model::CallToolResult, service::RequestContext, tool, tool_router,
+    RoleServer,
+    model::{CallToolResult, JsonObject},
+    service::RequestContext,
+    tool, tool_router,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{
-    FalMcp,
-    media::guess_content_type,
-    output::{self, Failure},
-};
+use super::{FalMcp, args, failure::Failure, media::guess_content_type, output};
 use crate::{
-    fal::{FalError, FalKey},
+    fal::FalKey,
     fetch::{self, FetchError},
     text::shown,
 };
 
 #[derive(Debug, Deserialize, JsonSchema)]
-pub struct UploadFileArgs {
+#[serde(deny_unknown_fields)]
+pub(crate) struct UploadFileArgs {
     /// A public http(s) URL to copy onto fal's CDN.
-    pub url: Option<String>,
+    pub(crate) url: Option<String>,
     /// The file itself, base64 or a data: URI (at most 10 MiB decoded unless the server allows more).
-    pub data: Option<String>,
+    pub(crate) data: Option<String>,
     /// The file's name, e.g. "photo.png"; also picks the content type when none is given.
-    pub file_name: Option<String>,
+    pub(crate) file_name: Option<String>,
     /// The MIME type, e.g. "image/png"; by default taken from the URL's answer or the file name.
-    pub content_type: Option<String>,
+    pub(crate) content_type: Option<String>,
 }
 
 /// The uploaded file, or a ticket to upload a local one.
 #[derive(Debug, Default, Serialize, JsonSchema)]
-pub struct UploadOutput {
+pub(crate) struct UploadOutput {
     /// The file's public URL on fal's CDN: pass it as a model input such as image_url.
-    pub cdn_url: String,
+    pub(crate) cdn_url: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub file_name: Option<String>,
-    pub content_type: String,
+    pub(crate) file_name: Option<String>,
+    pub(crate) content_type: String,
     /// Bytes uploaded.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub size: Option<u64>,
+    pub(crate) size: Option<u64>,
     /// Ticket only: the signed URL to PUT the file to (no key needed).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub upload_url: Option<String>,
+    pub(crate) upload_url: Option<String>,
     /// Ticket only: the exact command that uploads the local file, to run where the file is.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub curl: Option<String>,
+    pub(crate) curl: Option<String>,
 }
 
 impl UploadOutput {
@@ -74,38 +74,34 @@ a signed upload_url, its cdn_url, and a curl command that uploads a local file w
     )]
     async fn upload_file(
         &self,
-        Parameters(args): Parameters<UploadFileArgs>,
+        arguments: JsonObject,
         ctx: RequestContext<RoleServer>,
-    ) -> CallToolResult {
+    ) -> Result<CallToolResult, Failure> {
         const ACTION: &str = "upload the file";
-        let file_name = match args.file_name.as_deref().map(clean_name).transpose() {
-            Ok(name) => name,
-            Err(message) => {
-                return Failure::invalid(ACTION, message, "pass a plain file name such as photo.png").into();
-            }
-        };
+        let args: UploadFileArgs = args::parse(ACTION, arguments)?;
+        let file_name = args
+            .file_name
+            .as_deref()
+            .map(clean_name)
+            .transpose()
+            .map_err(|message| Failure::invalid(ACTION, message, "pass a plain file name such as photo.png"))?;
         if let Some(ct) = args.content_type.as_deref().filter(|ct| !valid_content_type(ct)) {
-            return Failure::invalid(
+            return Err(Failure::invalid(
                 ACTION,
                 format!("content_type '{}' is not a MIME type", shown(ct)),
                 "pass e.g. image/png",
-            )
-            .into();
+            ));
         }
-        let key = match self.key(&ctx, ACTION) {
-            Ok(key) => key,
-            Err(failure) => return failure.into(),
+        let key = self.key(&ctx, ACTION)?;
+        let answer = match (args.url, args.data) {
+            (Some(_), Some(_)) => {
+                return Err(Failure::invalid(ACTION, "both url and data were given", "pass one of them"));
+            }
+            (Some(url), None) => self.upload_url(&key, &url, file_name, args.content_type).await?,
+            (None, Some(data)) => self.upload_data(&key, &data, file_name, args.content_type).await?,
+            (None, None) => self.upload_ticket(&key, file_name, args.content_type).await?,
         };
-        let result = match (args.url, args.data) {
-            (Some(_), Some(_)) => Err(Failure::invalid(ACTION, "both url and data were given", "pass one of them")),
-            (Some(url), None) => self.upload_url(&key, &url, file_name, args.content_type).await,
-            (None, Some(data)) => self.upload_data(&key, &data, file_name, args.content_type).await,
-            (None, None) => self.upload_ticket(&key, file_name, args.content_type).await,
-        };
-        match result {
-            Ok(answer) => output::success(&answer),
-            Err(failure) => failure.into(),
-        }
+        Ok(output::success(&answer))
     }
 }
 
@@ -218,7 +214,7 @@ fn fetch_failure(action: &str, error: &FetchError) -> Failure {
         FetchError::TooLarge { .. } => failure.with_hint(too_large_hint()),
         FetchError::Status(_) => failure.with_hint("check that the URL is public and points at the file itself"),
         FetchError::Timeout(_) | FetchError::Network(_) => {
-            Failure::fal(action, &FalError::Network(error.to_string())).with_hint("retry; check that the URL is reachable from the internet")
+            Failure::unreachable(action, error.to_string(), "retry; check that the URL is reachable from the internet")
         }
     }
 }

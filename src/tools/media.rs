@@ -8,22 +8,22 @@ use serde_json::Value;
 
 /// One file in a model's output.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct Media {
-    pub url: String,
-    pub content_type: String,
+pub(crate) struct Media {
+    pub(crate) url: String,
+    pub(crate) content_type: String,
     /// image, video, audio, 3d or file.
-    pub kind: String,
+    pub(crate) kind: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub width: Option<u64>,
+    pub(crate) width: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub height: Option<u64>,
+    pub(crate) height: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub file_name: Option<String>,
+    pub(crate) file_name: Option<String>,
 }
 
 /// Every object with an http(s) `url` in `output`, in document order. Inline `data:` URLs are
 /// left in the output and not repeated here.
-pub fn extract(output: &Value) -> Vec<Media> {
+pub(crate) fn extract(output: &Value) -> Vec<Media> {
     let mut found = Vec::new();
     walk(output, &mut found);
     found
@@ -76,7 +76,7 @@ fn kind_of(content_type: &str, url: &str) -> &'static str {
 }
 
 /// A content type from a file name or URL's extension.
-pub fn guess_content_type(name: &str) -> &'static str {
+pub(crate) fn guess_content_type(name: &str) -> &'static str {
     match extension(name).as_str() {
         "png" => "image/png",
         "jpg" | "jpeg" => "image/jpeg",
@@ -106,7 +106,7 @@ pub fn guess_content_type(name: &str) -> &'static str {
 }
 
 /// Appends a `resource_link` block per media file to a successful result.
-pub fn with_links(mut result: CallToolResult, media: &[Media]) -> CallToolResult {
+pub(crate) fn with_links(mut result: CallToolResult, media: &[Media]) -> CallToolResult {
     for m in media {
         let name = m.file_name.clone().unwrap_or_else(|| {
             let path = m.url.split(['?', '#']).next().unwrap_or(&m.url);

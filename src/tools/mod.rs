@@ -1,12 +1,18 @@
-//! The MCP tools over the fal client, one file per group; this module assembles them into one server.
+//! The MCP tools over the fal client, one file per tool or group with its arguments and handler;
+//! this module assembles them into one server.
 
+mod args;
+mod check_job;
 mod discovery;
 mod docs;
+mod failure;
 mod files;
 mod jobs;
 mod media;
-pub mod output;
+mod output;
 mod recommend;
+mod run_model;
+mod submit_job;
 
 use std::{borrow::Cow, sync::Arc, time::Duration};
 
@@ -27,7 +33,7 @@ use crate::{
     metrics,
     telemetry::{self, CallLog},
 };
-use output::Failure;
+use failure::Failure;
 
 const INSTRUCTIONS: &str = "Tools for fal, the generative-media platform (image, video, audio, speech, 3D and LLM models). \
 Find a model with recommend_model (describe the task) or search_models, read its inputs with get_model_schema, \
@@ -37,19 +43,20 @@ search_docs answers questions about fal's APIs.";
 
 /// Limits the tools apply.
 #[derive(Debug, Clone)]
-pub struct ToolSettings {
+pub(crate) struct ToolSettings {
     /// How long run_model waits by default, and at most.
-    pub run_wait: Duration,
-    pub run_wait_max: Duration,
+    pub(crate) run_wait: Duration,
+    pub(crate) run_wait_max: Duration,
     /// Largest decoded `data` upload_file accepts.
-    pub max_data_bytes: u64,
-    /// Cancelled when the process shuts down: run_model then answers with the request id at once.
-    pub stop: tokio_util::sync::CancellationToken,
+    pub(crate) max_data_bytes: u64,
+    /// Cancelled shortly before the shutdown grace period ends: a waiting run_model then answers
+    /// with its request id, so the job outlives the process.
+    pub(crate) stop: tokio_util::sync::CancellationToken,
 }
 
 /// The MCP server: the fal client plus the tool router, both shared across requests.
 #[derive(Clone)]
-pub struct FalMcp {
+pub(crate) struct FalMcp {
     fal: FalClient,
     fetcher: Fetcher,
     settings: Arc<ToolSettings>,
@@ -59,28 +66,29 @@ pub struct FalMcp {
 }
 
 impl FalMcp {
-    pub fn new(fal: FalClient, fetcher: Fetcher, settings: ToolSettings) -> Self {
+    pub(crate) fn new(fal: FalClient, fetcher: Fetcher, settings: ToolSettings) -> Self {
         Self { fal, fetcher, settings: Arc::new(settings), tools: Arc::new(Self::router()), default_key: None }
     }
 
     /// Serves every request with `key` when the request itself carries none.
-    pub fn with_default_key(mut self, key: FalKey) -> Self {
+    pub(crate) fn with_default_key(mut self, key: FalKey) -> Self {
         self.default_key = Some(key);
         self
     }
 
     fn router() -> ToolRouter<Self> {
-        Self::discovery_tools() + Self::docs_tools() + Self::recommend_tools() + Self::job_tools() + Self::file_tools()
+        Self::discovery_tools()
+            + Self::docs_tools()
+            + Self::recommend_tools()
+            + Self::run_model_tools()
+            + Self::submit_job_tools()
+            + Self::check_job_tools()
+            + Self::file_tools()
     }
 
     /// The tools this server lists: what the fast tools/list path serializes.
-    pub fn listed_tools(&self) -> Vec<Tool> {
+    pub(crate) fn listed_tools(&self) -> Vec<Tool> {
         self.tools.list_all()
-    }
-
-    /// Every tool's definition, without a server (for the README table).
-    pub fn tool_definitions() -> Vec<Tool> {
-        Self::router().list_all()
     }
 
     /// The caller's key: the one the auth middleware put in this HTTP request, else the default.
@@ -93,7 +101,7 @@ impl FalMcp {
                 Failure::invalid(
                     action,
                     "no fal key came with this request",
-                    "send 'Authorization: Bearer <FAL_KEY>' with every request",
+                    "send 'Authorization: Bearer <FAL_KEY>' with every request, or sign in",
                 )
             })
     }
@@ -147,7 +155,7 @@ const SUPPORTED_VERSIONS: [ProtocolVersion; 4] = [
 /// The README's tool table, generated from the tool definitions.
 pub fn markdown_table() -> String {
     let mut out = String::from("| tool | group | what it does | hints |\n| --- | --- | --- | --- |\n");
-    for tool in FalMcp::tool_definitions() {
+    for tool in FalMcp::router().list_all() {
         let group = match tool.name.as_ref() {
             "run_model" | "submit_job" | "check_job" => "execution",
             "upload_file" | "recommend_model" => "utility",

@@ -1,18 +1,17 @@
 //! recommend_model: describe a task, get ranked models from the live catalog (see `ranking`).
 
 use rmcp::{
-    RoleServer, handler::server::wrapper::Parameters, model::CallToolResult, service::RequestContext, tool, tool_router,
+    RoleServer,
+    model::{CallToolResult, JsonObject},
+    service::RequestContext,
+    tool, tool_router,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{
-    FalMcp,
-    discovery::{check_category, check_text},
-    output::{self, Failure},
-};
+use super::{FalMcp, args, failure::Failure, output};
 use crate::{
-    fal::{EndpointId, Model, ModelQuery},
+    fal::{EndpointId, FalKey, Model, ModelQuery},
     ranking,
 };
 
@@ -22,33 +21,34 @@ const MAX_LIMIT: usize = 20;
 const CANDIDATES: u32 = 100;
 
 #[derive(Debug, Deserialize, JsonSchema)]
-pub struct RecommendModelArgs {
+#[serde(deny_unknown_fields)]
+pub(crate) struct RecommendModelArgs {
     /// The task in plain words, e.g. "animate this product photo into a 5 second clip" or "transcribe a podcast".
-    pub task: String,
+    pub(crate) task: String,
     /// Use this category instead of inferring one from the task (e.g. text-to-image, image-to-video).
-    pub category: Option<String>,
+    pub(crate) category: Option<String>,
     /// How many models to recommend, 1 to 20 (default 5).
-    pub limit: Option<usize>,
+    pub(crate) limit: Option<usize>,
 }
 
 /// One recommended model.
 #[derive(Debug, Serialize, JsonSchema)]
-pub struct Recommendation {
-    pub endpoint_id: String,
-    pub name: String,
-    pub category: String,
+pub(crate) struct Recommendation {
+    pub(crate) endpoint_id: String,
+    pub(crate) name: String,
+    pub(crate) category: String,
     /// Why it ranks here: flagship status, matching words, recency, deprecation.
-    pub reason: String,
+    pub(crate) reason: String,
     /// The tool to run it with: run_model (waits for the result) or submit_job (video, 3D and training jobs that take minutes).
-    pub run_with: String,
+    pub(crate) run_with: String,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
-pub struct RecommendModelOutput {
+pub(crate) struct RecommendModelOutput {
     /// The category the task was matched to (or the one given); null when no category fits and the whole catalog was searched.
-    pub inferred_category: Option<String>,
+    pub(crate) inferred_category: Option<String>,
     /// Best first.
-    pub recommendations: Vec<Recommendation>,
+    pub(crate) recommendations: Vec<Recommendation>,
 }
 
 #[tool_router(router = recommend_tools, vis = "pub(crate)")]
@@ -65,44 +65,27 @@ inferred_category is null when no category fits.",
     )]
     async fn recommend_model(
         &self,
-        Parameters(args): Parameters<RecommendModelArgs>,
+        arguments: JsonObject,
         ctx: RequestContext<RoleServer>,
-    ) -> CallToolResult {
+    ) -> Result<CallToolResult, Failure> {
         const ACTION: &str = "recommend models";
-        let limit = args.limit.unwrap_or(DEFAULT_LIMIT);
-        if !(1..=MAX_LIMIT).contains(&limit) {
-            return Failure::invalid(ACTION, format!("limit {limit} is out of range"), "pass a limit from 1 to 20")
-                .into();
-        }
+        let args: RecommendModelArgs = args::parse(ACTION, arguments)?;
+        let limit = args::in_range(ACTION, "limit", args.limit, DEFAULT_LIMIT, 1, MAX_LIMIT)?;
         let task = args.task.trim();
         if task.is_empty() {
-            return Failure::invalid(
+            return Err(Failure::invalid(
                 ACTION,
                 "the task is empty",
                 "describe what you want to make, e.g. 'a logo for a coffee shop'",
-            )
-            .into();
+            ));
         }
-        if let Err(message) =
-            check_text("task", Some(task), 1000).and_then(|_| check_category(args.category.as_deref()))
-        {
-            return Failure::invalid(ACTION, message, "fix the argument and ask again").into();
-        }
-        let key = match self.key(&ctx, ACTION) {
-            Ok(key) => key,
-            Err(failure) => return failure.into(),
-        };
-        let category = match args.category.as_deref().map(str::trim) {
-            Some(given) => Some(given.to_ascii_lowercase()),
-            None => ranking::infer_category(task).map(str::to_string),
-        };
+        args::text(ACTION, "task", Some(task), 1000)?;
+        let given = args::category(ACTION, args.category.as_deref())?;
+        let key = self.key(&ctx, ACTION)?;
+        let category = given.or_else(|| ranking::infer_category(task).map(str::to_string));
         let candidates = match &category {
-            Some(category) => self.category_candidates(&key, category).await,
-            None => self.keyword_candidates(&key, task).await,
-        };
-        let candidates = match candidates {
-            Ok(candidates) => candidates,
-            Err(failure) => return failure.into(),
+            Some(category) => self.category_candidates(&key, category).await?,
+            None => self.keyword_candidates(&key, task).await?,
         };
         let recommendations = ranking::rank(task, category.as_deref(), &candidates)
             .into_iter()
@@ -115,13 +98,13 @@ inferred_category is null when no category fits.",
                 run_with: ranking::run_with(r.model).to_string(),
             })
             .collect();
-        output::success(&RecommendModelOutput { inferred_category: category, recommendations })
+        Ok(output::success(&RecommendModelOutput { inferred_category: category, recommendations }))
     }
 }
 
 impl FalMcp {
     /// A category's catalog page plus its flagships (fetched by id, so they count even when the page misses them).
-    async fn category_candidates(&self, key: &crate::fal::FalKey, category: &str) -> Result<Vec<Model>, Failure> {
+    async fn category_candidates(&self, key: &FalKey, category: &str) -> Result<Vec<Model>, Failure> {
         let query = ModelQuery { category: Some(category.to_string()), limit: CANDIDATES, ..ModelQuery::default() };
         let flagship_ids: Vec<EndpointId> =
             ranking::flagships(category).iter().filter_map(|id| EndpointId::parse(id).ok()).collect();
@@ -152,7 +135,7 @@ impl FalMcp {
     }
 
     /// Catalog search by the task's words, widest first, for tasks that fit no category.
-    async fn keyword_candidates(&self, key: &crate::fal::FalKey, task: &str) -> Result<Vec<Model>, Failure> {
+    async fn keyword_candidates(&self, key: &FalKey, task: &str) -> Result<Vec<Model>, Failure> {
         let words = ranking::keywords(task);
         let mut longest: Vec<&String> = words.iter().collect();
         longest.sort_by_key(|w| std::cmp::Reverse(w.len()));

@@ -15,7 +15,7 @@ use tokio::{
     process::{Child, Command},
 };
 
-use crate::support::{FakeFal, call, fake_queue::Script, ok};
+use crate::support::{FakeFal, call, fake::Script, ok};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_fal-mcp");
 
@@ -32,8 +32,17 @@ fn command(fake: &FakeFal, args: &[&str]) -> Command {
     command
 }
 
-/// Starts `fal-mcp` on a free port and returns it with its base URL and a live copy of its stderr.
-async fn start(fake: &FakeFal, env: &[(&str, &str)]) -> (Child, String, Arc<Mutex<Vec<String>>>) {
+/// A running binary: the process, its base URL, a live copy of its stderr lines, and the task
+/// reading them (done once the process has closed stderr).
+struct Running {
+    child: Child,
+    base: String,
+    lines: Arc<Mutex<Vec<String>>>,
+    reader: tokio::task::JoinHandle<()>,
+}
+
+/// Starts `fal-mcp` on a free port.
+async fn start(fake: &FakeFal, env: &[(&str, &str)]) -> Running {
     let mut command = command(fake, &[]);
     command.env("PORT", "0").stderr(Stdio::piped()).stdout(Stdio::null());
     for (k, v) in env {
@@ -44,7 +53,7 @@ async fn start(fake: &FakeFal, env: &[(&str, &str)]) -> (Child, String, Arc<Mute
     let mut reader = BufReader::new(child.stderr.take().unwrap()).lines();
     let (found, port) = tokio::sync::oneshot::channel::<String>();
     let sink = lines.clone();
-    tokio::spawn(async move {
+    let reader = tokio::spawn(async move {
         let mut found = Some(found);
         while let Ok(Some(line)) = reader.next_line().await {
             if let Some(at) = line.find("listening on http://") {
@@ -58,7 +67,7 @@ async fn start(fake: &FakeFal, env: &[(&str, &str)]) -> (Child, String, Arc<Mute
     });
     let base =
         tokio::time::timeout(Duration::from_secs(10), port).await.expect("the server says where it listens").unwrap();
-    (child, base, lines)
+    Running { child, base, lines, reader }
 }
 
 async fn sigterm(child: &Child) {
@@ -69,11 +78,9 @@ async fn sigterm(child: &Child) {
 #[tokio::test]
 async fn trace_json_logs_hide_the_key_and_the_bytes_and_sigterm_ends_cleanly() {
     let fake = FakeFal::start().await;
-    fake.script(
-        "fal-ai/veo3",
-        Script { queue: Duration::from_secs(30), run: Duration::from_secs(1), outcome: Ok(json!({})) },
-    );
-    let (mut child, base, lines) = start(&fake, &[("FAL_MCP_LOG", "trace"), ("FAL_MCP_LOG_FORMAT", "json")]).await;
+    fake.script("fal-ai/veo3", Script::manual(json!({})));
+    let env = [("FAL_MCP_LOG", "trace"), ("FAL_MCP_LOG_FORMAT", "json"), ("FAL_MCP_SHUTDOWN_GRACE_SECS", "2")];
+    let Running { mut child, base, lines, reader } = start(&fake, &env).await;
     let key = "canaryid-5e1f9a:canarysecret-77c0d4e2";
     let payload = b"CANARY-BYTES-3b9f1c-never-log-me";
     let app = crate::support::TestApp::attach(&base, fake.clone());
@@ -90,20 +97,24 @@ async fn trace_json_logs_hide_the_key_and_the_bytes_and_sigterm_ends_cleanly() {
         client.cancel().await.ok();
         result
     });
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    fake.wait_for("the veo3 status stream", |r| {
+        r.path.contains("/fal-ai/veo3/requests/") && r.path.ends_with("/stream")
+    })
+    .await;
     sigterm(&child).await;
-    let pending =
-        tokio::time::timeout(Duration::from_secs(5), in_flight).await.expect("run_model answered at shutdown").unwrap();
+    let pending = tokio::time::timeout(Duration::from_secs(5), in_flight)
+        .await
+        .expect("run_model answered within the grace")
+        .unwrap();
     let pending = ok(&pending);
-    assert_eq!(pending["status"], "IN_QUEUE", "the job's request id was handed back, not lost");
+    assert_eq!(pending["status"], "IN_QUEUE", "the job's request id was handed back before the grace ended, not lost");
     assert!(pending["request_id"].is_string());
     let status = tokio::time::timeout(Duration::from_secs(15), child.wait())
         .await
         .expect("exits within the grace period")
         .unwrap();
     assert_eq!(status.code(), Some(0));
-
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    reader.await.unwrap();
     let lines = lines.lock().unwrap().clone();
     assert!(lines.len() > 20, "trace logging is on: {} lines", lines.len());
     let text = lines.join("\n");
@@ -122,7 +133,7 @@ async fn trace_json_logs_hide_the_key_and_the_bytes_and_sigterm_ends_cleanly() {
 #[tokio::test]
 async fn the_healthcheck_subcommand_probes_the_server() {
     let fake = FakeFal::start().await;
-    let (mut child, base, _) = start(&fake, &[]).await;
+    let Running { mut child, base, .. } = start(&fake, &[]).await;
     let port = base.rsplit(':').next().unwrap().to_string();
     let probe = |port: String| {
         let fake = fake.clone();

@@ -1,14 +1,21 @@
-//! One integration-test binary: the real server over HTTP, a real MCP client, a fake fal.
+//! One integration-test binary: the real server over HTTP, a real MCP client that checks results
+//! as validating clients do, a fake fal. Tool tests are named after their tool.
 
+mod arguments;
 mod binary;
-mod discovery;
-mod docs;
-mod jobs;
+mod check_job;
+mod edge;
+mod get_model_schema;
+mod get_pricing;
 mod operations;
-mod progress;
-mod recommend;
+mod readme;
+mod recommend_model;
+mod run_model;
+mod search_docs;
+mod search_models;
 mod security;
 mod server;
 mod snapshot;
+mod submit_job;
 mod support;
-mod uploads;
+mod upload_file;

@@ -1,10 +1,8 @@
 //! Operating the server: metrics, load shedding, CORS, request ids and per-request log lines.
 
-use std::time::Duration;
-
 use serde_json::json;
 
-use crate::support::{captured_logs, fake_queue::Script, http, ok, spawn_app, spawn_app_with};
+use crate::support::{fake::Script, ok, spawn_app, spawn_app_with, wait_for_log};
 
 const KEY: &str = "ops-id:ops-secret";
 
@@ -13,7 +11,7 @@ async fn metrics_count_tool_calls_and_time_fal_routes_without_user_labels() {
     let app = spawn_app().await;
     ok(&app.call(KEY, "search_models", json!({"query": "flux"})).await);
     let _ = app.call(KEY, "get_model_schema", json!({"endpoint_id": "nobody/nothing"})).await;
-    let response = http().get(format!("{}/metrics", app.base)).send().await.unwrap();
+    let response = crate::support::http().get(format!("{}/metrics", app.base)).send().await.unwrap();
     assert_eq!(response.status(), 200);
     assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
     let text = response.text().await.unwrap();
@@ -37,36 +35,21 @@ async fn metrics_count_tool_calls_and_time_fal_routes_without_user_labels() {
 #[tokio::test]
 async fn requests_past_the_concurrency_limit_get_503_with_retry_after() {
     let app = spawn_app_with(&["--max-concurrency", "1"]).await;
-    app.fake.script(
-        "fal-ai/flux/dev",
-        Script { queue: Duration::from_millis(800), run: Duration::from_millis(50), outcome: Ok(json!({})) },
-    );
-    let busy = {
-        let base = app.mcp_url.clone();
-        tokio::spawn(async move {
-            let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "run_model", "arguments": {"endpoint_id": "fal-ai/flux/dev", "input": {"prompt": "x"}}}});
-            http()
-                .post(base)
-                .header("authorization", format!("Bearer {KEY}"))
-                .header("content-type", "application/json")
-                .header("accept", "application/json, text/event-stream")
-                .body(body.to_string())
-                .send()
-                .await
-                .unwrap()
-                .status()
-        })
-    };
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.fake.script("fal-ai/flux/dev", Script::manual(json!({})));
+    let busy = app.spawn_call(KEY, "run_model", json!({"endpoint_id": "fal-ai/flux/dev", "input": {"prompt": "x"}}));
+    let id = app.fake.nth_job(1).await;
+    app.fake.wait_for("the status stream", |r| r.path.ends_with("/status/stream")).await;
     let shed =
         app.post(&[("authorization", &format!("Bearer {KEY}"))], r#"{"jsonrpc":"2.0","id":2,"method":"ping"}"#).await;
     assert_eq!(shed.status(), 503);
     assert_eq!(shed.headers()["retry-after"], "1");
-    assert_eq!(busy.await.unwrap(), 200, "the request holding the slot completes");
+    app.fake.finish_job(&id);
+    assert_eq!(ok(&busy.await.unwrap())["status"], "COMPLETED", "the request holding the slot completes");
     let after =
         app.post(&[("authorization", &format!("Bearer {KEY}"))], r#"{"jsonrpc":"2.0","id":3,"method":"ping"}"#).await;
     assert_eq!(after.status(), 200, "the slot is free again once the first response ended");
-    let metrics = http().get(format!("{}/metrics", app.base)).send().await.unwrap().text().await.unwrap();
+    let metrics =
+        crate::support::http().get(format!("{}/metrics", app.base)).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains(r#"fal_mcp_requests_shed_total{reason="concurrency"}"#));
 }
 
@@ -74,7 +57,7 @@ async fn requests_past_the_concurrency_limit_get_503_with_retry_after() {
 async fn cors_preflight_is_answered_for_allowed_origins_only() {
     let app = spawn_app_with(&["--allowed-origins", "https://app.example.com"]).await;
     let preflight = |origin: &'static str| {
-        http()
+        crate::support::http()
             .request(reqwest::Method::OPTIONS, &app.mcp_url)
             .header("origin", origin)
             .header("access-control-request-method", "POST")
@@ -112,8 +95,8 @@ async fn each_request_gets_an_id_and_one_log_line_with_its_fal_calls() {
     let generated =
         app.post(&[("authorization", &format!("Bearer {KEY}"))], r#"{"jsonrpc":"2.0","id":5,"method":"ping"}"#).await;
     assert_eq!(generated.headers()["x-request-id"].len(), 16);
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    let logs = captured_logs();
+    // The line is written when the response body ends, a moment after the client has read it.
+    let logs = wait_for_log("request_id=trace-me-42").await;
     let line = logs.lines().find(|l| l.contains("request_id=trace-me-42")).expect("a log line for the request");
     for part in [
         "http_method=POST",

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{captured_logs, err, fake_fal::ALICE_PRIVATE, http, ok, spawn_app, spawn_app_with, text};
+use crate::support::{captured_logs, err, fake::ALICE_PRIVATE, http, ok, spawn_app, spawn_app_with, text};
 
 const LIST: &str = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#;
 

@@ -1,10 +1,15 @@
-//! spawn_app(): the real application on port 0 against a fresh fake fal, with an MCP client and
-//! raw JSON-RPC helpers, and every log line of the test process captured for leak checks.
+//! spawn_app(): the real application on port 0 against a fresh fake fal, with an MCP client that
+//! checks every tool result the way validating clients (the official Python and TypeScript SDKs,
+//! and Claude Code, Cursor and the Inspector on top of them) do, raw JSON-RPC helpers, and every
+//! log line of the test process captured for leak checks. A TestApp fails its test when the fake
+//! saw a request it did not expect.
 
-pub mod fake_fal;
-pub mod fake_queue;
+pub mod fake;
 
-use std::sync::{Arc, Mutex, OnceLock};
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex, OnceLock},
+};
 
 use fal_mcp::Config;
 use rmcp::{
@@ -16,7 +21,7 @@ use rmcp::{
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
-pub use fake_fal::FakeFal;
+pub use fake::FakeFal;
 
 pub struct TestApp {
     pub base: String,
@@ -28,6 +33,10 @@ pub struct TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.shutdown.cancel();
+        if !std::thread::panicking() {
+            let unexpected = self.fake.unexpected();
+            assert!(unexpected.is_empty(), "the fake fal received requests it does not know: {unexpected:?}");
+        }
     }
 }
 
@@ -35,28 +44,25 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(&[]).await
 }
 
+/// The command line a test server gets, pointing every fal base URL at `fake`.
+pub fn test_args(fake: &FakeFal) -> Vec<String> {
+    let mut args = vec!["fal-mcp".to_string()];
+    for (flag, prefix) in
+        [("--fal-api-url", "api"), ("--fal-queue-url", "queue"), ("--fal-rest-url", "rest"), ("--fal-docs-url", "docs")]
+    {
+        args.push(flag.into());
+        args.push(format!("{}/{prefix}", fake.url));
+    }
+    args.extend(["--upstream-timeout-secs".to_string(), "2".to_string()]);
+    args
+}
+
 /// Starts the app with extra command-line flags (e.g. `--allowed-hosts`).
 pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
     capture_logs();
     let fake = FakeFal::start().await;
-    let api = format!("{}/api", fake.url);
-    let queue = format!("{}/queue", fake.url);
-    let rest = format!("{}/rest", fake.url);
-    let docs = format!("{}/docs", fake.url);
-    let mut args = vec![
-        "fal-mcp",
-        "--fal-api-url",
-        &api,
-        "--fal-queue-url",
-        &queue,
-        "--fal-rest-url",
-        &rest,
-        "--fal-docs-url",
-        &docs,
-        "--upstream-timeout-secs",
-        "2",
-    ];
-    args.extend_from_slice(extra);
+    let mut args = test_args(&fake);
+    args.extend(extra.iter().map(|s| s.to_string()));
     let config = Config::from_args(args).expect("test config parses");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -75,15 +81,28 @@ impl TestApp {
         Self { base: base.to_string(), mcp_url: format!("{base}/mcp"), fake, shutdown: CancellationToken::new() }
     }
 
-    /// A connected rmcp client sending `Authorization: Bearer <key>`.
-    pub async fn client(&self, key: &str) -> RunningService<RoleClient, ()> {
-        let transport = StreamableHttpClientTransport::from_config(
-            StreamableHttpClientTransportConfig::with_uri(self.mcp_url.clone()).auth_header(key),
-        );
-        ().serve(transport).await.expect("MCP client connects")
+    /// Stops the server as SIGTERM would, keeping the fake running.
+    pub fn shut_down(&self) {
+        self.shutdown.cancel();
     }
 
-    /// Calls a tool through a fresh client and returns its result.
+    /// A connected rmcp client sending `Authorization: Bearer <key>`.
+    pub async fn client(&self, key: &str) -> RunningService<RoleClient, ()> {
+        connect(&self.mcp_url, key).await
+    }
+
+    /// Starts a tool call on a task of its own (for calls a test drives while they run).
+    pub fn spawn_call(&self, key: &str, tool: &str, arguments: Value) -> tokio::task::JoinHandle<CallToolResult> {
+        let (url, key, tool) = (self.mcp_url.clone(), key.to_string(), tool.to_string());
+        tokio::spawn(async move {
+            let client = connect(&url, &key).await;
+            let result = call(&client, &tool, arguments).await;
+            client.cancel().await.ok();
+            result
+        })
+    }
+
+    /// Calls a tool through a fresh client and returns its result, checked as validating clients check it.
     pub async fn call(&self, key: &str, tool: &str, arguments: Value) -> CallToolResult {
         let client = self.client(key).await;
         let result = call(&client, tool, arguments).await;
@@ -106,22 +125,96 @@ impl TestApp {
         request.body(body.to_string()).send().await.unwrap()
     }
 
-    /// A raw `tools/call` with a Bearer key; returns the JSON-RPC `result`.
+    /// A raw `tools/call` with a Bearer key; returns the JSON-RPC `result`, checked against the tool's output schema.
     pub async fn raw_call(&self, key: &str, tool: &str, arguments: Value) -> Value {
         let body = json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {"name": tool, "arguments": arguments}});
         let response = self.post(&[("authorization", &format!("Bearer {key}"))], &body.to_string()).await;
         assert_eq!(response.status(), 200);
-        let json: Value = response.json().await.unwrap();
-        json["result"].clone()
+        let json = rpc_body(&response.text().await.unwrap());
+        let result = json["result"].clone();
+        let schemas = output_schemas(self).await;
+        check_result(tool, &result, schemas.get(tool));
+        result
     }
 }
 
+async fn connect(url: &str, key: &str) -> RunningService<RoleClient, ()> {
+    let transport = StreamableHttpClientTransport::from_config(
+        StreamableHttpClientTransportConfig::with_uri(url.to_string()).auth_header(key),
+    );
+    ().serve(transport).await.expect("MCP client connects")
+}
+
+/// Calls a tool and checks its result as the official SDKs' clients do.
 pub async fn call(client: &RunningService<RoleClient, ()>, tool: &str, arguments: Value) -> CallToolResult {
     let Value::Object(arguments) = arguments else { panic!("arguments must be an object") };
-    client
+    let result = client
         .call_tool(CallToolRequestParams::new(tool.to_string()).with_arguments(arguments))
         .await
-        .unwrap_or_else(|e| panic!("tools/call {tool} failed at the protocol level: {e}"))
+        .unwrap_or_else(|e| panic!("tools/call {tool} failed at the protocol level: {e}"));
+    let schemas = SCHEMAS.get().cloned();
+    let schemas = match schemas {
+        Some(schemas) => schemas,
+        None => {
+            let tools = client.list_all_tools().await.expect("tools/list");
+            let map: HashMap<String, Value> = tools
+                .into_iter()
+                .filter_map(|t| Some((t.name.to_string(), Value::Object(t.output_schema?.as_ref().clone()))))
+                .collect();
+            SCHEMAS.get_or_init(|| Arc::new(map)).clone()
+        }
+    };
+    check_result(tool, &serde_json::to_value(&result).unwrap(), schemas.get(tool));
+    result
+}
+
+/// Every tool's output schema, as tools/list gives it (fetched once per test process).
+static SCHEMAS: OnceLock<Arc<HashMap<String, Value>>> = OnceLock::new();
+
+async fn output_schemas(app: &TestApp) -> Arc<HashMap<String, Value>> {
+    if let Some(schemas) = SCHEMAS.get() {
+        return schemas.clone();
+    }
+    let client = app.client("schema-id:schema-secret").await;
+    let tools = client.list_all_tools().await.expect("tools/list");
+    client.cancel().await.ok();
+    let map = tools
+        .into_iter()
+        .filter_map(|t| Some((t.name.to_string(), Value::Object(t.output_schema?.as_ref().clone()))))
+        .collect();
+    SCHEMAS.get_or_init(|| Arc::new(map)).clone()
+}
+
+/// What the TypeScript SDK's client (1.x) and the Python SDK's client check on every result of a
+/// tool with an output schema: structuredContent is present (on success) and valid against the
+/// schema (the TypeScript client checks error results too), and the content is well-formed.
+pub fn check_result(tool: &str, result: &Value, schema: Option<&Value>) {
+    let is_error = result["isError"] == true;
+    assert!(result["content"].is_array(), "{tool}: content is not an array: {result}");
+    let Some(schema) = schema else { return };
+    let structured = result.get("structuredContent");
+    if !is_error {
+        assert!(
+            structured.is_some_and(Value::is_object),
+            "{tool}: a tool with an output schema answered without structuredContent: {result}"
+        );
+    }
+    if let Some(structured) = structured {
+        let validator = jsonschema::validator_for(schema)
+            .unwrap_or_else(|e| panic!("{tool}: its output schema is not valid JSON Schema: {e}"));
+        let problems: Vec<String> =
+            validator.iter_errors(structured).map(|e| format!("{}: {e}", e.instance_path())).collect();
+        assert!(
+            problems.is_empty(),
+            "{tool}: structuredContent does not match the output schema: {problems:?}\n{structured}"
+        );
+        if let Some(error) = structured.get("error") {
+            for field in ["type", "message"] {
+                assert!(error[field].is_string(), "{tool}: error.{field} is not a string: {error}");
+            }
+            assert!(error["retryable"].is_boolean(), "{tool}: error.retryable is not a boolean: {error}");
+        }
+    }
 }
 
 /// The JSON-RPC message in a reply that is plain JSON or SSE `data:` lines (the last message wins).
@@ -164,6 +257,19 @@ static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
 /// Everything logged by this test process so far, at trace level.
 pub fn captured_logs() -> String {
     String::from_utf8_lossy(&LOGS.get().expect("logs are captured").lock().unwrap()).into_owned()
+}
+
+/// Waits (at most 5 s) until the captured logs hold `needle`, and returns them.
+pub async fn wait_for_log(needle: &str) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let logs = captured_logs();
+        if logs.contains(needle) {
+            return logs;
+        }
+        assert!(std::time::Instant::now() < deadline, "no log line with {needle}");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
 }
 
 fn capture_logs() {

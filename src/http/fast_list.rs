@@ -2,43 +2,52 @@
 //! once at start-up, because serializing the tool list was most of that request's cost (see
 //! BENCHMARKS.md). Anything else, or anything unusual about the request, goes to rmcp unchanged.
 
+use std::sync::Arc;
+
 use axum::{
     body::{Body, Bytes},
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    extract::{Request, State},
+    http::{HeaderValue, StatusCode, header},
+    middleware::Next,
     response::Response,
 };
 use rmcp::model::Tool;
 
-use crate::observe::Peek;
+use super::admit::Rpc;
 
 /// Protocol versions whose tools/list answer is exactly `{"tools": [...]}` (2026-07-28 adds cache hints).
 const PLAIN_VERSIONS: &[&str] = &["2025-03-26", "2025-06-18", "2025-11-25"];
 
 /// The serialized `{"tools": [...]}` result.
-pub struct ToolsList {
+pub(crate) struct ToolsList {
     result: Bytes,
 }
 
 impl ToolsList {
-    pub fn new(tools: &[Tool]) -> Self {
+    pub(crate) fn new(tools: &[Tool]) -> Self {
         let result = serde_json::to_vec(&serde_json::json!({ "tools": tools })).expect("tools serialize");
         Self { result: Bytes::from(result) }
     }
+}
 
-    /// The answer to `call` when it is a plain tools/list that rmcp would accept as it is.
-    pub(crate) fn answer(&self, headers: &HeaderMap, call: &Peek<'_>) -> Option<Response> {
-        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+pub(crate) async fn answer(State(list): State<Arc<ToolsList>>, request: Request, next: Next) -> Response {
+    match list.reply(&request) {
+        Some(response) => response,
+        None => next.run(request).await,
+    }
+}
+
+impl ToolsList {
+    /// The answer to `request` when it is a plain tools/list that rmcp would accept as it is.
+    fn reply(&self, request: &Request) -> Option<Response> {
+        let rpc = request.extensions().get::<Rpc>()?;
+        let header = |name: &str| request.headers().get(name).and_then(|v| v.to_str().ok());
         let accepts = header(header::ACCEPT.as_str())
             .is_some_and(|a| a.contains("application/json") && a.contains("text/event-stream"));
         let json_body = header(header::CONTENT_TYPE.as_str()).is_some_and(|c| c.starts_with("application/json"));
         let version_ok = header("mcp-protocol-version").is_none_or(|v| PLAIN_VERSIONS.contains(&v));
-        let plain_params = call.params.is_none_or(|p| matches!(p.get().trim(), "{}" | "null"));
-        let id = call
-            .id
-            .map(|id| id.get())
-            .filter(|id| id.starts_with(|c: char| c == '"' || c == '-' || c.is_ascii_digit()))?;
-        let is_list = call.jsonrpc.as_deref() == Some("2.0") && call.method.as_deref() == Some("tools/list");
-        if !(is_list && accepts && json_body && version_ok && plain_params) {
+        let id = rpc.id.as_deref()?;
+        if !(rpc.method.as_deref() == Some("tools/list") && rpc.plain_params && accepts && json_body && version_ok) {
             return None;
         }
         let mut body = Vec::with_capacity(self.result.len() + id.len() + 40);

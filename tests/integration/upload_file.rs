@@ -3,7 +3,7 @@
 use base64::Engine;
 use serde_json::{Value, json};
 
-use crate::support::{err, fake_queue::source_bytes, ok, spawn_app, spawn_app_with};
+use crate::support::{err, fake::storage::source_bytes, ok, spawn_app, spawn_app_with};
 
 const KEY: &str = "up-id:up-secret";
 

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::support::{err, fake_fal::DocsMode, ok, spawn_app};
+use crate::support::{err, fake::DocsMode, ok, spawn_app};
 
 const KEY: &str = "docs-id:docs-secret";
 

@@ -22,7 +22,7 @@ const TASKS: &[(&str, &str, &[&str])] = &[
     (
         "remove the background from this product photo",
         "image-to-image",
-        &["fal-ai/birefnet/v2", "fal-ai/imageutils/rembg"],
+        &["fal-ai/birefnet/v2", "fal-ai/imageutils/rembg", "fal-ai/bria/background/remove"],
     ),
     (
         "upscale my photo to 4x resolution",

@@ -1,4 +1,5 @@
-//! `Authorization: Bearer <FAL_KEY>` → a [`FalKey`] in the request extensions, or a 401 that says what to send.
+//! `Authorization: Bearer <FAL_KEY>` → a [`FalKey`] in the request extensions, or a 401 that says
+//! what to send (400 when the request carries more than one Authorization header).
 
 use axum::{
     extract::Request,
@@ -10,8 +11,17 @@ use axum::{
 use crate::fal::FalKey;
 
 /// Requires a Bearer key on every request it guards and hands it to the tools as a [`FalKey`].
-pub async fn require_bearer(mut request: Request, next: Next) -> Response {
-    match bearer_key(request.headers().get(header::AUTHORIZATION)) {
+pub(crate) async fn require_bearer(mut request: Request, next: Next) -> Response {
+    let mut values = request.headers().get_all(header::AUTHORIZATION).iter();
+    let (first, second) = (values.next(), values.next());
+    if second.is_some() {
+        return super::refusal(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "the request has more than one Authorization header; send exactly one, 'Authorization: Bearer <FAL_KEY>'",
+        );
+    }
+    match bearer_key(first) {
         Ok(key) => {
             request.extensions_mut().insert(key);
             next.run(request).await
@@ -39,7 +49,7 @@ fn unauthorized(problem: &str) -> Response {
         "{problem}. Send your fal API key on every request as 'Authorization: Bearer <FAL_KEY>' \
          (create one at https://fal.ai/dashboard/keys; it looks like key_id:key_secret)."
     );
-    let mut response = crate::http_error(StatusCode::UNAUTHORIZED, "unauthorized", message);
+    let mut response = super::refusal(StatusCode::UNAUTHORIZED, "unauthorized", message);
     response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"fal-mcp\""));
     response
 }

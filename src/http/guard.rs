@@ -1,4 +1,5 @@
-//! DNS-rebinding protection for /mcp: the Host must be a loopback name or an allowed host, and a
+//! DNS-rebinding protection for /mcp: the request's authority (the target's own authority when it
+//! is in absolute form, else the Host header) must be a loopback name or an allowed host, and a
 //! browser Origin, when present, must be a loopback origin or an allowed one. Runs before auth.
 
 use std::sync::Arc;
@@ -11,9 +12,11 @@ use axum::{
 };
 use url::Url;
 
+use crate::text::shown;
+
 /// The hosts and origins accepted besides loopback ones.
 #[derive(Debug, Clone, Default)]
-pub struct Allowed {
+pub(crate) struct Allowed {
     hosts: Vec<String>,
     origins: Vec<String>,
 }
@@ -21,7 +24,7 @@ pub struct Allowed {
 impl Allowed {
     /// Entries are trimmed and lowercased; a host may carry a port (`example.com:8443`) to pin it,
     /// and an origin may end in `:*` to accept any port.
-    pub fn new(hosts: &[String], origins: &[String]) -> Self {
+    pub(crate) fn new(hosts: &[String], origins: &[String]) -> Self {
         let clean = |items: &[String]| {
             items
                 .iter()
@@ -33,7 +36,7 @@ impl Allowed {
     }
 
     /// Whether a Host header value (`name[:port]`) is accepted.
-    pub fn host_allowed(&self, authority: &str) -> bool {
+    pub(crate) fn host_allowed(&self, authority: &str) -> bool {
         let authority = authority.trim().to_ascii_lowercase();
         let Some(name) = host_name(&authority) else {
             return false;
@@ -42,7 +45,7 @@ impl Allowed {
     }
 
     /// Whether an Origin header value is accepted.
-    pub fn origin_allowed(&self, origin: &str) -> bool {
+    pub(crate) fn origin_allowed(&self, origin: &str) -> bool {
         let origin = origin.trim().to_ascii_lowercase();
         if self.origins.contains(&origin) {
             return true;
@@ -75,38 +78,32 @@ fn is_loopback_name(name: &str) -> bool {
     matches!(name, "localhost" | "127.0.0.1" | "::1")
 }
 
-/// Refuses requests whose Host or Origin is not accepted, with 403 and a sentence saying how to allow it.
-pub async fn check(State(allowed): State<Arc<Allowed>>, request: Request, next: Next) -> Response {
-    let host = request
-        .headers()
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-        .or_else(|| request.uri().authority().map(|a| a.to_string()));
+/// Refuses requests whose authority or Origin is not accepted, with 403 and a sentence saying how to allow it.
+pub(crate) async fn check(State(allowed): State<Arc<Allowed>>, request: Request, next: Next) -> Response {
+    // RFC 9112 §3.2.2: for an absolute-form target the server uses the target's authority, not Host.
+    let host = match request.uri().authority() {
+        Some(authority) => Some(authority.to_string()),
+        None => request.headers().get(header::HOST).map(|v| v.to_str().unwrap_or("").to_owned()),
+    };
     match host {
         Some(host) if allowed.host_allowed(&host) => {}
+        Some(host) if host.trim().is_empty() => return forbidden("the request's Host header is empty".into()),
         Some(host) => {
-            return forbidden(format!(
-                "Host '{}' is not allowed; add it to FAL_MCP_ALLOWED_HOSTS",
-                host.chars().take(100).collect::<String>()
-            ));
+            return forbidden(format!("Host '{}' is not allowed; add it to FAL_MCP_ALLOWED_HOSTS", shown(&host)));
         }
         None => return forbidden("the request has no Host header".into()),
     }
     if let Some(origin) = request.headers().get(header::ORIGIN) {
         let origin = origin.to_str().unwrap_or("");
         if !allowed.origin_allowed(origin) {
-            return forbidden(format!(
-                "Origin '{}' is not allowed; add it to FAL_MCP_ALLOWED_ORIGINS",
-                origin.chars().take(100).collect::<String>()
-            ));
+            return forbidden(format!("Origin '{}' is not allowed; add it to FAL_MCP_ALLOWED_ORIGINS", shown(origin)));
         }
     }
     next.run(request).await
 }
 
 fn forbidden(message: String) -> Response {
-    crate::http_error(StatusCode::FORBIDDEN, "forbidden", message)
+    super::refusal(StatusCode::FORBIDDEN, "forbidden", message)
 }
 
 #[cfg(test)]

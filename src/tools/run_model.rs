@@ -1,0 +1,174 @@
+//! run_model: submit a job, follow it (with progress notifications when the client asked for
+//! them) until it completes, the wait ends, the client leaves or the server shuts down.
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use rmcp::{
+    Peer, RoleServer,
+    model::{CallToolResult, JsonObject, ProgressNotificationParam, ProgressToken},
+    service::RequestContext,
+    tool, tool_router,
+};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use tokio::time::Instant;
+
+use super::{
+    FalMcp, args,
+    failure::{Failure, follow_hint},
+    jobs::JobOutput,
+    output,
+};
+use crate::{
+    fal::{EndpointId, FalError, QueueStatus, SubmitOptions},
+    text::shown,
+};
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RunModelArgs {
+    /// The model's endpoint id, e.g. "fal-ai/flux/dev".
+    pub(crate) endpoint_id: String,
+    /// The model's input, as get_model_schema describes it, e.g. {"prompt": "a red fox in snow"}.
+    pub(crate) input: Map<String, Value>,
+    /// Longest wait for the result, in seconds (the server sets the default and the ceiling); the job outlives it.
+    pub(crate) timeout_seconds: Option<u64>,
+}
+
+/// How a wait for a job ended.
+enum Waited {
+    Completed(QueueStatus),
+    /// The wait's deadline came, or the server is shutting down; the last status seen, if any.
+    Pending(Option<QueueStatus>),
+    /// The client went away.
+    Cancelled,
+    /// A failure no retry could mend (a revoked key, a vanished request).
+    Failed(FalError),
+}
+
+#[tool_router(router = run_model_tools, vis = "pub(crate)")]
+impl FalMcp {
+    #[tool(
+        name = "run_model",
+        title = "Run a model and wait for the result",
+        description = "Run a fal model and wait for its output (images, audio, short videos, text). The input is checked against \
+the model's schema first, so nothing is spent on input that cannot work. Returns the output whole and a media list of its files. \
+If the wait ends first, the job keeps running and the answer carries its request_id for check_job. For long video, 3D or training jobs use submit_job.",
+        input_schema = output::input::<RunModelArgs>(),
+        output_schema = output::schema::<JobOutput>(),
+        annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = true)
+    )]
+    async fn run_model(
+        &self,
+        arguments: JsonObject,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, Failure> {
+        let args: RunModelArgs = args::parse("run the model", arguments)?;
+        let action = format!("run {}", shown(&args.endpoint_id));
+        let id = args::endpoint_id(&action, &args.endpoint_id)?;
+        let max = self.settings.run_wait_max.as_secs();
+        let wait =
+            args::in_range(&action, "timeout_seconds", args.timeout_seconds, self.settings.run_wait.as_secs(), 1, max)?;
+        let until = Instant::now() + Duration::from_secs(wait);
+        let accepted = self.submit_checked(&ctx, &id, args.input, &SubmitOptions::default(), &action).await?;
+        let (key, request_id) = (&accepted.key, &accepted.request_id);
+        match self.wait(&ctx, &id, &accepted, until).await {
+            Waited::Completed(status) => {
+                self.completed(key, &id, request_id, status, &action, Some(&accepted.check)).await
+            }
+            Waited::Pending(last) => {
+                let follow = follow_hint(&id, request_id);
+                let mut answer =
+                    self.accepted_output(&id, &accepted, format!("still running; nothing is lost: {follow}"));
+                if let Some(last) = last {
+                    answer.status = last.status;
+                    answer.queue_position = last.queue_position;
+                }
+                Ok(output::success(&answer))
+            }
+            Waited::Cancelled => {
+                let (fal, key, id, request_id) = (self.fal.clone(), key.clone(), id.clone(), request_id.clone());
+                // The client is gone; stop the paid job on a task of its own so it outlives this call.
+                tokio::spawn(async move {
+                    let outcome =
+                        tokio::time::timeout(Duration::from_secs(10), fal.cancel(&key, &id, &request_id)).await;
+                    tracing::info!(request_id = %request_id, ?outcome, "cancelled a run_model job whose caller went away");
+                });
+                Err(Failure::cancelled(&action, "the fal job was asked to stop"))
+            }
+            Waited::Failed(e) => Err(Failure::fal(&action, &e).for_job(&id, request_id, true)),
+        }
+    }
+}
+
+impl FalMcp {
+    /// Follows an accepted job until it completes or `until`, the client or the server's shutdown ends the wait.
+    async fn wait(
+        &self,
+        ctx: &RequestContext<RoleServer>,
+        id: &EndpointId,
+        accepted: &super::jobs::Accepted,
+        until: Instant,
+    ) -> Waited {
+        let statuses = self.fal.follow(&accepted.key, id, &accepted.request_id);
+        tokio::pin!(statuses);
+        let mut progress = Progress::start(ctx);
+        let mut last = None;
+        loop {
+            let next = tokio::select! {
+                biased;
+                () = ctx.ct.cancelled() => return Waited::Cancelled,
+                // Shutting down: hand back the request id now rather than lose the job with the process.
+                () = self.settings.stop.cancelled() => return Waited::Pending(last),
+                () = tokio::time::sleep_until(until) => return Waited::Pending(last),
+                next = statuses.next() => next,
+            };
+            match next {
+                Some(Ok(status)) if status.is_completed() => return Waited::Completed(status),
+                Some(Ok(status)) => {
+                    if let Some(progress) = progress.as_mut() {
+                        progress.update(&status).await;
+                    }
+                    last = Some(status);
+                }
+                Some(Err(e)) => return Waited::Failed(e),
+                None => return Waited::Pending(last),
+            }
+        }
+    }
+}
+
+/// `notifications/progress` for a client that sent a progress token: one per new status line, in order.
+struct Progress {
+    peer: Peer<RoleServer>,
+    token: ProgressToken,
+    step: f64,
+    last: String,
+}
+
+impl Progress {
+    fn start(ctx: &RequestContext<RoleServer>) -> Option<Self> {
+        let token = ctx.meta.get_progress_token()?;
+        Some(Self { peer: ctx.peer.clone(), token, step: 0.0, last: String::new() })
+    }
+
+    async fn update(&mut self, status: &QueueStatus) {
+        let message = match (status.status.as_str(), status.queue_position) {
+            ("IN_QUEUE", Some(position)) => format!("IN_QUEUE: position {position}"),
+            (state, _) => match status.logs.as_ref().and_then(|l| l.last()) {
+                Some(line) => format!("{state}: {}", line.message),
+                None => state.to_string(),
+            },
+        };
+        if message == self.last {
+            return;
+        }
+        self.step += 1.0;
+        let param = ProgressNotificationParam::new(self.token.clone(), self.step).with_message(message.clone());
+        // A client that stopped listening still gets its result; a lost notification changes nothing.
+        let _ = self.peer.notify_progress(param).await;
+        self.last = message;
+    }
+}

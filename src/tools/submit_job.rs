@@ -1,0 +1,71 @@
+//! submit_job: queue a job and answer at once with its request id.
+
+use rmcp::{
+    RoleServer,
+    model::{CallToolResult, JsonObject},
+    service::RequestContext,
+    tool, tool_router,
+};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::{
+    FalMcp, args,
+    failure::{Failure, follow_hint},
+    jobs::JobOutput,
+    output,
+};
+use crate::{fal::SubmitOptions, text::shown};
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SubmitJobArgs {
+    /// The model's endpoint id, e.g. "fal-ai/kling-video/v2.5-turbo/pro/image-to-video".
+    pub(crate) endpoint_id: String,
+    /// The model's input, as get_model_schema describes it.
+    pub(crate) input: Map<String, Value>,
+    /// An https URL fal will POST the result to when the job completes.
+    pub(crate) webhook_url: Option<String>,
+}
+
+#[tool_router(router = submit_job_tools, vis = "pub(crate)")]
+impl FalMcp {
+    #[tool(
+        name = "submit_job",
+        title = "Submit a job to fal's queue",
+        description = "Queue a fal model run and return at once with its request_id: for jobs that take minutes (video, 3D, training) or run in parallel. \
+The input is checked against the model's schema first. Follow it with check_job.",
+        input_schema = output::input::<SubmitJobArgs>(),
+        output_schema = output::schema::<JobOutput>(),
+        annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = true)
+    )]
+    async fn submit_job(
+        &self,
+        arguments: JsonObject,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, Failure> {
+        let args: SubmitJobArgs = args::parse("submit a job", arguments)?;
+        let action = format!("submit a job to {}", shown(&args.endpoint_id));
+        let id = args::endpoint_id(&action, &args.endpoint_id)?;
+        let webhook = args.webhook_url.as_deref().map(|w| check_webhook(&action, w)).transpose()?;
+        let options = SubmitOptions { webhook };
+        let accepted = self.submit_checked(&ctx, &id, args.input, &options, &action).await?;
+        let next = follow_hint(&id, &accepted.request_id);
+        Ok(output::success(&self.accepted_output(&id, &accepted, next)))
+    }
+}
+
+fn check_webhook(action: &str, raw: &str) -> Result<String, Failure> {
+    let hint = "pass an absolute http(s) URL of at most 2048 characters, or leave webhook_url out";
+    let url = url::Url::parse(raw)
+        .map_err(|e| Failure::invalid(action, format!("webhook_url '{}' is not a URL ({e})", shown(raw)), hint))?;
+    if !matches!(url.scheme(), "https" | "http") || url.host_str().is_none() || raw.len() > 2048 {
+        return Err(Failure::invalid(
+            action,
+            format!("webhook_url '{}' is not an absolute http(s) URL", shown(raw)),
+            hint,
+        ));
+    }
+    Ok(raw.to_string())
+}

@@ -1,0 +1,177 @@
+//! check_job against the fake queue: a job's life moved by events, failed jobs as validating
+//! clients read them, cancel in each state, ids refused or unknown, namespaced and deep ids.
+
+use serde_json::{Value, json};
+
+use crate::support::{
+    TestApp, err,
+    fake::{Plan, Script, queue::content_policy},
+    ok, spawn_app,
+};
+
+const KEY: &str = "check-id:check-secret";
+const FLUX: &str = "fal-ai/flux/dev";
+
+fn image() -> Value {
+    json!({"images": [{"url": "https://v3.fal.media/files/x/out.png", "width": 512, "height": 512, "content_type": "image/png"}]})
+}
+
+async fn submit(app: &TestApp, endpoint: &str) -> String {
+    let submitted =
+        ok(&app.call(KEY, "submit_job", json!({"endpoint_id": endpoint, "input": {"prompt": "a fox"}})).await);
+    submitted["request_id"].as_str().unwrap().to_string()
+}
+
+async fn check(app: &TestApp, endpoint: &str, request_id: &str, action: &str) -> rmcp::model::CallToolResult {
+    app.call(
+        KEY,
+        "check_job",
+        json!({"endpoint_id": endpoint, "request_id": request_id, "action": action, "logs": true}),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_job_moves_from_queue_to_result() {
+    let app = spawn_app().await;
+    app.fake.script(FLUX, Script::manual(image()));
+    let id = submit(&app, FLUX).await;
+    let queued = ok(&check(&app, FLUX, &id, "status").await);
+    assert_eq!((queued["status"].clone(), queued["queue_position"].clone()), (json!("IN_QUEUE"), json!(2)));
+    let early = ok(&check(&app, FLUX, &id, "result").await);
+    assert_eq!(early["status"], "IN_QUEUE", "result before completion answers with the status");
+    assert!(early.get("output").is_none());
+
+    app.fake.start_job(&id);
+    app.fake.log(&id, "step 1");
+    let running = ok(&check(&app, FLUX, &id, "status").await);
+    assert_eq!(running["status"], "IN_PROGRESS");
+    assert_eq!(running["logs"][0]["message"], "step 1");
+
+    app.fake.finish_job(&id);
+    let done = ok(&check(&app, FLUX, &id, "status").await);
+    assert_eq!(done["status"], "COMPLETED");
+    assert!(done["next"].as_str().unwrap().contains("\"result\""));
+    let result = check(&app, FLUX, &id, "result").await;
+    let answer = ok(&result);
+    assert_eq!(answer["output"], image());
+    assert_eq!(
+        answer["media"],
+        json!([{"url": "https://v3.fal.media/files/x/out.png", "content_type": "image/png", "kind": "image", "width": 512, "height": 512}])
+    );
+    let link = result.content.iter().find_map(|c| match c {
+        rmcp::model::ContentBlock::ResourceLink(r) => Some(r.clone()),
+        _ => None,
+    });
+    assert_eq!(
+        link.map(|r| (r.uri, r.mime_type)),
+        Some(("https://v3.fal.media/files/x/out.png".into(), Some("image/png".into())))
+    );
+    let submits =
+        app.fake.requests().into_iter().filter(|r| r.method == "POST" && r.path == "/queue/fal-ai/flux/dev").count();
+    assert_eq!(submits, 1);
+}
+
+#[tokio::test]
+async fn a_failed_job_reads_cleanly_in_a_validating_client() {
+    let app = spawn_app().await;
+    app.fake.script(FLUX, Script::failing(Plan::Instant, 422, content_policy(), "content_policy_violation"));
+    let id = submit(&app, FLUX).await;
+    // `call` checks every result against the tool's output schema, as the official SDKs do.
+    let status = check(&app, FLUX, &id, "status").await;
+    assert_ne!(status.is_error, Some(true), "the check worked; the job failed");
+    let status = ok(&status);
+    assert_eq!(status["status"], "FAILED");
+    let error = &status["error"];
+    assert_eq!((error["type"].clone(), error["retryable"].clone()), (json!("content_policy_violation"), json!(false)));
+    assert!(error["message"].as_str().unwrap().contains("content checker"), "{error}");
+    assert_eq!(error["request_id"], id.as_str());
+    assert!(status.get("next").is_none());
+
+    let (e, sentence) = err(&check(&app, FLUX, &id, "result").await);
+    assert_eq!((e["status"].clone(), e["request_id"].clone()), (json!(422), json!(id)));
+    assert!(sentence.contains("prompt: The content could not be processed"), "{sentence}");
+}
+
+#[tokio::test]
+async fn input_refused_when_the_job_ran_reads_like_a_submit_refusal() {
+    let app = spawn_app().await;
+    app.fake.set_validate_on_submit(false);
+    let submitted = ok(&app.call(KEY, "submit_job", json!({"endpoint_id": "acme/no-schema", "input": {}})).await);
+    assert_eq!(submitted["validated"], false);
+    let id = submitted["request_id"].as_str().unwrap();
+    let status = ok(&check(&app, "acme/no-schema", id, "status").await);
+    assert_eq!(
+        (status["status"].clone(), status["error"]["type"].clone()),
+        (json!("FAILED"), json!("validation_error"))
+    );
+    let (e, sentence) = err(&check(&app, "acme/no-schema", id, "result").await);
+    assert_eq!((e["status"].clone(), e["type"].clone()), (json!(422), json!("validation_error")));
+    assert!(sentence.contains("prompt: Field required") && sentence.contains("fix the fields named"), "{sentence}");
+}
+
+#[tokio::test]
+async fn cancel_in_each_state() {
+    let app = spawn_app().await;
+    app.fake.script(FLUX, Script::manual(image()));
+    let queued = submit(&app, FLUX).await;
+    assert_eq!(ok(&check(&app, FLUX, &queued, "cancel").await)["status"], "CANCELLATION_REQUESTED");
+    let after = ok(&check(&app, FLUX, &queued, "status").await);
+    assert_eq!(after["status"], "FAILED");
+    assert_eq!(after["error"]["type"], "client_cancelled");
+
+    let running = submit(&app, FLUX).await;
+    app.fake.start_job(&running);
+    assert_eq!(ok(&check(&app, FLUX, &running, "status").await)["status"], "IN_PROGRESS");
+    assert_eq!(ok(&check(&app, FLUX, &running, "cancel").await)["status"], "CANCELLATION_REQUESTED");
+
+    let done = submit(&app, FLUX).await;
+    app.fake.finish_job(&done);
+    assert_eq!(ok(&check(&app, FLUX, &done, "cancel").await)["status"], "ALREADY_COMPLETED");
+    assert_eq!(ok(&check(&app, FLUX, "00000000-0000-0000-0000-000000000000", "cancel").await)["status"], "NOT_FOUND");
+}
+
+#[tokio::test]
+async fn unknown_malformed_and_unreachable_requests() {
+    let app = spawn_app().await;
+    let (e, sentence) = err(&check(&app, FLUX, "00000000-dead-beef-0000-000000000000", "status").await);
+    assert_eq!(e["status"], 404);
+    assert!(sentence.contains("fal has no request 00000000-dead-beef-0000-000000000000 for fal-ai/flux"), "{sentence}");
+    let before = app.fake.requests().len();
+    for bad in ["../../v1/keys", "abc/def", "a?b=1", "x y", ""] {
+        let (e, _) = err(&check(&app, FLUX, bad, "status").await);
+        assert_eq!(e["type"], "invalid_argument", "{bad:?}");
+    }
+    assert_eq!(app.fake.requests().len(), before, "a refused request id never reaches fal");
+
+    let id = submit(&app, FLUX).await;
+    app.fake.fail_next("/status", 503, &[], r#"{"detail":"Service Unavailable"}"#);
+    let (e, sentence) = err(&check(&app, FLUX, &id, "status").await);
+    assert_eq!((e["retryable"].clone(), e["request_id"].clone()), (json!(true), json!(id)), "checking again is safe");
+    assert!(sentence.contains("the job is unaffected") && !sentence.contains("run it again"), "{sentence}");
+}
+
+#[tokio::test]
+async fn namespaced_and_deep_ids_use_their_app_in_request_urls() {
+    let app = spawn_app().await;
+    for (endpoint, app_path) in [
+        ("workflows/fal-ai/sdxl-sticker", "workflows/fal-ai/sdxl-sticker"),
+        ("comfy/fal-ai/upscale-workflow", "comfy/fal-ai/upscale-workflow"),
+        ("fal-ai/kling-video/v2.5-turbo/pro/image-to-video", "fal-ai/kling-video"),
+        ("fal-ai/bytedance/seedream/v4/text-to-image", "fal-ai/bytedance"),
+    ] {
+        let input = if endpoint.contains("upscale") || endpoint.contains("image-to-video") {
+            json!({"prompt": "x", "image_url": "https://x/y.png"})
+        } else {
+            json!({"prompt": "x"})
+        };
+        let submitted = ok(&app.call(KEY, "submit_job", json!({"endpoint_id": endpoint, "input": input})).await);
+        let id = submitted["request_id"].as_str().unwrap();
+        ok(&check(&app, endpoint, id, "status").await);
+        ok(&check(&app, endpoint, id, "cancel").await);
+        let paths: Vec<String> = app.fake.requests().into_iter().map(|r| format!("{} {}", r.method, r.path)).collect();
+        assert!(paths.contains(&format!("POST /queue/{endpoint}")), "{paths:?}");
+        assert!(paths.contains(&format!("GET /queue/{app_path}/requests/{id}/status")), "{paths:?}");
+        assert!(paths.contains(&format!("PUT /queue/{app_path}/requests/{id}/cancel")), "{paths:?}");
+    }
+}

@@ -1,0 +1,325 @@
+//! run_model against the fake queue: every kind of output, progress, polling, the wait's end,
+//! unlisted apps and explicit nulls, failures before and after fal accepted the job, status blips,
+//! a departing client and a shutting-down server. Jobs move when the test says, never on a clock.
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+
+use crate::support::{
+    TestApp, err,
+    fake::{Plan, Script, queue::content_policy},
+    http, ok, spawn_app, spawn_app_with,
+};
+
+const KEY: &str = "run-id:run-secret";
+const FLUX: &str = "fal-ai/flux/dev";
+
+fn image() -> Value {
+    json!({"images": [{"url": "https://v3.fal.media/files/x/out.png", "width": 512, "height": 512, "content_type": "image/png"}]})
+}
+
+fn start_run(app: &TestApp, arguments: Value) -> tokio::task::JoinHandle<rmcp::model::CallToolResult> {
+    app.spawn_call(KEY, "run_model", arguments)
+}
+
+#[tokio::test]
+async fn returns_output_and_media_for_every_kind() {
+    let app = spawn_app().await;
+    for (endpoint, kind, content_type) in [
+        (FLUX, "image", "image/png"),
+        ("fal-ai/veo3", "video", "video/mp4"),
+        ("fal-ai/kokoro/american-english", "audio", "audio/mpeg"),
+        ("fal-ai/trellis", "3d", "model/gltf-binary"),
+    ] {
+        let input = match endpoint {
+            "fal-ai/trellis" => json!({"prompt": "chair", "image_url": "https://x/y.png"}),
+            "fal-ai/veo3" => json!({"prompt": "waves at dawn"}),
+            _ => json!({"prompt": "hi"}),
+        };
+        let result = app.call(KEY, "run_model", json!({"endpoint_id": endpoint, "input": input})).await;
+        let answer = ok(&result);
+        assert_eq!(answer["status"], "COMPLETED", "{endpoint}");
+        assert!(answer["request_id"].is_string() && answer["endpoint_id"] == endpoint);
+        assert!(answer.get("validated").is_none(), "{endpoint}: the input was checked");
+        assert_eq!(
+            (answer["media"][0]["kind"].clone(), answer["media"][0]["content_type"].clone()),
+            (json!(kind), json!(content_type)),
+            "{endpoint}"
+        );
+        assert_eq!(result.content.len(), 2, "{endpoint}: the JSON text and one resource link");
+    }
+    assert!(app.fake.jobs().iter().all(|j| j.status_calls == 0), "the status stream was used, not polling");
+}
+
+#[tokio::test]
+async fn progress_notifications_arrive_in_order_before_the_result() {
+    let app = spawn_app().await;
+    app.fake.script(FLUX, Script::manual(image()));
+    let body = json!({"jsonrpc": "2.0", "id": 9, "method": "tools/call", "params": {
+        "name": "run_model", "arguments": {"endpoint_id": FLUX, "input": {"prompt": "a fox"}},
+        "_meta": {"progressToken": "tok-7"}}});
+    let (auth, body) = (format!("Bearer {KEY}"), body.to_string());
+    let headers = [("authorization", auth.as_str())];
+    let response = app.post(&headers, &body);
+    let driver = async {
+        let id = app.fake.nth_job(1).await;
+        app.fake.wait_for("the status stream", |r| r.path.ends_with("/status/stream")).await;
+        (app.fake.clone(), id)
+    };
+    let (response, (fake, id)) = tokio::join!(response, driver);
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    let mut events = response.bytes_stream();
+    let mut text = String::new();
+    let mut next_message = async |text: &mut String, wanted: &str| {
+        while !text.contains(wanted) {
+            let chunk = tokio::time::timeout(Duration::from_secs(10), events.next()).await.expect("an event").unwrap();
+            text.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
+        }
+    };
+    next_message(&mut text, "IN_QUEUE: position 2").await;
+    fake.start_job(&id);
+    fake.log(&id, "step 1");
+    next_message(&mut text, "IN_PROGRESS: step 1").await;
+    fake.log(&id, "step 2");
+    next_message(&mut text, "IN_PROGRESS: step 2").await;
+    fake.finish_job(&id);
+    next_message(&mut text, "\"result\"").await;
+    let messages: Vec<Value> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("data:"))
+        .filter_map(|d| serde_json::from_str(d.trim()).ok())
+        .collect();
+    let (last, notes) = messages.split_last().expect("messages");
+    assert_eq!(last["result"]["structuredContent"]["status"], "COMPLETED", "the result comes last");
+    let said: Vec<&str> = notes.iter().map(|n| n["params"]["message"].as_str().unwrap()).collect();
+    assert_eq!(said, ["IN_QUEUE: position 2", "IN_PROGRESS: step 1", "IN_PROGRESS: step 2"]);
+    let steps: Vec<f64> = notes.iter().map(|n| n["params"]["progress"].as_f64().unwrap()).collect();
+    assert_eq!(steps, [1.0, 2.0, 3.0]);
+    assert!(notes.iter().all(|n| n["method"] == "notifications/progress" && n["params"]["progressToken"] == "tok-7"));
+
+    let plain = app
+        .post(
+            &[("authorization", &format!("Bearer {KEY}"))],
+            &json!({"jsonrpc": "2.0", "id": 10, "method": "tools/call", "params": {"name": "run_model", "arguments": {"endpoint_id": "fal-ai/flux/schnell", "input": {"prompt": "x"}}}}).to_string(),
+        )
+        .await;
+    assert_eq!(plain.headers()["content-type"], "application/json", "no token, no stream");
+}
+
+#[tokio::test]
+async fn polls_when_the_stream_is_refused() {
+    let app = spawn_app().await;
+    app.fake.disable_status_stream();
+    app.fake.script(FLUX, Script::manual(image()));
+    let run = start_run(&app, json!({"endpoint_id": FLUX, "input": {"prompt": "a fox"}}));
+    let id = app.fake.nth_job(1).await;
+    app.fake.wait_until("two status polls", || (app.fake.jobs()[0].status_calls >= 2).then_some(())).await;
+    app.fake.finish_job(&id);
+    let answer = ok(&run.await.unwrap());
+    assert_eq!(answer["status"], "COMPLETED");
+    let job = &app.fake.jobs()[0];
+    assert_eq!(job.stream_opens, 0);
+    assert!(job.status_calls >= 3, "{} polls", job.status_calls);
+    let polls = app.fake.requests_to("/status").len();
+    assert_eq!(polls as u32, job.status_calls, "a refused stream is not reopened");
+}
+
+#[tokio::test]
+async fn rides_out_status_blips_until_the_job_completes() {
+    let app = spawn_app().await;
+    app.fake.script(FLUX, Script::manual(image()));
+    app.fake.fail_next("/status/stream", 503, &[], r#"{"detail":"Service Unavailable"}"#);
+    app.fake.fail_next("/status", 503, &[], r#"{"detail":"Service Unavailable"}"#);
+    app.fake.fail_next("/status", 429, &[("retry-after", "1")], r#"{"detail":"Too many requests"}"#);
+    app.fake.fail_next("/status", 500, &[], "<html>oops</html>");
+    let run = start_run(&app, json!({"endpoint_id": FLUX, "input": {"prompt": "a fox"}, "timeout_seconds": 30}));
+    let id = app.fake.nth_job(1).await;
+    let status_requests = || app.fake.requests().into_iter().filter(|r| r.path.contains("/status")).collect::<Vec<_>>();
+    app.fake.wait_until("five status requests", || (status_requests().len() >= 5).then_some(())).await;
+    app.fake.finish_job(&id);
+    let answer = ok(&run.await.unwrap());
+    assert_eq!(answer["status"], "COMPLETED", "four failures in a row did not end the wait");
+    assert_eq!(answer["output"], image());
+    assert_eq!(app.fake.jobs().len(), 1, "one job, paid once");
+}
+
+#[tokio::test]
+async fn a_failure_after_acceptance_never_invites_a_second_run() {
+    let app = spawn_app().await;
+    app.fake.script(FLUX, Script::manual(image()));
+    app.fake.fail_next("/status/stream", 401, &[], r#"{"detail":"No user found for Key ID and Secret"}"#);
+    app.fake.fail_next("/status", 401, &[], r#"{"detail":"No user found for Key ID and Secret"}"#);
+    let (e, sentence) =
+        err(&app.call(KEY, "run_model", json!({"endpoint_id": FLUX, "input": {"prompt": "a fox"}})).await);
+    let id = app.fake.jobs()[0].request_id.clone();
+    assert_eq!((e["type"].clone(), e["retryable"].clone()), (json!("authorization_error"), json!(false)));
+    assert_eq!(e["request_id"], id.as_str());
+    assert!(e["next"].as_str().unwrap().contains("check_job"), "{e}");
+    assert!(sentence.contains("fal rejected the key") && sentence.contains("do not run it again"), "{sentence}");
+    assert!(sentence.contains(&id), "{sentence}");
+}
+
+#[tokio::test]
+async fn hands_back_the_request_id_when_its_wait_ends() {
+    let app = spawn_app_with(&["--run-wait-secs", "5", "--run-wait-max-secs", "5"]).await;
+    app.fake.script(FLUX, Script::manual(image()));
+    let answer = ok(&app
+        .call(KEY, "run_model", json!({"endpoint_id": FLUX, "input": {"prompt": "a fox"}, "timeout_seconds": 1}))
+        .await);
+    assert_eq!(answer["status"], "IN_QUEUE");
+    let id = answer["request_id"].as_str().unwrap();
+    assert!(answer["next"].as_str().unwrap().contains(id));
+    let status = ok(&app.call(KEY, "check_job", json!({"endpoint_id": FLUX, "request_id": id})).await);
+    assert_eq!(status["status"], "IN_QUEUE", "the job is still there");
+    let (e, sentence) = err(&app
+        .call(KEY, "run_model", json!({"endpoint_id": FLUX, "input": {"prompt": "a"}, "timeout_seconds": 6}))
+        .await);
+    assert_eq!(e["type"], "invalid_argument");
+    assert!(sentence.contains("from 1 to 5"), "{sentence}");
+}
+
+#[tokio::test]
+async fn invalid_input_is_refused_before_anything_is_submitted() {
+    let app = spawn_app().await;
+    let (e, sentence) = err(&app
+        .call(
+            KEY,
+            "run_model",
+            json!({"endpoint_id": FLUX, "input": {"num_images": 9, "output_format": "gif", "guidance_scale": "high"}}),
+        )
+        .await);
+    assert_eq!((e["type"].clone(), e["status"].clone()), (json!("validation_error"), Value::Null));
+    for needle in ["prompt", "num_images", "output_format", "guidance_scale", "nothing was submitted"] {
+        assert!(sentence.contains(needle), "{needle} missing from: {sentence}");
+    }
+    let (_, sentence) = err(&app.call(KEY, "run_model", json!({"endpoint_id": FLUX, "input": {"prompt": null}})).await);
+    assert!(sentence.contains("prompt"), "a required field is not nullable: {sentence}");
+    assert!(app.fake.requests().iter().all(|r| !r.path.starts_with("/queue/")), "nothing reached the queue");
+}
+
+#[tokio::test]
+async fn explicit_nulls_pass_where_fals_document_allows_them() {
+    let app = spawn_app().await;
+    for (endpoint, input) in [
+        (FLUX, json!({"prompt": "a fox", "seed": null})),
+        ("fal-ai/ideogram/v3", json!({"prompt": "a logo", "seed": null, "style": null, "image_size": null})),
+        (
+            "tripo3d/tripo/v2.5/image-to-3d",
+            json!({"image_url": "https://x/chair.png", "style": null, "pbr": null, "seed": null}),
+        ),
+    ] {
+        let answer = ok(&app.call(KEY, "run_model", json!({"endpoint_id": endpoint, "input": input.clone()})).await);
+        assert_eq!(answer["status"], "COMPLETED", "{endpoint}");
+        assert!(answer.get("validated").is_none(), "{endpoint}: validated, and null passed");
+    }
+    assert_eq!(app.fake.jobs().len(), 3);
+}
+
+#[tokio::test]
+async fn apps_the_catalog_does_not_list_run_unchecked_and_fal_decides() {
+    let app = spawn_app().await;
+    for endpoint in ["acme-studio/private-upscaler", "workflows/acme-studio/product-hero/fast"] {
+        let answer = ok(&app
+            .call(
+                KEY,
+                "run_model",
+                json!({"endpoint_id": endpoint, "input": {"prompt": "hero shot", "image_url": "https://x/p.png"}}),
+            )
+            .await);
+        assert_eq!(answer["status"], "COMPLETED", "{endpoint}");
+        assert_eq!(answer["validated"], false, "{endpoint}");
+        assert!(answer["validation_skipped"].as_str().unwrap().contains("does not list"), "{answer}");
+    }
+    let submitted: Vec<String> = app.fake.jobs().into_iter().map(|j| j.endpoint_id).collect();
+    assert_eq!(submitted, ["acme-studio/private-upscaler", "workflows/acme-studio/product-hero/fast"]);
+
+    let (e, sentence) =
+        err(&app.call(KEY, "run_model", json!({"endpoint_id": "nobody/nothing", "input": {"prompt": "x"}})).await);
+    assert_eq!((e["type"].clone(), e["status"].clone()), (json!("not_found"), json!(404)));
+    assert!(sentence.contains("nothing was queued") && sentence.contains("search_models"), "{sentence}");
+    assert_eq!(app.fake.jobs().len(), 2, "fal itself refused the unknown app");
+}
+
+#[tokio::test]
+async fn input_fal_refuses_only_when_the_job_runs_is_reported_field_by_field() {
+    let app = spawn_app().await;
+    app.fake.set_validate_on_submit(false);
+    // No schema to check against, so the empty input goes to fal, which takes it and fails it later.
+    let (e, sentence) = err(&app.call(KEY, "run_model", json!({"endpoint_id": "acme/no-schema", "input": {}})).await);
+    assert_eq!((e["status"].clone(), e["type"].clone()), (json!(422), json!("validation_error")));
+    assert!(sentence.contains("prompt: Field required") && sentence.contains("fix the fields named"), "{sentence}");
+    assert!(e["request_id"].is_string());
+
+    app.fake.script(FLUX, Script::failing(Plan::Instant, 422, content_policy(), "content_policy_violation"));
+    let (e, sentence) =
+        err(&app.call(KEY, "run_model", json!({"endpoint_id": FLUX, "input": {"prompt": "something flagged"}})).await);
+    assert_eq!(e["status"], 422);
+    assert!(sentence.contains("content checker"), "{sentence}");
+}
+
+#[tokio::test]
+async fn a_client_that_goes_away_cancels_its_fal_job() {
+    let app = spawn_app().await;
+    app.fake.script(FLUX, Script::manual(image()));
+    let body = json!({"jsonrpc": "2.0", "id": 9, "method": "tools/call", "params": {
+        "name": "run_model", "arguments": {"endpoint_id": FLUX, "input": {"prompt": "a fox"}},
+        "_meta": {"progressToken": "tok-gone"}}});
+    let request = http()
+        .post(&app.mcp_url)
+        .header("authorization", format!("Bearer {KEY}"))
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2025-11-25")
+        .body(body.to_string())
+        .send();
+    let caller = tokio::spawn(async move { request.await.unwrap().text().await });
+    app.fake.wait_for("the status stream", |r| r.path.ends_with("/status/stream")).await;
+    caller.abort();
+    let cancel = app.fake.wait_for("a cancel", |r| r.method == "PUT" && r.path.ends_with("/cancel")).await;
+    assert!(cancel.path.contains(&app.fake.jobs()[0].request_id));
+}
+
+/// Waits until the server no longer accepts connections (its shutdown has begun).
+async fn wait_until_closed(app: &TestApp) {
+    let address = app.base.trim_start_matches("http://").to_string();
+    for _ in 0..200 {
+        if tokio::net::TcpStream::connect(&address).await.is_err() {
+            return;
+        }
+        tokio::task::yield_now().await;
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("the server kept accepting connections after shutdown");
+}
+
+#[tokio::test]
+async fn a_run_in_flight_at_shutdown_finishes_within_the_grace_period() {
+    let app = spawn_app_with(&["--shutdown-grace-secs", "8"]).await;
+    app.fake.script(FLUX, Script::manual(image()));
+    let run = start_run(&app, json!({"endpoint_id": FLUX, "input": {"prompt": "a fox"}}));
+    let id = app.fake.nth_job(1).await;
+    app.fake.wait_for("the status stream", |r| r.path.ends_with("/status/stream")).await;
+    app.shut_down();
+    wait_until_closed(&app).await;
+    app.fake.finish_job(&id);
+    let answer = ok(&run.await.unwrap());
+    assert_eq!(answer["status"], "COMPLETED", "the job finished during the grace period and its output arrived");
+}
+
+#[tokio::test]
+async fn a_run_still_waiting_when_the_grace_period_ends_hands_back_its_request_id() {
+    let app = spawn_app_with(&["--shutdown-grace-secs", "2"]).await;
+    app.fake.script(FLUX, Script::manual(image()));
+    let run = start_run(&app, json!({"endpoint_id": FLUX, "input": {"prompt": "a fox"}}));
+    let id = app.fake.nth_job(1).await;
+    app.fake.wait_for("the status stream", |r| r.path.ends_with("/status/stream")).await;
+    app.shut_down();
+    let answer = ok(&tokio::time::timeout(Duration::from_secs(10), run)
+        .await
+        .expect("answered before the grace ended")
+        .unwrap());
+    assert_eq!(answer["status"], "IN_QUEUE");
+    assert_eq!(answer["request_id"], id.as_str(), "nothing is lost: the job can be followed after the restart");
+}

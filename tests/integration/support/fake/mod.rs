@@ -1,0 +1,301 @@
+//! A small stateful fake of fal's HTTP contract (`../shared/docs/fal-api.md` in the planning
+//! repository) on loopback, one module per fal API: `catalog` (models, pricing, estimate),
+//! `queue` (submit, status, status stream, result, cancel), `storage` (upload initiate, signed
+//! PUT, source files for URL uploads) and `docs` (docs search, llms.txt). One server serves every
+//! base URL under a path prefix (/api, /queue, /rest, /docs). It records every request, can be
+//! told to fail or stall the next request to a path, moves jobs when a test says so, and answers
+//! anything it does not know with a loud 500 that every test checks for (see `TestApp`'s drop).
+
+pub mod catalog;
+pub mod docs;
+pub mod queue;
+pub mod storage;
+
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
+
+use axum::{
+    Router,
+    extract::{Request, State},
+    http::{HeaderName, HeaderValue, Method, StatusCode},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    routing::{any, get, post, put},
+};
+use serde_json::Value;
+use tokio::sync::Notify;
+
+pub use docs::DocsMode;
+pub use queue::{Plan, Script};
+
+/// One request the fake received.
+#[derive(Clone, Debug)]
+pub struct Recorded {
+    pub method: String,
+    pub path: String,
+    pub query: String,
+    pub authorization: Option<String>,
+    pub body: String,
+}
+
+#[derive(Clone)]
+struct Fault {
+    path_contains: String,
+    status: StatusCode,
+    headers: Vec<(String, String)>,
+    body: String,
+    delay: Duration,
+}
+
+pub struct FakeState {
+    pub catalog: Vec<Value>,
+    pub openapi: HashMap<String, Value>,
+    pub queue: queue::QueueState,
+    pub uploads: storage::Uploads,
+    pub base_url: Mutex<String>,
+    pub validate_on_submit: AtomicBool,
+    requests: Mutex<Vec<Recorded>>,
+    /// Woken whenever a request is recorded or a job changes.
+    pub seen: Notify,
+    unexpected: Mutex<Vec<String>>,
+    faults: Mutex<Vec<Fault>>,
+    docs_mode: Mutex<DocsMode>,
+}
+
+#[derive(Clone)]
+pub struct FakeFal {
+    pub url: String,
+    state: Arc<FakeState>,
+}
+
+/// The private model only the key id `alice` can see: proves caches never cross callers.
+pub const ALICE_PRIVATE: &str = "alice/private-portrait-model";
+
+/// Apps deployed on the fake that the public catalog never lists (fal serverless users' own
+/// apps); the queue accepts them and any sub-path under them.
+pub const PRIVATE_APPS: &[&str] = &["acme-studio/private-upscaler", "workflows/acme-studio/product-hero"];
+
+impl FakeFal {
+    pub async fn start() -> Self {
+        let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+        let catalog: Vec<Value> =
+            serde_json::from_str(&std::fs::read_to_string(format!("{fixtures}/catalog.json")).unwrap()).unwrap();
+        let mut openapi = HashMap::new();
+        for entry in std::fs::read_dir(format!("{fixtures}/openapi")).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "json") {
+                let id = path.file_stem().unwrap().to_string_lossy().replace("__", "/");
+                openapi.insert(id, serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap());
+            }
+        }
+        let state = Arc::new(FakeState {
+            catalog,
+            openapi,
+            queue: queue::QueueState::default(),
+            uploads: storage::Uploads::default(),
+            base_url: Mutex::default(),
+            validate_on_submit: AtomicBool::new(true),
+            requests: Mutex::default(),
+            seen: Notify::new(),
+            unexpected: Mutex::default(),
+            faults: Mutex::default(),
+            docs_mode: Mutex::new(DocsMode::Sse),
+        });
+        let app = Router::new()
+            .route("/api/v1/models", get(catalog::models))
+            .route("/api/v1/models/pricing", get(catalog::pricing))
+            .route("/api/v1/models/pricing/estimate", post(catalog::estimate))
+            .route("/docs/mcp", post(docs::search))
+            .route("/docs/llms.txt", get(docs::llms_txt))
+            .route("/queue/{*rest}", any(queue::queue))
+            .route("/rest/storage/upload/initiate", post(storage::initiate))
+            .route("/cdn/upload/{token}", put(storage::put))
+            .route("/source/{*rest}", get(storage::source))
+            .route("/_fake/jobs", get(queue::jobs_report))
+            .route("/_fake/script", post(queue::set_script))
+            .fallback(unexpected)
+            .layer(axum::extract::DefaultBodyLimit::max(64 << 20))
+            .layer(middleware::from_fn_with_state(state.clone(), record_and_inject))
+            .with_state(state.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        *state.base_url.lock().unwrap() = url.clone();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Self { url, state }
+    }
+
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.state.requests.lock().unwrap().clone()
+    }
+
+    /// Requests whose path ends with `suffix`.
+    pub fn requests_to(&self, suffix: &str) -> Vec<Recorded> {
+        self.requests().into_iter().filter(|r| r.path.ends_with(suffix)).collect()
+    }
+
+    /// Waits (at most 10 s) until the fake has received a request matching `wanted`, and returns it.
+    pub async fn wait_for(&self, what: &str, wanted: impl Fn(&Recorded) -> bool) -> Recorded {
+        self.wait_until(what, || self.requests().into_iter().find(|r| wanted(r))).await
+    }
+
+    /// Waits (at most 10 s) until `found` finds something, checking whenever a request arrives or a job changes.
+    pub async fn wait_until<T>(&self, what: &str, found: impl Fn() -> Option<T>) -> T {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let seen = self.state.seen.notified();
+            tokio::pin!(seen);
+            seen.as_mut().enable();
+            if let Some(found) = found() {
+                return found;
+            }
+            if tokio::time::timeout_at(deadline, seen).await.is_err() {
+                panic!("waited 10 s for {what}; the fake saw {:?}", self.paths());
+            }
+        }
+    }
+
+    fn paths(&self) -> Vec<String> {
+        self.requests().into_iter().map(|r| format!("{} {}", r.method, r.path)).collect()
+    }
+
+    pub fn unexpected(&self) -> Vec<String> {
+        self.state.unexpected.lock().unwrap().clone()
+    }
+
+    /// The next request whose path contains `path_contains` gets this answer instead.
+    pub fn fail_next(&self, path_contains: &str, status: u16, headers: &[(&str, &str)], body: &str) {
+        self.push_fault(path_contains, status, headers, body, Duration::ZERO);
+    }
+
+    /// The next request whose path contains `path_contains` stalls for `delay` before a 200 `{}`.
+    pub fn stall_next(&self, path_contains: &str, delay: Duration) {
+        self.push_fault(path_contains, 200, &[("content-type", "application/json")], "{}", delay);
+    }
+
+    fn push_fault(&self, path_contains: &str, status: u16, headers: &[(&str, &str)], body: &str, delay: Duration) {
+        self.state.faults.lock().unwrap().push(Fault {
+            path_contains: path_contains.into(),
+            status: StatusCode::from_u16(status).unwrap(),
+            headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            body: body.into(),
+            delay,
+        });
+    }
+
+    /// Jobs submitted to `endpoint_id` from now on follow `script`.
+    pub fn script(&self, endpoint_id: &str, script: Script) {
+        self.state.queue.scripts.lock().unwrap().insert(endpoint_id.into(), script);
+    }
+
+    /// Makes `…/status/stream` answer 404, so clients must poll.
+    pub fn disable_status_stream(&self) {
+        self.state.queue.stream_disabled.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether submit checks required fields (fal's usual way) or leaves it to the result (some apps).
+    pub fn set_validate_on_submit(&self, on: bool) {
+        self.state.validate_on_submit.store(on, Ordering::SeqCst);
+    }
+
+    /// Every job: request id, input, status requests and stream opens it received.
+    pub fn jobs(&self) -> Vec<queue::JobReport> {
+        self.state.queue.report()
+    }
+
+    /// Waits for the `n`th job (1-based) to be submitted and returns its request id.
+    pub async fn nth_job(&self, n: usize) -> String {
+        self.wait_until(&format!("job #{n}"), || self.jobs().get(n - 1).map(|j| j.request_id.clone())).await
+    }
+
+    /// Moves a queued job to IN_PROGRESS.
+    pub fn start_job(&self, request_id: &str) {
+        self.state.queue.start(request_id);
+    }
+
+    /// Adds a log line to a running job.
+    pub fn log(&self, request_id: &str, message: &str) {
+        self.state.queue.log(request_id, message);
+    }
+
+    /// Completes a job with its script's outcome.
+    pub fn finish_job(&self, request_id: &str) {
+        self.state.queue.finish(request_id);
+    }
+
+    /// The bytes and content type uploaded under a CDN file URL.
+    pub fn uploaded(&self, file_url: &str) -> Option<(String, Vec<u8>)> {
+        let token = file_url.split("/cdn/files/").nth(1)?.split('/').next()?;
+        self.state.uploads.get(token)
+    }
+
+    pub fn set_docs_mode(&self, mode: DocsMode) {
+        *self.state.docs_mode.lock().unwrap() = mode;
+    }
+
+    /// The catalog entry for an id, as the fixture has it.
+    pub fn fixture(&self, id: &str) -> Option<Value> {
+        self.state.catalog.iter().find(|m| m["endpoint_id"] == id).cloned()
+    }
+}
+
+async fn record_and_inject(State(state): State<Arc<FakeState>>, request: Request, next: Next) -> Response {
+    let (parts, body) = request.into_parts();
+    let bytes = axum::body::to_bytes(body, 64 << 20).await.unwrap_or_default();
+    let path = parts.uri.path().to_string();
+    state.requests.lock().unwrap().push(Recorded {
+        method: parts.method.to_string(),
+        path: path.clone(),
+        query: parts.uri.query().unwrap_or("").to_string(),
+        authorization: parts.headers.get("authorization").map(|v| v.to_str().unwrap_or("<binary>").to_string()),
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    });
+    state.seen.notify_waiters();
+    let fault = {
+        let mut faults = state.faults.lock().unwrap();
+        faults.iter().position(|f| path.contains(&f.path_contains)).map(|i| faults.remove(i))
+    };
+    if let Some(fault) = fault {
+        tokio::time::sleep(fault.delay).await;
+        let mut response = (fault.status, fault.body).into_response();
+        for (k, v) in fault.headers {
+            response.headers_mut().insert(HeaderName::try_from(k).unwrap(), HeaderValue::try_from(v).unwrap());
+        }
+        return response;
+    }
+    next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await
+}
+
+async fn unexpected(State(state): State<Arc<FakeState>>, method: Method, uri: axum::http::Uri) -> Response {
+    let line = format!("{method} {uri}");
+    state.unexpected.lock().unwrap().push(line.clone());
+    (StatusCode::INTERNAL_SERVER_ERROR, format!("fake fal: unexpected request {line}")).into_response()
+}
+
+/// FastAPI's error body, as fal's inference hosts send it.
+pub fn detail(status: StatusCode, message: &str) -> Response {
+    (status, axum::Json(serde_json::json!({ "detail": message }))).into_response()
+}
+
+/// Checks `Authorization: Key <id>:<secret>` the way fal's inference hosts do.
+#[allow(clippy::result_large_err)]
+pub fn inference_auth(headers: &axum::http::HeaderMap) -> Result<String, Response> {
+    let value = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
+    match value.strip_prefix("Key ").and_then(|k| k.split_once(':')) {
+        Some(("bad", _)) => Err(detail(StatusCode::UNAUTHORIZED, "No user found for Key ID and Secret")),
+        Some(("locked" | "poor", _)) => Err(detail(
+            StatusCode::FORBIDDEN,
+            "User is locked. Reason: Exhausted balance. Top up your balance at fal.ai/dashboard/billing.",
+        )),
+        Some((id, _)) => Ok(id.to_string()),
+        None => Err(detail(
+            StatusCode::UNAUTHORIZED,
+            "Invalid Key Authorization header format. Expected '<key_id>:<key_secret>'.",
+        )),
+    }
+}
