@@ -9,5 +9,7 @@ if ! wrk --version 2>&1 | grep -q '4.1.0'; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk=4.1.0-3+b2 >/dev/null
 fi
-cargo build --release --locked --bin fal-mcp --example fake_fal --example bench_limit
+cargo build --release --locked --example fake_fal --example bench_limit
+# The binary alone, with exactly the features production builds give it (not the examples' dev ones).
+cargo build --release --locked --bin fal-mcp
 python3 bench/bench.py "$@"

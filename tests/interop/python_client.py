@@ -1,12 +1,16 @@
-"""The official Python MCP SDK (mcp 1.x) against fal-mcp: initialize, list, and call every tool once.
+"""The official Python MCP SDK (mcp 1.x) against fal-mcp: initialize, list, call every tool once,
+then the outcomes that broke validating clients before: a failed job's status, an app fal's
+catalog does not list, and a wrong-typed argument. The SDK validates every result's structured
+content against the tool's output schema; any mismatch raises.
 
-usage: MCP_AUTH="Bearer <key>" python python_client.py http://127.0.0.1:PORT/mcp
+usage: MCP_AUTH="Bearer <key>" python python_client.py http://127.0.0.1:PORT/mcp http://127.0.0.1:FAKE
 Exits non-zero when any step fails.
 """
 import asyncio
 import json
 import os
 import sys
+import urllib.request
 
 from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
@@ -18,6 +22,18 @@ EXPECTED = {
 }
 
 
+def failed(result, tool):
+    if not result.isError:
+        raise SystemExit(f"{tool} should have failed: {result.content[0].text}")
+    return result.structuredContent["error"]
+
+
+def script(fake, endpoint, **fields):
+    body = json.dumps({"endpoint_id": endpoint, "queue_ms": 0, "run_ms": 0, **fields}).encode()
+    request = urllib.request.Request(f"{fake}/_fake/script", data=body, headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(request).read()
+
+
 def structured(result, tool):
     if result.isError:
         raise SystemExit(f"{tool} failed: {result.content[0].text}")
@@ -27,7 +43,7 @@ def structured(result, tool):
     return data
 
 
-async def main(url):
+async def main(url, fake):
     headers = {"Authorization": os.environ["MCP_AUTH"]}
     async with create_mcp_http_client(headers=headers) as http:
         async with streamable_http_client(url, http_client=http) as (read, write, _):
@@ -57,7 +73,25 @@ async def main(url):
                 assert status["status"] in ("IN_QUEUE", "IN_PROGRESS", "COMPLETED"), status
                 upload = await call("upload_file", {"data": "aGVsbG8=", "file_name": "hello.txt"})
                 assert upload["size"] == 5, upload
-                print(f"python mcp client: {len(names)} tools listed, 9 called, protocol {init.protocolVersion}")
+
+                script(fake, "fal-ai/flux/schnell", error=True)
+                job = await call("submit_job", {"endpoint_id": "fal-ai/flux/schnell", "input": {"prompt": "flagged"}})
+                for _ in range(100):
+                    status = await call("check_job", {"endpoint_id": "fal-ai/flux/schnell", "request_id": job["request_id"]})
+                    if status["status"] not in ("IN_QUEUE", "IN_PROGRESS"):
+                        break
+                    await asyncio.sleep(0.05)
+                assert status["status"] == "FAILED", status
+                assert status["error"]["type"] == "content_policy_violation", status
+                result = await session.call_tool("check_job", {"endpoint_id": "fal-ai/flux/schnell", "request_id": job["request_id"], "action": "result"})
+                assert failed(result, "check_job")["status"] == 422
+
+                private = await call("run_model", {"endpoint_id": "acme-studio/private-upscaler", "input": {"prompt": "hero"}})
+                assert private["status"] == "COMPLETED" and private["validated"] is False, private
+                wrong = failed(await session.call_tool("check_job", {"endpoint_id": None, "request_id": "x"}), "check_job")
+                assert wrong["type"] == "invalid_argument" and "endpoint_id" in wrong["message"], wrong
+                print(f"python mcp client: {len(names)} tools listed and called, a failed job, an unlisted app and a"
+                      f" wrong-typed argument read cleanly; protocol {init.protocolVersion}")
 
 
-asyncio.run(main(sys.argv[1]))
+asyncio.run(main(sys.argv[1], sys.argv[2]))

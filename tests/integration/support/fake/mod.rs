@@ -51,6 +51,8 @@ struct Fault {
     headers: Vec<(String, String)>,
     body: String,
     delay: Duration,
+    /// Send the headers, then break the connection.
+    cut: bool,
 }
 
 pub struct FakeState {
@@ -66,6 +68,9 @@ pub struct FakeState {
     unexpected: Mutex<Vec<String>>,
     faults: Mutex<Vec<Fault>>,
     docs_mode: Mutex<DocsMode>,
+    /// Fail every nth catalog and queue request (0: never), for the soak: 503, 429, 500 and cut
+    /// connections in turn.
+    chaos: Mutex<(u64, u64)>,
 }
 
 #[derive(Clone)]
@@ -106,6 +111,7 @@ impl FakeFal {
             unexpected: Mutex::default(),
             faults: Mutex::default(),
             docs_mode: Mutex::new(DocsMode::Sse),
+            chaos: Mutex::new((0, 0)),
         });
         let app = Router::new()
             .route("/api/v1/models", get(catalog::models))
@@ -119,6 +125,7 @@ impl FakeFal {
             .route("/source/{*rest}", get(storage::source))
             .route("/_fake/jobs", get(queue::jobs_report))
             .route("/_fake/script", post(queue::set_script))
+            .route("/_fake/chaos", post(set_chaos))
             .fallback(unexpected)
             .layer(axum::extract::DefaultBodyLimit::max(64 << 20))
             .layer(middleware::from_fn_with_state(state.clone(), record_and_inject))
@@ -185,6 +192,7 @@ impl FakeFal {
             headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
             body: body.into(),
             delay,
+            cut: false,
         });
     }
 
@@ -260,8 +268,14 @@ async fn record_and_inject(State(state): State<Arc<FakeState>>, request: Request
         let mut faults = state.faults.lock().unwrap();
         faults.iter().position(|f| path.contains(&f.path_contains)).map(|i| faults.remove(i))
     };
-    if let Some(fault) = fault {
+    if let Some(fault) = fault.or_else(|| chaos(&state, &path)) {
         tokio::time::sleep(fault.delay).await;
+        if fault.cut {
+            // A connection cut mid-answer: headers, then a body that fails.
+            let broken =
+                futures_util::stream::once(async { Err::<axum::body::Bytes, _>(std::io::Error::other("reset")) });
+            return (StatusCode::OK, axum::body::Body::from_stream(broken)).into_response();
+        }
         let mut response = (fault.status, fault.body).into_response();
         for (k, v) in fault.headers {
             response.headers_mut().insert(HeaderName::try_from(k).unwrap(), HeaderValue::try_from(v).unwrap());
@@ -269,6 +283,47 @@ async fn record_and_inject(State(state): State<Arc<FakeState>>, request: Request
         return response;
     }
     next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await
+}
+
+/// The chaos fault for this request, when its turn has come.
+fn chaos(state: &FakeState, path: &str) -> Option<Fault> {
+    if !(path.starts_with("/api/") || path.starts_with("/queue/")) {
+        return None;
+    }
+    let mut chaos = state.chaos.lock().unwrap();
+    let (every, seen) = &mut *chaos;
+    if *every == 0 {
+        return None;
+    }
+    *seen += 1;
+    if *seen % *every != 0 {
+        return None;
+    }
+    let (status, headers, body): (u16, Vec<(String, String)>, &str) = match (*seen / *every) % 4 {
+        0 => (
+            503,
+            vec![("x-fal-error-type".into(), "runner_scheduling_failure".into())],
+            r#"{"detail":"No runners available"}"#,
+        ),
+        1 => (429, vec![("retry-after".into(), "1".into())], r#"{"detail":"Too many concurrent requests"}"#),
+        2 => (500, vec![], "<html>Internal Server Error</html>"),
+        _ => (200, vec![], ""),
+    };
+    let cut = status == 200;
+    Some(Fault {
+        path_contains: String::new(),
+        status: StatusCode::from_u16(status).unwrap(),
+        headers,
+        body: body.into(),
+        delay: Duration::ZERO,
+        cut,
+    })
+}
+
+/// `POST /_fake/chaos {"fail_every": n}`: fail every nth catalog and queue request from now on (0: stop).
+async fn set_chaos(State(state): State<Arc<FakeState>>, axum::Json(body): axum::Json<Value>) -> Response {
+    *state.chaos.lock().unwrap() = (body["fail_every"].as_u64().unwrap_or(0), 0);
+    StatusCode::NO_CONTENT.into_response()
 }
 
 async fn unexpected(State(state): State<Arc<FakeState>>, method: Method, uri: axum::http::Uri) -> Response {
