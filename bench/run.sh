@@ -13,3 +13,5 @@ cargo build --release --locked --example fake_fal --example bench_limit
 # The binary alone, with exactly the features production builds give it (not the examples' dev ones).
 cargo build --release --locked --bin fal-mcp
 python3 bench/bench.py "$@"
+python3 bench/soak.py
+python3 bench/bench.py --report-only

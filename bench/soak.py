@@ -19,10 +19,9 @@ import socket
 import statistics
 import threading
 import time
-import urllib.error
-import urllib.request
+import http.client
 
-from bench import LOAD_CPU, PIN, RELEASE, ROOT, call_body, post, rss_kib, start, start_server
+from bench import LOAD_CPU, PIN, RELEASE, ROOT, PeakRss, call_body, post, rss_kib, start, start_server
 
 RESULTS = os.path.join(ROOT, "bench", "results")
 FLUX = "fal-ai/flux/schnell"
@@ -61,14 +60,20 @@ class Tally:
             self.latency[tool].append(seconds)
 
 
-def one_call(mcp, key, tool, arguments, timeout=60):
+def one_call(mcp, key, tool, arguments, source="127.0.0.1", timeout=60):
+    """One tools/call from the loopback address `source` (each caller is a client of its own)."""
     started = time.perf_counter()
+    host, port = mcp.removeprefix("http://").split("/")[0].rsplit(":", 1)
     try:
-        status, body = post(mcp, call_body(tool, arguments), headers=headers_for(key), timeout=timeout)
-    except urllib.error.HTTPError as e:
-        return f"HTTP {e.code}", None, time.perf_counter() - started
+        connection = http.client.HTTPConnection(host, int(port), timeout=timeout, source_address=(source, 0))
+        connection.request("POST", "/mcp", body=json.dumps(call_body(tool, arguments)), headers=headers_for(key))
+        response = connection.getresponse()
+        body, status = response.read(), response.status
+        connection.close()
     except OSError as e:
         return f"connection: {type(e).__name__}", None, time.perf_counter() - started
+    if status != 200:
+        return f"HTTP {status}", None, time.perf_counter() - started
     text = body.decode()
     if not text.lstrip().startswith("{"):
         text = [l for l in text.splitlines() if l.startswith("data:")][-1][5:]
@@ -82,7 +87,7 @@ def one_call(mcp, key, tool, arguments, timeout=60):
     return "ok", structured, time.perf_counter() - started
 
 
-def caller(mcp, tally, plan, keys):
+def caller(mcp, tally, plan, keys, source):
     for index, (tool, arguments) in plan:
         key = keys[index % len(keys)]
         if tool == "check_job" and arguments is None:
@@ -93,7 +98,7 @@ def caller(mcp, tally, plan, keys):
             else:
                 request_id, endpoint = known[index % len(known)]
                 arguments = {"endpoint_id": endpoint, "request_id": request_id}
-        outcome, structured, seconds = one_call(mcp, key, tool, arguments)
+        outcome, structured, seconds = one_call(mcp, key, tool, arguments, source)
         if structured and tool in ("run_model", "submit_job"):
             request_id = structured.get("request_id") or structured.get("error", {}).get("request_id")
             if request_id:
@@ -137,11 +142,11 @@ def plan_calls(count, malformed):
     return calls
 
 
-def slow_client(address, kind, hold, results):
+def slow_client(address, source, kind, hold, results):
     """One slow client: stalls mid-body, or sends its headers a byte at a time. Records how it ended."""
     started = time.perf_counter()
     try:
-        with socket.create_connection(address, timeout=hold + 30) as s:
+        with socket.create_connection(address, timeout=hold + 30, source_address=(source, 0)) as s:
             if kind == "body":
                 s.sendall(b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer slow:client\r\n"
                           b"Content-Type: application/json\r\nAccept: application/json, text/event-stream\r\n"
@@ -165,6 +170,7 @@ def main():
     parser.add_argument("--malformed", type=int, default=650)
     parser.add_argument("--slow", type=int, default=200)
     parser.add_argument("--settle", type=int, default=70, help="idle seconds before RSS 'after' (past the 60 s cache TTL)")
+    parser.add_argument("--server-env", action="append", default=[], help="NAME=value for the server (for experiments)")
     opts = parser.parse_args()
     os.makedirs(RESULTS, exist_ok=True)
     if PIN:
@@ -173,7 +179,9 @@ def main():
     try:
         fake_proc, fake = start([os.path.join(RELEASE, "examples", "fake_fal")])
         procs.append(fake_proc)
-        server_proc, server = start_server(fake, RESULTS, {"FAL_MCP_BODY_TIMEOUT_SECS": "5", "FAL_MCP_HEADER_TIMEOUT_SECS": "5"})
+        extra = {"FAL_MCP_BODY_TIMEOUT_SECS": "5", "FAL_MCP_HEADER_TIMEOUT_SECS": "5"}
+        extra.update(item.split("=", 1) for item in opts.server_env)
+        server_proc, server = start_server(fake, RESULTS, extra)
         procs.append(server_proc)
         mcp = f"{server}/mcp"
         post(f"{fake}/_fake/script", {"endpoint_id": FLUX, "queue_ms": 50, "run_ms": 150},
@@ -185,26 +193,19 @@ def main():
         keys = [f"soak-{i:03d}:secret-{i:03d}" for i in range(opts.keys)]
         plan = plan_calls(opts.calls, opts.malformed)
         shares = [plan[i::opts.callers] for i in range(opts.callers)]
-        peak = [rss_before]
-        stop = threading.Event()
-
-        def sample():
-            while not stop.is_set():
-                peak.append(rss_kib(server_proc.pid))
-                time.sleep(0.1)
-
-        sampler = threading.Thread(target=sample)
-        sampler.start()
+        sampler = PeakRss(server_proc.pid)
+        sampler.__enter__()  # ended after the settling below, so the peak covers all of it
         address = tuple(server.removeprefix("http://").rsplit(":", 1))
         address = (address[0], int(address[1]))
         slow_results = []
-        slow = [threading.Thread(target=slow_client, args=(address, "body" if i % 2 else "headers", 8, slow_results))
+        # Slow clients come from 127.0.2.x, 25 to an address; each caller from an address of its own in 127.0.1.x.
+        slow = [threading.Thread(target=slow_client, args=(address, f"127.0.2.{1 + i // 25}", "body" if i % 2 else "headers", 8, slow_results))
                 for i in range(opts.slow)]
         began = time.perf_counter()
         for t in slow:
             t.start()
         with concurrent.futures.ThreadPoolExecutor(opts.callers) as pool:
-            list(pool.map(lambda share: caller(mcp, tally, share, keys), shares))
+            list(pool.map(lambda n: caller(mcp, tally, shares[n], keys, f"127.0.1.{1 + n}"), range(opts.callers)))
         elapsed = time.perf_counter() - began
         for t in slow:
             t.join(timeout=60)
@@ -218,9 +219,8 @@ def main():
         rss_load_end = rss_kib(server_proc.pid)
         time.sleep(opts.settle)
         rss_after = rss_kib(server_proc.pid)
-        stop.set()
-        sampler.join()
-        peak_kib = max(max(peak), rss_kib(server_proc.pid, "VmHWM"))
+        sampler.__exit__()
+        peak_kib = sampler.peak
     finally:
         for process in procs:
             process.terminate()

@@ -63,6 +63,9 @@ impl CallLog {
         (record.rpc_method.clone(), record.tool.clone())
     }
 
+    /// The outcome of a plain tools/list answered from bytes serialized at start-up.
+    pub(crate) const FROM_BYTES: &'static str = "from_bytes";
+
     pub(crate) fn set_outcome(&self, outcome: &'static str) {
         self.0.lock().expect("call log").outcome = Some(outcome);
     }

@@ -4,11 +4,12 @@
 use std::{future::Future, sync::Arc, time::Duration};
 
 use moka::future::Cache;
+use serde_json::Value;
 
 use super::{FalError, Fingerprint, Model, ModelPage, ModelSchema};
 
-/// What one entry costs beyond its own bytes: key, Arc, moka's bookkeeping.
-const ENTRY_OVERHEAD: u32 = 1024;
+/// What one entry costs beyond its value: the key, the Arc, moka's bookkeeping.
+const ENTRY_OVERHEAD: u32 = 512;
 
 /// Whose answer this is (`None` for public, key-less fetches such as the docs index) and what was asked.
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -17,9 +18,21 @@ pub(crate) struct CacheKey {
     pub(crate) what: String,
 }
 
-/// Values that know roughly how much memory they hold.
+/// Values that know roughly how much heap they hold, so the budgets below bound real memory.
 pub(crate) trait Weigh {
     fn weight(&self) -> u32;
+}
+
+/// The heap a JSON value holds: each node, each string's bytes, each object entry's key and slot.
+pub(crate) fn value_bytes(value: &Value) -> usize {
+    const NODE: usize = std::mem::size_of::<Value>();
+    match value {
+        Value::String(s) => NODE + s.capacity(),
+        Value::Array(items) => NODE + items.iter().map(value_bytes).sum::<usize>(),
+        // A preserve_order map keeps each entry twice over: its key and value, plus an index slot.
+        Value::Object(map) => NODE + map.iter().map(|(k, v)| k.capacity() + 48 + value_bytes(v)).sum::<usize>(),
+        _ => NODE,
+    }
 }
 
 pub(crate) struct Caches {
@@ -31,16 +44,46 @@ pub(crate) struct Caches {
 
 impl Caches {
     pub(crate) fn new(ttl: Duration) -> Self {
-        // Budgets in approximate bytes (11 MiB in all), whatever callers ask: a search page is a few
-        // KiB, a compact schema 2-10 KiB, so thousands of distinct answers still fit.
+        // Budgets in bytes of heap (13 MiB in all), whatever callers ask: a search page holds a
+        // few dozen KiB, a schema with its validator 20-100 KiB, so hundreds of answers still fit.
         Self {
             pages: build(ttl, 4 << 20),
             models: build(ttl, 2 << 20),
-            schemas: build(ttl, 4 << 20),
+            schemas: build(ttl, 6 << 20),
             text: build(ttl, 1 << 20),
         }
     }
+
+    /// Drops expired entries now (moka otherwise waits for the next access) and hands the freed
+    /// memory back to the system, so an instance that was busy shrinks again once it is quiet.
+    pub(crate) async fn sweep(&self) {
+        if let Some(cache) = &self.pages {
+            cache.run_pending_tasks().await;
+        }
+        if let Some(cache) = &self.models {
+            cache.run_pending_tasks().await;
+        }
+        if let Some(cache) = &self.schemas {
+            cache.run_pending_tasks().await;
+        }
+        if let Some(cache) = &self.text {
+            cache.run_pending_tasks().await;
+        }
+        release_free_memory();
+    }
 }
+
+/// glibc keeps freed memory for the process; `malloc_trim` returns the free pages to the system.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn release_free_memory() {
+    // SAFETY: malloc_trim takes no pointers and only walks glibc's own free lists.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn release_free_memory() {}
 
 fn build<V: Weigh + Clone + Send + Sync + 'static>(ttl: Duration, budget: u64) -> Option<Cache<CacheKey, V>> {
     (!ttl.is_zero()).then(|| {
@@ -79,7 +122,7 @@ impl Weigh for Arc<Vec<Model>> {
 
 impl Weigh for Arc<ModelSchema> {
     fn weight(&self) -> u32 {
-        self.compact_bytes as u32
+        self.heap_bytes() as u32
     }
 }
 

@@ -4,7 +4,7 @@ use std::{
     collections::hash_map::RandomState,
     fmt,
     hash::{BuildHasher, Hasher},
-    sync::{Arc, LazyLock},
+    sync::{Arc, LazyLock, OnceLock},
 };
 
 use reqwest::header::HeaderValue;
@@ -32,7 +32,8 @@ pub(crate) struct Fingerprint([u8; 16]);
 #[derive(Clone)]
 pub(crate) struct FalKey {
     secret: Arc<str>,
-    fingerprint: Fingerprint,
+    /// Computed when a cache first asks (most requests, tools/list among them, never do).
+    fingerprint: Arc<OnceLock<Fingerprint>>,
 }
 
 impl FalKey {
@@ -42,17 +43,19 @@ impl FalKey {
         if !valid {
             return None;
         }
-        let mut hasher = Sha256::new();
-        hasher.update(*SALT);
-        hasher.update(secret.as_bytes());
-        let digest = hasher.finalize();
-        let mut fingerprint = [0u8; 16];
-        fingerprint.copy_from_slice(&digest[..16]);
-        Some(Self { secret: secret.into(), fingerprint: Fingerprint(fingerprint) })
+        Some(Self { secret: secret.into(), fingerprint: Arc::default() })
     }
 
     pub(crate) fn fingerprint(&self) -> Fingerprint {
-        self.fingerprint
+        *self.fingerprint.get_or_init(|| {
+            let mut hasher = Sha256::new();
+            hasher.update(*SALT);
+            hasher.update(self.secret.as_bytes());
+            let digest = hasher.finalize();
+            let mut fingerprint = [0u8; 16];
+            fingerprint.copy_from_slice(&digest[..16]);
+            Fingerprint(fingerprint)
+        })
     }
 
     /// fal's header value, `Key <key>`, marked sensitive so HTTP layers never print it.

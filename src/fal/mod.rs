@@ -68,14 +68,33 @@ impl FalClient {
             .tcp_nodelay(true)
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
-        Ok(Self {
+        let client = Self {
             inner: Arc::new(Inner {
                 http,
                 urls: settings.urls,
                 timeout: settings.timeout,
                 cache: cache::Caches::new(settings.cache_ttl),
             }),
-        })
+        };
+        client.keep_tidy(settings.cache_ttl);
+        Ok(client)
+    }
+
+    /// Every half cache lifetime (at least 10 s), sweeps expired cache entries and returns freed
+    /// memory to the system, for as long as the client lives (the task holds it weakly).
+    fn keep_tidy(&self, ttl: Duration) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        let inner = Arc::downgrade(&self.inner);
+        let every = (ttl / 2).max(Duration::from_secs(10));
+        runtime.spawn(async move {
+            let mut ticks = tokio::time::interval(every);
+            ticks.tick().await;
+            loop {
+                ticks.tick().await;
+                let Some(inner) = inner.upgrade() else { return };
+                inner.cache.sweep().await;
+            }
+        });
     }
 
     fn urls(&self) -> &FalUrls {

@@ -81,8 +81,19 @@ impl Model {
         self.meta().and_then(|m| m.kind.as_deref()) == Some("training") || self.category() == "training"
     }
 
+    /// The heap this entry holds, for the caches' budgets.
     pub(crate) fn weight(&self) -> u32 {
-        (256 + self.endpoint_id.len() + self.name().len() + self.description().len()) as u32
+        let text = |s: &Option<String>| s.as_ref().map_or(0, String::capacity);
+        let meta = self.metadata.as_ref().map_or(0, |m| {
+            std::mem::size_of::<ModelMetadata>()
+                + [&m.display_name, &m.category, &m.description, &m.status, &m.date, &m.updated_at, &m.kind]
+                    .into_iter()
+                    .map(text)
+                    .sum::<usize>()
+                + m.tags.iter().flatten().map(|t| 24 + t.capacity()).sum::<usize>()
+        });
+        let openapi = self.openapi.as_ref().map_or(0, super::cache::value_bytes);
+        (std::mem::size_of::<Self>() + self.endpoint_id.capacity() + meta + openapi) as u32
     }
 }
 

@@ -30,7 +30,6 @@ pub(crate) struct ModelSchema {
     /// Examples left out to keep the answer short.
     pub(crate) examples_omitted: usize,
     /// Size of `input` plus `output`, in bytes of compact JSON.
-    pub(crate) compact_bytes: usize,
     validator: OnceLock<Option<Validator>>,
 }
 
@@ -44,7 +43,6 @@ pub(crate) fn from_model(model: Model) -> Result<ModelSchema, FalError> {
         return Err(FalError::SchemaUnavailable(message.to_string()));
     }
     let compact = compact_openapi(openapi, &model.endpoint_id).map_err(FalError::SchemaUnavailable)?;
-    let compact_bytes = compact.input.to_string().len() + compact.output.to_string().len();
     Ok(ModelSchema {
         name: model.name().to_string(),
         category: model.category().to_string(),
@@ -53,12 +51,19 @@ pub(crate) fn from_model(model: Model) -> Result<ModelSchema, FalError> {
         input: compact.input,
         output: compact.output,
         examples_omitted: compact.examples_omitted,
-        compact_bytes,
         validator: OnceLock::new(),
     })
 }
 
 impl ModelSchema {
+    /// The heap this schema holds, counting the validator it compiles on first use (about twice its input).
+    pub(crate) fn heap_bytes(&self) -> usize {
+        let input = super::cache::value_bytes(&self.input);
+        let strings =
+            self.endpoint_id.capacity() + self.name.capacity() + self.category.capacity() + self.description.capacity();
+        std::mem::size_of::<Self>() + strings + 3 * input + super::cache::value_bytes(&self.output)
+    }
+
     /// Checks `input` against the model's input schema and lists every problem, field by field.
     /// None means the input passed or the schema could not be used for validation (then fal decides).
     pub(crate) fn violations(&self, input: &Value) -> Option<Vec<String>> {
@@ -520,7 +525,6 @@ mod tests {
             input: compact.input,
             output: compact.output,
             examples_omitted: 0,
-            compact_bytes: 0,
             validator: OnceLock::new(),
         };
         assert_eq!(schema.violations(&json!({"prompt": "a cat", "size": {"width": 512}})), None);

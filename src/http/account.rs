@@ -67,21 +67,35 @@ struct LineGuard {
     log: CallLog,
 }
 
+/// The request's line, at the level given; the fields are the same at every level.
+macro_rules! request_line {
+    ($level:ident, $line:expr) => {{
+        let line = $line;
+        let (rpc_method, tool) = line.log.request();
+        tracing::$level!(
+            request_id = %line.id,
+            http_method = %line.http_method,
+            rpc_method = rpc_method.as_deref().unwrap_or("-"),
+            tool = tool.as_deref().unwrap_or("-"),
+            status = line.status,
+            outcome = line.log.outcome().unwrap_or("-"),
+            latency_ms = line.started.elapsed().as_millis() as u64,
+            fal_calls = %line.log.summary(),
+            "mcp request"
+        );
+    }};
+}
+
 impl Drop for LineGuard {
     fn drop(&mut self) {
         metrics::in_flight(-1);
-        let (rpc_method, tool) = self.log.request();
-        tracing::info!(
-            request_id = %self.id,
-            http_method = %self.http_method,
-            rpc_method = rpc_method.as_deref().unwrap_or("-"),
-            tool = tool.as_deref().unwrap_or("-"),
-            status = self.status,
-            outcome = self.log.outcome().unwrap_or("-"),
-            latency_ms = self.started.elapsed().as_millis() as u64,
-            fal_calls = %self.log.summary(),
-            "mcp request"
-        );
+        // A plain tools/list answered from bytes (see fast_list.rs) carries no call, no fal request
+        // and nothing of the caller's: its line is kept for debug logs, off the commonest path.
+        if self.log.outcome() == Some(CallLog::FROM_BYTES) {
+            request_line!(debug, self);
+        } else {
+            request_line!(info, self);
+        }
     }
 }
 

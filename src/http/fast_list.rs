@@ -11,9 +11,11 @@ use axum::{
     middleware::Next,
     response::Response,
 };
+use http_body::{Frame, SizeHint};
 use rmcp::model::Tool;
 
 use super::admit::Rpc;
+use crate::telemetry::CallLog;
 
 /// Protocol versions whose tools/list answer is exactly `{"tools": [...]}` (2026-07-28 adds cache hints).
 const PLAIN_VERSIONS: &[&str] = &["2025-03-26", "2025-06-18", "2025-11-25"];
@@ -32,7 +34,12 @@ impl ToolsList {
 
 pub(crate) async fn answer(State(list): State<Arc<ToolsList>>, request: Request, next: Next) -> Response {
     match list.reply(&request) {
-        Some(response) => response,
+        Some(response) => {
+            if let Some(log) = request.extensions().get::<CallLog>() {
+                log.set_outcome(CallLog::FROM_BYTES);
+            }
+            response
+        }
         None => next.run(request).await,
     }
 }
@@ -50,15 +57,37 @@ impl ToolsList {
         if !(rpc.method.as_deref() == Some("tools/list") && rpc.plain_params && accepts && json_body && version_ok) {
             return None;
         }
-        let mut body = Vec::with_capacity(self.result.len() + id.len() + 40);
-        body.extend_from_slice(br#"{"jsonrpc":"2.0","id":"#);
-        body.extend_from_slice(id.as_bytes());
-        body.extend_from_slice(br#","result":"#);
-        body.extend_from_slice(&self.result);
-        body.push(b'}');
-        let mut response = Response::new(Body::from(body));
+        // Three pieces written together: the 12 KB list is never copied per request.
+        let head = Bytes::from(format!(r#"{{"jsonrpc":"2.0","id":{id},"result":"#));
+        let body = Pieces([head, self.result.clone(), Bytes::from_static(b"}")], 0);
+        let mut response = Response::new(Body::new(body));
         *response.status_mut() = StatusCode::OK;
         response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
         Some(response)
+    }
+}
+
+/// A body of a few ready pieces with an exact length (so it goes out with a Content-Length).
+struct Pieces([Bytes; 3], usize);
+
+impl http_body::Body for Pieces {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        let next = self.1;
+        self.1 += 1;
+        std::task::Poll::Ready(self.0.get_mut(next).map(|piece| Ok(Frame::data(std::mem::take(piece)))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.1 >= self.0.len()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::with_exact(self.0[self.1.min(3)..].iter().map(|p| p.len() as u64).sum())
     }
 }

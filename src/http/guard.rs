@@ -35,13 +35,14 @@ impl Allowed {
         Self { hosts: clean(hosts), origins: clean(origins) }
     }
 
-    /// Whether a Host header value (`name[:port]`) is accepted.
+    /// Whether a Host header value (`name[:port]`) is accepted (compared without allocating: it runs on every request).
     pub(crate) fn host_allowed(&self, authority: &str) -> bool {
-        let authority = authority.trim().to_ascii_lowercase();
-        let Some(name) = host_name(&authority) else {
+        let authority = authority.trim();
+        let Some(name) = host_name(authority) else {
             return false;
         };
-        is_loopback_name(name) || self.hosts.iter().any(|h| *h == authority || h == name)
+        is_loopback_name(name)
+            || self.hosts.iter().any(|h| h.eq_ignore_ascii_case(authority) || h.eq_ignore_ascii_case(name))
     }
 
     /// Whether an Origin header value is accepted.
@@ -75,7 +76,7 @@ fn host_name(authority: &str) -> Option<&str> {
 }
 
 fn is_loopback_name(name: &str) -> bool {
-    matches!(name, "localhost" | "127.0.0.1" | "::1")
+    ["localhost", "127.0.0.1", "::1"].iter().any(|l| l.eq_ignore_ascii_case(name))
 }
 
 /// Refuses requests whose authority or Origin is not accepted, with 403 and a sentence saying how to allow it.
