@@ -1,5 +1,6 @@
-//! The application: public routes (`/healthz`, `/metrics`) merged with the protected `/mcp`
-//! router, whose layers are listed in the order a request meets them; and serving it.
+//! The application: public routes (`/healthz`, `/metrics`), the sign-in's routes when a public
+//! URL turns it on (`oauth/`), and the protected `/mcp` router, whose layers are listed in the
+//! order a request meets them; and serving it.
 
 use std::{future::Future, io, sync::Arc};
 
@@ -23,12 +24,12 @@ use crate::{
     fetch::Fetcher,
     http::{account, admit, auth, fast_list, guard, serve},
     metrics,
+    oauth::OAuth,
     tools::{FalMcp, ToolSettings},
 };
 
-/// The MCP server (tools, fal client, fetcher) the configuration describes. `hand_back` ends
-/// run_model's waits (with the request id) when the process is about to exit.
-pub(crate) fn mcp_server(config: &Config, hand_back: CancellationToken) -> Result<FalMcp, String> {
+/// The fal client and the guarded fetcher the configuration describes.
+pub(crate) fn clients(config: &Config) -> Result<(FalClient, Fetcher), String> {
     config.validate()?;
     let fal = FalClient::new(FalSettings {
         urls: FalUrls {
@@ -42,18 +43,26 @@ pub(crate) fn mcp_server(config: &Config, hand_back: CancellationToken) -> Resul
     })?;
     // A whole file streams through one fetch, so it gets several upstream timeouts' worth of time.
     let fetcher = Fetcher::new(config.allow_private_urls, config.max_upload_bytes, config.upstream_timeout() * 5)?;
+    Ok((fal, fetcher))
+}
+
+/// The MCP server (tools over the fal client). `hand_back` ends run_model's waits (with the
+/// request id) when the process is about to exit.
+pub(crate) fn mcp_server(config: &Config, fal: FalClient, fetcher: Fetcher, hand_back: CancellationToken) -> FalMcp {
     let settings = ToolSettings {
         run_wait: config.run_wait(),
         run_wait_max: config.run_wait_max(),
         max_data_bytes: config.max_data_bytes,
         stop: hand_back,
     };
-    Ok(FalMcp::new(fal, fetcher, settings))
+    FalMcp::new(fal, fetcher, settings)
 }
 
 /// The whole HTTP application, exactly as production serves it.
 pub fn build_app(config: &Config, hand_back: CancellationToken) -> Result<Router, String> {
-    let server = mcp_server(config, hand_back)?;
+    let (fal, fetcher) = clients(config)?;
+    let oauth = config.oauth().map(|settings| OAuth::new(settings, fal.clone(), fetcher.clone()));
+    let server = mcp_server(config, fal, fetcher, hand_back);
     // The fast tools/list path serves exactly what this server's router lists.
     let tools_list = Arc::new(fast_list::ToolsList::new(&server.listed_tools()));
     let rmcp_config = StreamableHttpServerConfig::default()
@@ -70,19 +79,27 @@ pub fn build_app(config: &Config, hand_back: CancellationToken) -> Result<Router
         max_body_bytes: config.max_body_bytes,
         body_timeout: config.body_timeout(),
     });
-    let protected = Router::new().route_service("/mcp", mcp).layer(
-        ServiceBuilder::new()
-            .layer(from_fn(account::account))
-            .layer(from_fn_with_state(allowed.clone(), guard::check))
-            .layer(from_fn(auth::require_bearer))
-            .layer(from_fn_with_state(limits, admit::admit))
-            .layer(from_fn_with_state(tools_list, fast_list::answer)),
-    );
+    // route_layer: the layers guard /mcp only, not the 404 of paths that do not exist.
+    let protected = Router::new()
+        .route_service("/mcp", mcp)
+        .route_layer(
+            ServiceBuilder::new()
+                .layer(from_fn(account::account))
+                .layer(from_fn_with_state(allowed.clone(), guard::check))
+                .layer(from_fn_with_state(oauth.clone(), auth::require_key))
+                .layer(from_fn_with_state(limits, admit::admit))
+                .layer(from_fn_with_state(tools_list, fast_list::answer)),
+        )
+        .route_layer(cors(allowed.clone()));
     let public = Router::new().route("/healthz", get(|| async { "ok" })).route(
         "/metrics",
         get(|| async { ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], metrics::render()) }),
     );
-    Ok(public.merge(protected).layer(cors(allowed)))
+    let mut app = public.merge(protected);
+    if let Some(oauth) = oauth {
+        app = app.merge(oauth.routes().layer(from_fn_with_state(allowed, guard::check_host)));
+    }
+    Ok(app)
 }
 
 /// CORS for browser clients from allowed (or loopback) origins; preflights are answered before auth.

@@ -5,7 +5,7 @@ use std::time::Duration;
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum, builder::BoolishValueParser};
 use url::Url;
 
-use crate::fal::FalKey;
+use crate::{fal::FalKey, oauth::seal::Secret};
 
 /// The `fal-mcp` command line.
 #[derive(Debug, Parser)]
@@ -123,6 +123,30 @@ pub struct Config {
     /// The tracing ecosystem's log filter, used when FAL_MCP_LOG is not set.
     #[arg(long, env = "RUST_LOG", hide = true)]
     pub(crate) rust_log: Option<String>,
+    /// The server's public base URL, e.g. https://mcp.example.com: turns on the OAuth sign-in for clients that connect only through OAuth.
+    #[arg(long, env = "FAL_MCP_PUBLIC_URL")]
+    pub(crate) public_url: Option<Url>,
+    /// The secret the sign-in's tokens are sealed with: at least 32 random bytes, base64 (`openssl rand -base64 32`).
+    #[arg(long, env = "FAL_MCP_TOKEN_SECRET", hide_env_values = true, value_parser = Secret::parse)]
+    pub(crate) token_secret: Option<Secret>,
+    /// The previous token secret, still accepted while the secret rotates.
+    #[arg(long, env = "FAL_MCP_TOKEN_SECRET_PREVIOUS", hide_env_values = true, value_parser = Secret::parse)]
+    pub(crate) token_secret_previous: Option<Secret>,
+    /// How long an access token from the sign-in lasts, in seconds.
+    #[arg(long, env = "FAL_MCP_ACCESS_TOKEN_SECS", default_value_t = 3600)]
+    pub(crate) access_token_secs: u64,
+    /// How long a refresh token lasts, in days: a user signs in again after this long.
+    #[arg(long, env = "FAL_MCP_REFRESH_TOKEN_DAYS", default_value_t = 30)]
+    pub(crate) refresh_token_days: u64,
+    /// Most sign-in attempts one client address may make in 10 minutes.
+    #[arg(long, env = "FAL_MCP_SIGN_IN_ATTEMPTS", default_value_t = 10)]
+    pub(crate) sign_in_attempts: u32,
+    /// A header a trusted proxy sets to the client's address (e.g. x-real-ip on Vercel), for the sign-in limit.
+    #[arg(long, env = "FAL_MCP_CLIENT_IP_HEADER")]
+    pub(crate) client_ip_header: Option<String>,
+    /// For tests only: seconds added to the clock the sign-in's tokens are timed by.
+    #[arg(long, env = "FAL_MCP_CLOCK_OFFSET_SECS", default_value_t = 0, allow_hyphen_values = true, hide = true)]
+    pub(crate) clock_offset_secs: i64,
 }
 
 impl Config {
@@ -145,6 +169,27 @@ impl Config {
                 self.max_body_bytes, self.max_data_bytes
             ));
         }
+        if let Some(url) = &self.public_url {
+            let bare = url.path() == "/" && url.query().is_none() && url.fragment().is_none() && url.host().is_some();
+            let secure = url.scheme() == "https" || (url.scheme() == "http" && crate::oauth::is_loopback(url));
+            if !bare || !secure {
+                return Err(format!(
+                    "FAL_MCP_PUBLIC_URL ({url}) must be the server's https base URL with no path, query or fragment \
+                     (http only on a loopback host), e.g. https://mcp.example.com"
+                ));
+            }
+            if self.token_secret.is_none() && !crate::oauth::is_loopback(url) {
+                return Err(format!(
+                    "FAL_MCP_PUBLIC_URL is {url} but FAL_MCP_TOKEN_SECRET is not set: set it to at least 32 random bytes, \
+                     base64 (`openssl rand -base64 32`), the same on every instance, so sign-ins survive restarts"
+                ));
+            }
+        }
+        if let Some(name) = &self.client_ip_header
+            && http::HeaderName::from_bytes(name.trim().as_bytes()).is_err()
+        {
+            return Err(format!("FAL_MCP_CLIENT_IP_HEADER ({name}) is not a header name"));
+        }
         if self.run_wait_secs == 0 || self.run_wait_secs > self.run_wait_max_secs {
             return Err(format!(
                 "FAL_MCP_RUN_WAIT_SECS ({}) must be between 1 and FAL_MCP_RUN_WAIT_MAX_SECS ({})",
@@ -154,10 +199,34 @@ impl Config {
         Ok(())
     }
 
-    /// FAL_MCP_ALLOWED_HOSTS plus the host names Vercel gives the deployment.
+    /// FAL_MCP_ALLOWED_HOSTS, the public URL's host and the host names Vercel gives the deployment.
     pub(crate) fn allowed_hosts(&self) -> Vec<String> {
         let vercel = [&self.vercel_url, &self.vercel_branch_url, &self.vercel_project_production_url];
-        self.allowed_hosts.iter().cloned().chain(vercel.into_iter().flatten().cloned()).collect()
+        let public = self.public_url.as_ref().and_then(|u| u.host_str().map(str::to_owned));
+        self.allowed_hosts.iter().cloned().chain(vercel.into_iter().flatten().cloned()).chain(public).collect()
+    }
+
+    /// The sign-in's settings, when a public URL turns it on. With a loopback public URL and no
+    /// secret, a secret is made for this process (sign-ins end with it) and the log says so.
+    pub(crate) fn oauth(&self) -> Option<crate::oauth::Settings> {
+        let public_url = self.public_url.clone()?;
+        let secret = self.token_secret.clone().unwrap_or_else(|| {
+            tracing::warn!("FAL_MCP_TOKEN_SECRET is not set: this process made its own; sign-ins end when it stops");
+            Secret::random()
+        });
+        Some(crate::oauth::Settings {
+            public_url,
+            sealer: crate::oauth::seal::Sealer::new(&secret, self.token_secret_previous.as_ref()),
+            access_secs: self.access_token_secs.max(1),
+            refresh_secs: self.refresh_token_days.max(1) * 86_400,
+            attempts_per_window: self.sign_in_attempts,
+            client_ip_header: self
+                .client_ip_header
+                .as_deref()
+                .and_then(|h| http::HeaderName::from_bytes(h.trim().as_bytes()).ok()),
+            clock_offset: self.clock_offset_secs,
+            allow_http_documents: self.allow_private_urls,
+        })
     }
 
     pub(crate) fn upstream_timeout(&self) -> Duration {

@@ -10,6 +10,7 @@ mod fetch;
 mod http;
 mod local;
 mod metrics;
+mod oauth;
 mod ranking;
 mod telemetry;
 mod text;

@@ -10,13 +10,17 @@ use std::{
 use rmcp::ServiceExt;
 use tokio_util::sync::CancellationToken;
 
-use crate::{Config, app::mcp_server};
+use crate::{
+    Config,
+    app::{clients, mcp_server},
+};
 
 /// Serves the tools over stdin/stdout with the key from FAL_KEY until the client closes the stream.
 pub async fn serve_stdio(config: &Config) -> Result<(), String> {
     let key =
         config.fal_key.clone().ok_or("FAL_KEY is not set: export your fal key before starting `fal-mcp stdio`")?;
-    let server = mcp_server(config, CancellationToken::new())?.with_default_key(key);
+    let (fal, fetcher) = clients(config)?;
+    let server = mcp_server(config, fal, fetcher, CancellationToken::new()).with_default_key(key);
     let running = server.serve(rmcp::transport::stdio()).await.map_err(|e| format!("stdio handshake failed: {e}"))?;
     running.waiting().await.map_err(|e| format!("stdio session failed: {e}"))?;
     Ok(())

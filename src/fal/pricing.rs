@@ -34,6 +34,17 @@ impl FalClient {
         Ok(self.json::<PricePage>("GET /v1/models/pricing", Some(key), request).await?.prices)
     }
 
+    /// Whether fal accepts `key`, by one cheap authenticated call (a price lookup). A refused key is
+    /// fal's 401 or 403; a model missing from the answer (or a 404) still proves the key good.
+    pub(crate) async fn verify_key(&self, key: &FalKey) -> Result<(), FalError> {
+        let request =
+            self.http().get(join(&self.urls().api, "v1/models/pricing")).query(&[("endpoint_id", "fal-ai/flux/dev")]);
+        match self.bytes("GET /v1/models/pricing (sign-in)", Some(key), request).await {
+            Err(e) if e.is_not_found() => Ok(()),
+            other => other.map(|_| ()),
+        }
+    }
+
     /// The total cost of `quantity` billing units of each endpoint, priced at fal's unit price.
     pub(crate) async fn estimate(&self, key: &FalKey, ids: &[EndpointId], quantity: f64) -> Result<Estimate, FalError> {
         let endpoints: Map<String, Value> =

@@ -1,17 +1,23 @@
-//! `Authorization: Bearer <FAL_KEY>` → a [`FalKey`] in the request extensions, or a 401 that says
-//! what to send (400 when the request carries more than one Authorization header).
+//! `Authorization: Bearer <FAL_KEY>`, or one of the sign-in's access tokens (see `oauth/`),
+//! becomes a [`FalKey`] in the request extensions; anything else is a 401 that says what to send
+//! and, when the sign-in is on, where its metadata is (400 for more than one Authorization header).
+
+use std::sync::Arc;
 
 use axum::{
-    extract::Request,
+    extract::{Request, State},
     http::{HeaderValue, StatusCode, header},
     middleware::Next,
     response::Response,
 };
 
-use crate::fal::FalKey;
+use crate::{
+    fal::FalKey,
+    oauth::{OAuth, TokenProblem},
+};
 
-/// Requires a Bearer key on every request it guards and hands it to the tools as a [`FalKey`].
-pub(crate) async fn require_bearer(mut request: Request, next: Next) -> Response {
+/// Requires a key or an access token on every request it guards and hands the key to the tools.
+pub(crate) async fn require_key(State(oauth): State<Option<Arc<OAuth>>>, mut request: Request, next: Next) -> Response {
     let mut values = request.headers().get_all(header::AUTHORIZATION).iter();
     let (first, second) = (values.next(), values.next());
     if second.is_some() {
@@ -21,16 +27,33 @@ pub(crate) async fn require_bearer(mut request: Request, next: Next) -> Response
             "the request has more than one Authorization header; send exactly one, 'Authorization: Bearer <FAL_KEY>'",
         );
     }
-    match bearer_key(first) {
-        Ok(key) => {
-            request.extensions_mut().insert(key);
-            next.run(request).await
+    let bearer = match bearer(first) {
+        Ok(bearer) => bearer,
+        Err(problem) => return unauthorized(problem, oauth.as_deref(), false),
+    };
+    let key = match oauth.as_ref().and_then(|o| o.key_from_token(bearer)) {
+        Some(Ok(key)) => key,
+        Some(Err(problem)) => {
+            let problem = match problem {
+                TokenProblem::Expired => "the access token has expired (refresh it, or sign in again)",
+                TokenProblem::WrongResource => "the access token was issued for another server",
+                TokenProblem::Invalid => "the access token is not valid here (sign in again)",
+            };
+            return unauthorized(problem, oauth.as_deref(), true);
         }
-        Err(problem) => unauthorized(problem),
-    }
+        None => match FalKey::new(bearer) {
+            Some(key) => key,
+            None => {
+                return unauthorized("the Bearer key has characters a fal key cannot have", oauth.as_deref(), false);
+            }
+        },
+    };
+    request.extensions_mut().insert(key);
+    next.run(request).await
 }
 
-fn bearer_key(value: Option<&HeaderValue>) -> Result<FalKey, &'static str> {
+/// The Bearer value of the one Authorization header, or what is wrong with it.
+fn bearer(value: Option<&HeaderValue>) -> Result<&str, &'static str> {
     let value = value.ok_or("the Authorization header is missing")?;
     let value = value.to_str().map_err(|_| "the Authorization header is not ASCII")?;
     let (scheme, token) = value.trim().split_once(' ').ok_or("the Authorization header is not 'Bearer <FAL_KEY>'")?;
@@ -41,16 +64,26 @@ fn bearer_key(value: Option<&HeaderValue>) -> Result<FalKey, &'static str> {
     if token.is_empty() {
         return Err("the Bearer key is empty");
     }
-    FalKey::new(token).ok_or("the Bearer key has characters a fal key cannot have")
+    Ok(token)
 }
 
-fn unauthorized(problem: &str) -> Response {
+fn unauthorized(problem: &str, oauth: Option<&OAuth>, token_refused: bool) -> Response {
+    let sign_in = if oauth.is_some() { "Sign in through your client (OAuth), or send" } else { "Send" };
     let message = format!(
-        "{problem}. Send your fal API key on every request as 'Authorization: Bearer <FAL_KEY>' \
+        "{problem}. {sign_in} your fal API key on every request as 'Authorization: Bearer <FAL_KEY>' \
          (create one at https://fal.ai/dashboard/keys; it looks like key_id:key_secret)."
     );
     let mut response = super::refusal(StatusCode::UNAUTHORIZED, "unauthorized", message);
-    response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"fal-mcp\""));
+    let challenge = match oauth {
+        Some(oauth) => {
+            let error = if token_refused { ", error=\"invalid_token\"" } else { "" };
+            format!("Bearer realm=\"fal-mcp\", resource_metadata=\"{}\"{error}", oauth.resource_metadata_url())
+        }
+        None => "Bearer realm=\"fal-mcp\"".to_string(),
+    };
+    if let Ok(value) = HeaderValue::from_str(&challenge) {
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+    }
     response
 }
 
@@ -59,16 +92,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parses_bearer_keys_and_names_each_problem() {
-        let ok = |v: &str| bearer_key(Some(&HeaderValue::from_str(v).unwrap()));
-        assert!(ok("Bearer id:secret").is_ok());
-        assert!(ok("bearer id:secret").is_ok());
-        assert_eq!(bearer_key(None).unwrap_err(), "the Authorization header is missing");
+    fn reads_bearer_values_and_names_each_problem() {
+        let ok = |v: &str| bearer(Some(&HeaderValue::from_str(v).unwrap())).map(str::to_owned);
+        assert_eq!(ok("Bearer id:secret").unwrap(), "id:secret");
+        assert_eq!(ok("bearer id:secret").unwrap(), "id:secret");
+        assert_eq!(bearer(None).unwrap_err(), "the Authorization header is missing");
         assert_eq!(ok("Bearer ").unwrap_err(), "the Authorization header is not 'Bearer <FAL_KEY>'");
         assert_eq!(ok("Bearer    ").unwrap_err(), "the Authorization header is not 'Bearer <FAL_KEY>'");
         assert_eq!(ok("Basic abc").unwrap_err(), "the Authorization scheme must be Bearer");
         assert_eq!(ok("Key id:secret").unwrap_err(), "the Authorization scheme must be Bearer");
-        assert_eq!(ok("Bearer a b").unwrap_err(), "the Bearer key has characters a fal key cannot have");
         assert_eq!(ok("id:secret").unwrap_err(), "the Authorization header is not 'Bearer <FAL_KEY>'");
     }
 }

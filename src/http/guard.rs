@@ -81,18 +81,8 @@ fn is_loopback_name(name: &str) -> bool {
 
 /// Refuses requests whose authority or Origin is not accepted, with 403 and a sentence saying how to allow it.
 pub(crate) async fn check(State(allowed): State<Arc<Allowed>>, request: Request, next: Next) -> Response {
-    // RFC 9112 §3.2.2: for an absolute-form target the server uses the target's authority, not Host.
-    let host = match request.uri().authority() {
-        Some(authority) => Some(authority.to_string()),
-        None => request.headers().get(header::HOST).map(|v| v.to_str().unwrap_or("").to_owned()),
-    };
-    match host {
-        Some(host) if allowed.host_allowed(&host) => {}
-        Some(host) if host.trim().is_empty() => return forbidden("the request's Host header is empty".into()),
-        Some(host) => {
-            return forbidden(format!("Host '{}' is not allowed; add it to FAL_MCP_ALLOWED_HOSTS", shown(&host)));
-        }
-        None => return forbidden("the request has no Host header".into()),
+    if let Some(refused) = refuse_host(&allowed, &request) {
+        return refused;
     }
     if let Some(origin) = request.headers().get(header::ORIGIN) {
         let origin = origin.to_str().unwrap_or("");
@@ -101,6 +91,31 @@ pub(crate) async fn check(State(allowed): State<Arc<Allowed>>, request: Request,
         }
     }
     next.run(request).await
+}
+
+/// The Host rules alone, for the sign-in's routes: browsers post its form with `Origin: null`, and
+/// its form token, not the Origin, is what defends it.
+pub(crate) async fn check_host(State(allowed): State<Arc<Allowed>>, request: Request, next: Next) -> Response {
+    match refuse_host(&allowed, &request) {
+        Some(refused) => refused,
+        None => next.run(request).await,
+    }
+}
+
+fn refuse_host(allowed: &Allowed, request: &Request) -> Option<Response> {
+    // RFC 9112 §3.2.2: for an absolute-form target the server uses the target's authority, not Host.
+    let host = match request.uri().authority() {
+        Some(authority) => Some(authority.as_str()),
+        None => request.headers().get(header::HOST).map(|v| v.to_str().unwrap_or("")),
+    };
+    match host {
+        Some(host) if allowed.host_allowed(host) => None,
+        Some(host) if host.trim().is_empty() => Some(forbidden("the request's Host header is empty".into())),
+        Some(host) => {
+            Some(forbidden(format!("Host '{}' is not allowed; add it to FAL_MCP_ALLOWED_HOSTS", shown(host))))
+        }
+        None => Some(forbidden("the request has no Host header".into())),
+    }
 }
 
 fn forbidden(message: String) -> Response {

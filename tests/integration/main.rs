@@ -7,6 +7,7 @@ mod check_job;
 mod edge;
 mod get_model_schema;
 mod get_pricing;
+mod oauth;
 mod operations;
 mod readme;
 mod recommend_model;

@@ -30,12 +30,26 @@ fn assignments() -> Vec<Vec<(String, String)>> {
         .map(|line| {
             line.split(|c: char| c.is_whitespace() || "`'\"(),".contains(c))
                 .filter_map(|word| word.split_once('='))
-                .filter(|(name, value)| names.iter().any(|n| n == name) && !value.is_empty() && !value.starts_with('$'))
-                .map(|(name, value)| (name.to_string(), value.trim_end_matches(['.', ';']).to_string()))
+                .filter(|(name, value)| names.iter().any(|n| n == name) && !value.is_empty())
+                .filter_map(|(name, value)| {
+                    // `$(openssl rand -base64 32)` is what the README tells operators to run: do it.
+                    let value = match value {
+                        v if v.starts_with("$(openssl") => random_secret(),
+                        v if v.starts_with('$') => return None,
+                        v => v.trim_end_matches(['.', ';']).to_string(),
+                    };
+                    Some((name.to_string(), value))
+                })
                 .collect::<Vec<_>>()
         })
         .filter(|group| !group.is_empty())
         .collect()
+}
+
+fn random_secret() -> String {
+    use base64::Engine;
+    let bytes: Vec<u8> = (0..32).map(|i| (std::process::id() as u8).wrapping_mul(31).wrapping_add(i * 7)).collect();
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 #[tokio::test]

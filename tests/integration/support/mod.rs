@@ -57,15 +57,20 @@ pub fn test_args(fake: &FakeFal) -> Vec<String> {
     args
 }
 
-/// Starts the app with extra command-line flags (e.g. `--allowed-hosts`).
+/// Starts the app with extra command-line flags (e.g. `--allowed-hosts`); `{base}` in them
+/// becomes the server's own base URL.
 pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
+    spawn_app_on(FakeFal::start().await, extra).await
+}
+
+/// Starts another app against an existing fake (two servers sharing a secret, say).
+pub async fn spawn_app_on(fake: FakeFal, extra: &[&str]) -> TestApp {
     capture_logs();
-    let fake = FakeFal::start().await;
-    let mut args = test_args(&fake);
-    args.extend(extra.iter().map(|s| s.to_string()));
-    let config = Config::from_args(args).expect("test config parses");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
+    let mut args = test_args(&fake);
+    args.extend(extra.iter().map(|s| s.replace("{base}", &base)));
+    let config = Config::from_args(args).expect("test config parses");
     let shutdown = CancellationToken::new();
     let stop = shutdown.clone();
     tokio::spawn(async move {

@@ -126,6 +126,7 @@ impl FakeFal {
             .route("/_fake/jobs", get(queue::jobs_report))
             .route("/_fake/script", post(queue::set_script))
             .route("/_fake/chaos", post(set_chaos))
+            .route("/cimd/{name}", get(client_document))
             .fallback(unexpected)
             .layer(axum::extract::DefaultBodyLimit::max(64 << 20))
             .layer(middleware::from_fn_with_state(state.clone(), record_and_inject))
@@ -318,6 +319,25 @@ fn chaos(state: &FakeState, path: &str) -> Option<Fault> {
         delay: Duration::ZERO,
         cut,
     })
+}
+
+/// `GET /cimd/<name>`: OAuth client metadata documents (CIMD). `good.json` names itself by its own
+/// URL; `liar.json` claims another client's id.
+async fn client_document(
+    State(state): State<Arc<FakeState>>,
+    axum::extract::Path(name): axum::extract::Path<String>,
+) -> Response {
+    let base = state.base_url.lock().unwrap().clone();
+    let own = format!("{base}/cimd/{name}");
+    let client_id =
+        if name == "liar.json" { "https://claude.ai/oauth/mcp-oauth-client-metadata".to_string() } else { own };
+    axum::Json(serde_json::json!({
+        "client_id": client_id,
+        "client_name": "Document Client",
+        "redirect_uris": ["http://127.0.0.1:1/callback"],
+        "token_endpoint_auth_method": "none"
+    }))
+    .into_response()
 }
 
 /// `POST /_fake/chaos {"fail_every": n}`: fail every nth catalog and queue request from now on (0: stop).
