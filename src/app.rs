@@ -26,6 +26,7 @@ use crate::{
     metrics,
     oauth::OAuth,
     tools::{FalMcp, ToolSettings},
+    ui::View,
 };
 
 /// The fal client and the guarded fetcher the configuration describes.
@@ -54,6 +55,7 @@ pub(crate) fn mcp_server(config: &Config, fal: FalClient, fetcher: Fetcher, hand
         run_wait_max: config.run_wait_max(),
         max_data_bytes: config.max_data_bytes,
         stop: hand_back,
+        view: View::new(crate::config::view_media_origins(config)),
     };
     FalMcp::new(fal, fetcher, settings)
 }

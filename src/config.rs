@@ -123,6 +123,9 @@ pub struct Config {
     /// The tracing ecosystem's log filter, used when FAL_MCP_LOG is not set.
     #[arg(long, env = "RUST_LOG", hide = true)]
     pub(crate) rust_log: Option<String>,
+    /// More origins the result viewer may load media from, comma separated (fal's CDN, *.fal.media, always).
+    #[arg(long, env = "FAL_MCP_MEDIA_ORIGINS", value_delimiter = ',')]
+    pub(crate) media_origins: Vec<String>,
     /// The server's public base URL, e.g. https://mcp.example.com: turns on the OAuth sign-in for clients that connect only through OAuth.
     #[arg(long, env = "FAL_MCP_PUBLIC_URL")]
     pub(crate) public_url: Option<Url>,
@@ -184,6 +187,11 @@ impl Config {
                      base64 (`openssl rand -base64 32`), the same on every instance, so sign-ins survive restarts"
                 ));
             }
+        }
+        if let Some(bad) = self.media_origins.iter().find(|o| !is_origin(o)) {
+            return Err(format!(
+                "FAL_MCP_MEDIA_ORIGINS holds '{bad}', which is not an origin such as https://cdn.example.com or https://*.example.com"
+            ));
         }
         if let Some(name) = &self.client_ip_header
             && http::HeaderName::from_bytes(name.trim().as_bytes()).is_err()
@@ -261,6 +269,26 @@ impl Config {
     pub(crate) fn log_filter(&self) -> &str {
         self.log.as_deref().or(self.rust_log.as_deref()).filter(|f| !f.trim().is_empty()).unwrap_or("info")
     }
+}
+
+/// The origins the result viewer loads media from: the setting's, and those of the queue and
+/// storage URLs when they are not fal's own (a local fake serves its media there).
+pub(crate) fn view_media_origins(config: &Config) -> Vec<String> {
+    let own = [&config.fal_queue_url, &config.fal_rest_url]
+        .into_iter()
+        .filter(|u| !u.host_str().is_some_and(|h| h.ends_with("fal.run") || h.ends_with("fal.ai")))
+        .map(|u| u.origin().ascii_serialization());
+    config.media_origins.iter().map(|o| o.trim().trim_end_matches('/').to_string()).chain(own).collect()
+}
+
+/// `scheme://host[:port]`, where the host may start with `*.`.
+fn is_origin(text: &str) -> bool {
+    let text = text.trim().trim_end_matches('/');
+    let Some((scheme, rest)) = text.split_once("://") else { return false };
+    let host = rest.strip_prefix("*.").unwrap_or(rest);
+    matches!(scheme, "http" | "https")
+        && !host.is_empty()
+        && Url::parse(&format!("{scheme}://{host}")).is_ok_and(|u| u.path() == "/" && u.host_str().is_some())
 }
 
 fn parse_key(raw: &str) -> Result<FalKey, String> {

@@ -16,6 +16,7 @@ mod telemetry;
 mod text;
 mod tls;
 mod tools;
+mod ui;
 
 pub use app::{build_app, listen, serve};
 pub use config::{Cli, Command, Config, LogFormat};

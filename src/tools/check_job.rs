@@ -50,6 +50,7 @@ impl FalMcp {
 result: the output and media once completed, else the status; cancel: stop it.",
         input_schema = output::input::<CheckJobArgs>(),
         output_schema = output::schema::<JobOutput>(),
+        meta = crate::ui::tool_meta(),
         annotations(read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = true)
     )]
     async fn check_job(

@@ -20,8 +20,8 @@ use rmcp::{
     ErrorData, RoleServer, ServerHandler,
     handler::server::{router::tool::ToolRouter, tool::ToolCallContext},
     model::{
-        CallToolRequestParams, CallToolResponse, Implementation, ProtocolVersion, ServerCapabilities, ServerConfig,
-        Tool,
+        CallToolRequestParams, CallToolResponse, Implementation, ListResourcesResult, PaginatedRequestParams,
+        ProtocolVersion, ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities, ServerConfig, Tool,
     },
     service::RequestContext,
     tool_handler,
@@ -32,6 +32,7 @@ use crate::{
     fetch::Fetcher,
     metrics,
     telemetry::{self, CallLog},
+    ui::{self, View},
 };
 use failure::Failure;
 
@@ -52,6 +53,8 @@ pub(crate) struct ToolSettings {
     /// Cancelled shortly before the shutdown grace period ends: a waiting run_model then answers
     /// with its request id, so the job outlives the process.
     pub(crate) stop: tokio_util::sync::CancellationToken,
+    /// The MCP App view that shows job results.
+    pub(crate) view: View,
 }
 
 /// The MCP server: the fal client plus the tool router, both shared across requests.
@@ -133,8 +136,34 @@ impl ServerHandler for FalMcp {
         response
     }
 
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        Ok(ListResourcesResult::with_all_items(vec![self.settings.view.listed()]))
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        if request.uri != ui::URI {
+            let message =
+                format!("no resource {}; resources/list names the one there is", crate::text::shown(&request.uri));
+            return Err(ErrorData::resource_not_found(message, None));
+        }
+        Ok(self.settings.view.read().into())
+    }
+
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+        let capabilities = ServerCapabilities::builder()
+            .enable_tools()
+            .enable_resources()
+            .enable_extensions_with(std::collections::BTreeMap::from([ui::capability()]))
+            .build();
+        ServerConfig::new(capabilities)
             .with_server_info(Implementation::new("fal-mcp", env!("CARGO_PKG_VERSION")))
             .with_instructions(INSTRUCTIONS)
     }

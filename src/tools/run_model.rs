@@ -58,6 +58,7 @@ the model's schema first, so nothing is spent on input that cannot work. Returns
 If the wait ends first, the job keeps running and the answer carries its request_id for check_job. For long video, 3D or training jobs use submit_job.",
         input_schema = output::input::<RunModelArgs>(),
         output_schema = output::schema::<JobOutput>(),
+        meta = crate::ui::tool_meta(),
         annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = true)
     )]
     async fn run_model(

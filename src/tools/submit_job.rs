@@ -38,6 +38,7 @@ impl FalMcp {
 The input is checked against the model's schema first. Follow it with check_job.",
         input_schema = output::input::<SubmitJobArgs>(),
         output_schema = output::schema::<JobOutput>(),
+        meta = crate::ui::tool_meta(),
         annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = true)
     )]
     async fn submit_job(

@@ -11,6 +11,7 @@ mod oauth;
 mod operations;
 mod readme;
 mod recommend_model;
+mod result_view;
 mod run_model;
 mod search_docs;
 mod search_models;

@@ -77,6 +77,9 @@ echo "inspector: tools/list, search_models and run_model ok"
 step "Python SDK mcp 1.30.0"
 MCP_AUTH="Bearer $key" "$work/venv/bin/python" "$here/python_client.py" "$url" "$fake"
 
+step "the MCP App result view in headless Chromium, hosted by @modelcontextprotocol/ext-apps"
+INTEROP_DIR="$work" bash "$here/app-view/run.sh" --server "$url" --key "$key" --fake "$fake"
+
 step "conformance suite 0.1.16 (Node 22)"
 cp "$here/inject-auth.mjs" "$work/inject-auth.mjs"
 if ! (cd "$work" && MCP_AUTH_HEADER="Bearer $key" timeout 300 "$node22" --import ./inject-auth.mjs \
@@ -84,10 +87,10 @@ if ! (cd "$work" && MCP_AUTH_HEADER="Bearer $key" timeout 300 "$node22" --import
       > "$work/conformance.log" 2>&1; then
   cat "$work/conformance.log"; echo "conformance: FAILED"; exit 1
 fi
-for scenario in server-initialize ping tools-list dns-rebinding-protection; do
+for scenario in server-initialize ping tools-list dns-rebinding-protection resources-list; do
   grep -q "✓ $scenario:" "$work/conformance.log" || { cat "$work/conformance.log"; echo "conformance: $scenario did not pass"; exit 1; }
 done
-echo "conformance: server-initialize, ping, tools-list and dns-rebinding-protection pass; the rest match the baseline (log: $work/conformance.log)"
+echo "conformance: server-initialize, ping, tools-list, dns-rebinding-protection and resources-list pass; the rest match the baseline (log: $work/conformance.log)"
 
 step "Claude Code 2.1.329 with the README's line: $claude_line"
 (

@@ -11,9 +11,11 @@ work=${INTEROP_DIR:+$INTEROP_DIR/app-view}
 work=${work:-$(mktemp -d)}
 mkdir -p "$work"
 
-if [ -z "${CHROMIUM:-}" ] && ! [ -x /usr/bin/chromium ]; then
-  echo "app-view: installing Debian's chromium"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+# Debian's Chromium, pinned (the browser tests' only system package).
+chromium_version=156.0.8078.108-1~deb12u1
+if [ -z "${CHROMIUM:-}" ] && [ "$(dpkg-query -W -f='${Version}' chromium 2>/dev/null)" != "$chromium_version" ]; then
+  echo "app-view: installing Debian's chromium $chromium_version"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "chromium=$chromium_version" >/dev/null
 fi
 
 cp "$here/package.json" "$work/package.json"

@@ -122,6 +122,7 @@ impl FakeFal {
             .route("/queue/{*rest}", any(queue::queue))
             .route("/rest/storage/upload/initiate", post(storage::initiate))
             .route("/cdn/upload/{token}", put(storage::put))
+            .route("/cdn/files/{token}/{name}", get(storage::file))
             .route("/source/{*rest}", get(storage::source))
             .route("/_fake/jobs", get(queue::jobs_report))
             .route("/_fake/script", post(queue::set_script))

@@ -235,15 +235,21 @@ pub async fn jobs_report(State(state): State<Arc<FakeState>>) -> Response {
     Json(report).into_response()
 }
 
-/// `POST /_fake/script {endpoint_id, queue_ms, run_ms, error?}`: jobs of that endpoint take this
-/// long, and end with a model error (fal's `content_policy_violation` 422) when `error` is true.
+/// `POST /_fake/script {endpoint_id, queue_ms, run_ms, error?, output?}`: jobs of that endpoint
+/// take this long and answer `output` (an image by default), or end with a model error (fal's
+/// `content_policy_violation` 422) when `error` is true.
 pub async fn set_script(State(state): State<Arc<FakeState>>, Json(body): Json<Value>) -> Response {
     let (Some(id), Some(queue), Some(run)) =
         (body["endpoint_id"].as_str(), body["queue_ms"].as_u64(), body["run_ms"].as_u64())
     else {
         return detail(StatusCode::BAD_REQUEST, "endpoint_id, queue_ms and run_ms are required");
     };
-    let output = json!({"images": [{"url": "https://v3.fal.media/files/bench/out.png", "content_type": "image/png"}]});
+    let output = match &body["output"] {
+        Value::Null => {
+            json!({"images": [{"url": "https://v3.fal.media/files/bench/out.png", "content_type": "image/png"}]})
+        }
+        given => given.clone(),
+    };
     let mut script = Script::timed(queue, run, output);
     if body["error"] == true {
         script = Script::failing(script.plan, 422, content_policy(), "content_policy_violation");

@@ -63,6 +63,14 @@ pub async fn initiate(
     .into_response()
 }
 
+/// `GET /cdn/files/<token>/<name>`: an uploaded file, as fal's CDN serves it.
+pub async fn file(State(state): State<Arc<FakeState>>, Path((token, _name)): Path<(String, String)>) -> Response {
+    match state.uploads.get(&token) {
+        Some((content_type, bytes)) if !bytes.is_empty() => ([("content-type", content_type)], bytes).into_response(),
+        _ => detail(StatusCode::NOT_FOUND, "Not found"),
+    }
+}
+
 pub async fn put(
     State(state): State<Arc<FakeState>>,
     Path(token): Path<String>,
