@@ -38,6 +38,9 @@ pub(crate) async fn require_key(State(oauth): State<Option<Arc<OAuth>>>, mut req
                 TokenProblem::Expired => "the access token has expired (refresh it, or sign in again)",
                 TokenProblem::WrongResource => "the access token was issued for another server",
                 TokenProblem::Invalid => "the access token is not valid here (sign in again)",
+                TokenProblem::Revoked => {
+                    "the sign-in was revoked because one of its refresh tokens was used twice (sign in again)"
+                }
             };
             return unauthorized(problem, oauth.as_deref(), true);
         }
@@ -76,7 +79,12 @@ fn unauthorized(problem: &str, oauth: Option<&OAuth>, token_refused: bool) -> Re
     let mut response = super::refusal(StatusCode::UNAUTHORIZED, "unauthorized", message);
     let challenge = match oauth {
         Some(oauth) => {
-            let error = if token_refused { ", error=\"invalid_token\"" } else { "" };
+            // RFC 6750 §3: the description is plain ASCII without quotes, as every `problem` here is.
+            let error = if token_refused {
+                format!(", error=\"invalid_token\", error_description=\"{problem}\"")
+            } else {
+                String::new()
+            };
             format!("Bearer realm=\"fal-mcp\", resource_metadata=\"{}\"{error}", oauth.resource_metadata_url())
         }
         None => "Bearer realm=\"fal-mcp\"".to_string(),

@@ -79,6 +79,11 @@ pub(crate) struct OAuth {
     fal: FalClient,
     fetcher: Fetcher,
     used_codes: Cache<String, ()>,
+    /// Refresh tokens already exchanged, until they would have expired anyway.
+    used_refresh: Cache<String, ()>,
+    /// Sign-ins whose refresh token was presented twice (RFC 9700 §4.14.2): every token descended
+    /// from them is refused. Kept by this instance only; see the README's OAuth section.
+    revoked: Cache<String, ()>,
     attempts: Cache<String, Arc<AtomicU32>>,
     documents: Cache<String, Arc<clients::Client>>,
 }
@@ -91,6 +96,8 @@ struct AccessGrant {
     client: String,
     resource: String,
     exp: u64,
+    /// The sign-in this token descends from.
+    family: String,
 }
 
 /// Why a Bearer value that looks like one of our tokens was refused.
@@ -101,6 +108,8 @@ pub(crate) enum TokenProblem {
     Expired,
     /// Made for another server's resource.
     WrongResource,
+    /// Its sign-in was revoked because a refresh token of it was used twice.
+    Revoked,
 }
 
 impl OAuth {
@@ -119,6 +128,14 @@ impl OAuth {
             fal,
             fetcher,
             used_codes: Cache::builder().max_capacity(100_000).time_to_live(Duration::from_secs(CODE_SECS + 5)).build(),
+            used_refresh: Cache::builder()
+                .max_capacity(200_000)
+                .time_to_live(Duration::from_secs(settings.refresh_secs + 5))
+                .build(),
+            revoked: Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(Duration::from_secs(settings.refresh_secs + 5))
+                .build(),
             attempts: Cache::builder().max_capacity(100_000).time_to_live(ATTEMPT_WINDOW).build(),
             documents: Cache::builder().max_capacity(1_000).time_to_live(Duration::from_secs(300)).build(),
         })
@@ -165,6 +182,9 @@ impl OAuth {
         }
         if grant.resource != self.resource {
             return Some(Err(TokenProblem::WrongResource));
+        }
+        if self.revoked.contains_key(&grant.family) {
+            return Some(Err(TokenProblem::Revoked));
         }
         Some(FalKey::new(&grant.key).ok_or(TokenProblem::Invalid))
     }

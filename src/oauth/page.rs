@@ -11,7 +11,7 @@ const STYLE: &str = "body{font:15px/1.5 system-ui,sans-serif;margin:0;background
 main{max-width:26rem;margin:8vh auto;background:#fff;border-radius:12px;padding:1.6rem 1.8rem;box-shadow:0 1px 4px #0002}\
 h1{font-size:1.25rem;margin:0 0 .6rem}p{margin:.5rem 0}label{display:block;font-weight:600;margin:1rem 0 .3rem}\
 input[type=password]{box-sizing:border-box;width:100%;padding:.55rem .6rem;border:1px solid #bbb;border-radius:8px;font:inherit}\
-.row{display:flex;gap:.6rem;margin-top:1.2rem}button{flex:1;padding:.6rem;border-radius:8px;border:1px solid #bbb;background:#fff;font:inherit;cursor:pointer}\
+.row{display:flex;flex-direction:row-reverse;gap:.6rem;margin-top:1.2rem}button{flex:1;padding:.6rem;border-radius:8px;border:1px solid #bbb;background:#fff;font:inherit;cursor:pointer}\
 button.go{background:#1b1b1f;color:#fff;border-color:#1b1b1f}.err{background:#fdecec;color:#8a1c1c;border-radius:8px;padding:.5rem .7rem}\
 .muted{color:#666;font-size:.85rem}a{color:#3b5bdb}\
 @media (prefers-color-scheme:dark){body{background:#141417;color:#e8e8ea}main{background:#1e1e22;box-shadow:none}\
@@ -28,12 +28,14 @@ pub(super) struct SignIn<'a> {
     pub(super) redirect_origin: &'a str,
 }
 
+/// Connect comes first in the form so that Enter in the key field connects (a browser submits with
+/// the first button); the row is drawn reversed so Cancel still sits on the left.
 pub(super) fn sign_in(page: &SignIn<'_>, status: StatusCode) -> Response {
     let problem =
         page.problem.map(|p| format!("<p class=\"err\" role=\"alert\">{}</p>", escape(p))).unwrap_or_default();
     let html = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
-<title>Connect to fal</title><style>{STYLE}</style></head><body><main>\
+<title>Connect {client} to fal</title><style>{STYLE}</style></head><body><main>\
 <h1>Connect {client} to fal</h1>\
 <p><strong>{client}</strong> asks to use fal models through <strong>{server}</strong> on your behalf.</p>\
 {problem}\
@@ -43,8 +45,8 @@ pub(super) fn sign_in(page: &SignIn<'_>, status: StatusCode) -> Response {
 <input id=\"key\" type=\"password\" name=\"fal_key\" autocomplete=\"off\" spellcheck=\"false\" placeholder=\"key_id:key_secret\">\
 <p class=\"muted\">Create one at <a href=\"https://fal.ai/dashboard/keys\" target=\"_blank\" rel=\"noopener noreferrer\">fal.ai/dashboard/keys</a>. \
 It is checked with fal once and then kept only inside the tokens {client} receives; this server stores nothing.</p>\
-<div class=\"row\"><button type=\"submit\" name=\"action\" value=\"cancel\">Cancel</button>\
-<button class=\"go\" type=\"submit\" name=\"action\" value=\"connect\">Connect</button></div>\
+<div class=\"row\"><button class=\"go\" type=\"submit\" name=\"action\" value=\"connect\">Connect</button>\
+<button type=\"submit\" name=\"action\" value=\"cancel\" formnovalidate>Cancel</button></div>\
 </form></main></body></html>",
         client = escape(page.client_name),
         server = escape(page.server),

@@ -37,6 +37,10 @@ struct RefreshGrant {
     client: String,
     resource: String,
     exp: u64,
+    /// Remembered once used: a rotated refresh token works once.
+    jti: String,
+    /// The sign-in it descends from (the code's jti), revoked whole when a token is replayed.
+    family: String,
 }
 
 #[derive(Deserialize)]
@@ -67,7 +71,7 @@ pub(super) async fn token(State(oauth): State<Arc<OAuth>>, Form(request): Form<R
     }
     let answer = match request.grant_type.as_deref() {
         Some("authorization_code") => oauth.exchange_code(&request).await,
-        Some("refresh_token") => oauth.refresh(&request),
+        Some("refresh_token") => oauth.refresh(&request).await,
         Some(_) => Err(Refusal::Grant("unsupported_grant_type", "use authorization_code or refresh_token")),
         None => Err(Refusal::Grant("invalid_request", "grant_type is missing")),
     };
@@ -121,10 +125,10 @@ impl OAuth {
         }
         self.used_codes.insert(grant.jti.clone(), ()).await;
         tracing::info!("oauth: code exchanged for tokens");
-        Ok(self.tokens(grant.key, grant.client, grant.resource))
+        Ok(self.tokens(grant.key, grant.client, grant.resource, grant.jti))
     }
 
-    fn refresh(&self, request: &Request) -> Result<serde_json::Value, Refusal> {
+    async fn refresh(&self, request: &Request) -> Result<serde_json::Value, Refusal> {
         let token =
             request.refresh_token.as_deref().ok_or(Refusal::Grant("invalid_request", "refresh_token is missing"))?;
         let grant = self
@@ -142,20 +146,35 @@ impl OAuth {
         if grant.resource != self.resource {
             return Err(Refusal::Grant("invalid_grant", "the refresh token is for another server"));
         }
+        if self.revoked.contains_key(&grant.family) {
+            return Err(Refusal::Grant("invalid_grant", "this sign-in was revoked; sign in again"));
+        }
+        // A second use means the token leaked or a client kept an old one: end the whole sign-in.
+        if self.used_refresh.contains_key(&grant.jti) {
+            self.revoked.insert(grant.family.clone(), ()).await;
+            tracing::warn!("oauth: a rotated refresh token was used again; its sign-in is revoked");
+            return Err(Refusal::Grant(
+                "invalid_grant",
+                "the refresh token was already used and has been replaced; this sign-in is revoked, sign in again",
+            ));
+        }
+        self.used_refresh.insert(grant.jti.clone(), ()).await;
         tracing::info!("oauth: tokens refreshed");
-        Ok(self.tokens(grant.key, grant.client, grant.resource))
+        Ok(self.tokens(grant.key, grant.client, grant.resource, grant.family))
     }
 
-    /// A fresh access token and a fresh refresh token for `key`.
-    fn tokens(&self, key: String, client: String, resource: String) -> serde_json::Value {
+    /// A fresh access token and a fresh refresh token for `key`, of the sign-in `family`.
+    fn tokens(&self, key: String, client: String, resource: String, family: String) -> serde_json::Value {
         let now = self.now();
         let access = AccessGrant {
             key: key.clone(),
             client: client.clone(),
             resource: resource.clone(),
             exp: now + self.access_secs,
+            family: family.clone(),
         };
-        let refresh = RefreshGrant { key, client, resource, exp: now + self.refresh_secs };
+        let refresh =
+            RefreshGrant { key, client, resource, exp: now + self.refresh_secs, jti: self.sealer.random_id(), family };
         json!({
             "access_token": self.sealer.seal(Kind::Access, &access),
             "token_type": "Bearer",

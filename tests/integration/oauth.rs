@@ -210,6 +210,10 @@ async fn the_sign_in_page_is_guarded_and_says_who_asks() {
         "the key field is never filled"
     );
     assert!(form.starts_with("falmcp_f_"));
+    // Enter in the key field submits with the form's first button, which must be Connect.
+    let first_button = html.split("<button").nth(1).unwrap();
+    assert!(first_button.contains("value=\"connect\""), "{first_button}");
+    assert!(html.contains("<title>Connect &lt;script&gt;"), "the title names the client");
 
     // A loopback redirect URI matches on any port (RFC 8252 §7.3).
     let other_port =
@@ -379,6 +383,24 @@ async fn access_tokens_open_mcp_and_anything_else_gets_a_401_that_points_at_the_
     let (e, sentence) = err(&app.call(fresh, "search_models", json!({"query": "video"})).await);
     assert_eq!(e["status"], 401);
     assert!(sentence.contains("sign in to this server again"), "{sentence}");
+
+    // A rotated refresh token works once (RFC 9700 §4.14.2): a replay is refused and ends the whole
+    // sign-in, so the tokens issued from it stop working too; another sign-in is untouched.
+    let (_, other_access, _) = signed_in(&app, KEY).await;
+    let (status, replay, _) =
+        token(&app, &[("grant_type", "refresh_token"), ("refresh_token", &refresh), ("client_id", &client)]).await;
+    assert_eq!((status, replay["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")), "{replay}");
+    assert!(replay["error_description"].as_str().unwrap().contains("already used"), "{replay}");
+    let newest = renewed["refresh_token"].as_str().unwrap();
+    let (status, revoked, _) =
+        token(&app, &[("grant_type", "refresh_token"), ("refresh_token", newest), ("client_id", &client)]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "the replay revoked the newer refresh token too: {revoked}");
+    let refused = app.post(&[("authorization", &format!("Bearer {fresh}"))], list).await;
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    let challenge = refused.headers()["www-authenticate"].to_str().unwrap().to_string();
+    assert!(challenge.contains("invalid_token") && challenge.contains("used twice"), "{challenge}");
+    let untouched = app.post(&[("authorization", &format!("Bearer {other_access}"))], list).await;
+    assert_eq!(untouched.status(), StatusCode::OK);
 }
 
 #[tokio::test]

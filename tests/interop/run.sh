@@ -80,6 +80,9 @@ MCP_AUTH="Bearer $key" "$work/venv/bin/python" "$here/python_client.py" "$url" "
 step "the MCP App result view in headless Chromium, hosted by @modelcontextprotocol/ext-apps"
 INTEROP_DIR="$work" bash "$here/app-view/run.sh" --server "$url" --key "$key" --fake "$fake"
 
+step "OAuth sign-in: the TypeScript SDK client and mcp-remote 0.15.1, a person played by headless Chromium"
+INTEROP_DIR="$work" bash "$here/oauth/run.sh"
+
 step "conformance suite 0.1.16 (Node 22)"
 cp "$here/inject-auth.mjs" "$work/inject-auth.mjs"
 if ! (cd "$work" && MCP_AUTH_HEADER="Bearer $key" timeout 300 "$node22" --import ./inject-auth.mjs \

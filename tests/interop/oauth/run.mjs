@@ -19,7 +19,7 @@
 // node_modules directory). One line per step; the last line reads "N passed, M failed"; exits 0
 // only when every step passed.
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { accessSync, constants as fsConstants, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
@@ -33,7 +33,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, "../../..");
 const GOOD_KEY = "interop-id:interop-secret";
 const REFUSED_KEY = "bad:nope";
-const SDK_CLIENT_NAME = "Interop SDK Client";
+const SDK_CLIENT_NAME = "Example MCP Client";
 const MCP_REMOTE_CLIENT_NAME = "MCP CLI Proxy"; // what mcp-remote registers as
 const TOOL_COUNT = 9;
 const OVERALL_TIMEOUT_MS = 160_000;
@@ -48,8 +48,9 @@ const screenshot = args.screenshot ? resolve(args.screenshot) : join(repo, "docs
 const modules = resolve(process.env.OAUTH_INTEROP_MODULES || join(here, "node_modules"));
 const require = createRequire(join(modules, "_.js"));
 const sdk = (path) => import(pathToFileURL(join(modules, "@modelcontextprotocol/sdk/dist/esm", path)).href);
-if (!base.startsWith("http://127.0.0.1:") || !(tokenSecs > 0)) {
-  console.log("usage: node run.mjs --server http://127.0.0.1:<port> --token-secs <n> --scratch <dir> [--screenshot <png>]");
+// Short-lived tokens only: the refresh steps wait past the lifetime, within the steps' time bound.
+if (!base.startsWith("http://127.0.0.1:") || !(tokenSecs >= 1 && tokenSecs <= 20)) {
+  console.log("usage: node run.mjs --server http://127.0.0.1:<port> --token-secs <1..20> --scratch <dir> [--screenshot <png>]");
   process.exit(2);
 }
 
@@ -212,179 +213,191 @@ async function sdkScenario(context) {
     check(p.get("code_challenge") === challenge, "code_challenge is not S256 of the saved verifier");
   });
 
-  // -- the person in the browser
-  const { page, response } = provider.lastOpened;
-  await step("browser: the sign-in page names the client and has an empty password field", async () => {
-    const { title, heading } = await checkSignInPage(page, response, { clientName: SDK_CLIENT_NAME });
-    return `title "${title}", heading "${heading}"`;
-  });
-  await step(`browser: screenshot of the sign-in page → ${relative(screenshot)}`, async () => {
-    mkdirSync(dirname(screenshot), { recursive: true });
-    await page.screenshot({ path: screenshot, fullPage: false });
-    const size = statSync(screenshot).size;
-    check(size > 10_000, `the screenshot is only ${size} bytes`);
-    return `${Math.round(size / 1024)} KiB`;
-  });
-  await step(`browser: a key fal refuses (${REFUSED_KEY}) shows fal's reason, and the field is empty again`, async () => {
-    const { post, finalUrl, sentAction } = await submit(page, { key: REFUSED_KEY, action: "connect" });
-    check(sentAction === "connect", `the browser submitted action=${sentAction}`);
-    check(post && post.status() !== 303 && !post.headers()["location"], `the refused key was answered with a redirect (${post && post.status()} ${post && post.headers()["location"]})`);
-    check(finalUrl.href.startsWith(`${base}/authorize`), `the browser left the sign-in page for ${finalUrl.href}`);
-    const reason = page.getByText("No user found", { exact: false });
-    check(await reason.count() > 0 && await reason.first().isVisible(), `the page does not show fal's reason: ${((await page.textContent("main").catch(() => "")) || "").slice(0, 300)}`);
-    await expectEmptyKeyField(page);
-    check(!(await page.content()).includes(REFUSED_KEY), "the refused key is echoed in the page");
-    check(callback.hits.length === 0, "the callback was reached after a refused key");
-    return `HTTP ${post.status()}: "${((await reason.first().textContent()) || "").trim()}"`;
-  });
-  let code;
-  await step("browser: a good key and Connect → 303 to the loopback callback with code, state and iss", async () => {
-    const hit = callback.next();
-    const { location } = await connectWithKey(page, { key: GOOD_KEY, callbackPrefix: callback.url });
-    const { params } = await hit;
-    code = params.get("code");
-    check(code, `no code in ${location}`);
-    check(!params.has("error"), `error=${params.get("error")}`);
-    check(params.get("state") === provider.lastState, `state ${params.get("state")} is not the one sent (${provider.lastState})`);
-    check(params.get("iss") === base, `iss ${params.get("iss")}, expected ${base}`);
-    check((await page.title()) === "Signed in", "the browser did not show the callback's page");
-    return `303 → ${callback.url}?code=…&state=…&iss=${params.get("iss")}`;
-  });
-
-  // -- redeeming the code, using the token
-  const finishTransport = newTransport(provider);
-  let firstTokens;
-  await step("sdk: transport.finishAuth(code) redeems the code (PKCE verifier, redirect_uri, resource)", async () => {
-    const before = log.length;
-    await finishTransport.finishAuth(code);
-    const grant = log.slice(before).find((e) => e.path === "/token");
-    check(grant && grant.grant === "authorization_code" && grant.status === 200, `token request: ${describe(grant)}`);
-    check(grant.body.get("code_verifier") && grant.body.get("redirect_uri") === callback.url && grant.body.get("client_id") === registration.client_id,
-      `the token request lacks code_verifier, redirect_uri or client_id: ${[...grant.body.keys()].join(", ")}`);
-    check(provider.savedTokens.length === 1, `saveTokens was called ${provider.savedTokens.length} times`);
-    firstTokens = provider.savedTokens[0].tokens;
-    check(/^falmcp_at_/.test(firstTokens.access_token), `access_token ${String(firstTokens.access_token).slice(0, 12)}…`);
-    check(/^bearer$/i.test(firstTokens.token_type), `token_type ${firstTokens.token_type}`);
-    check(firstTokens.expires_in === tokenSecs, `expires_in ${firstTokens.expires_in}, expected ${tokenSecs} (FAL_MCP_ACCESS_TOKEN_SECS)`);
-    check(firstTokens.refresh_token, "no refresh_token");
-    return `access token falmcp_at_…, expires_in ${firstTokens.expires_in}, refresh token issued`;
-  });
-  const client = newClient();
-  cleanups.push(() => client.close());
-  const usedAt = log.length;
-  await step(`sdk: connect with the token, listTools → ${TOOL_COUNT} tools`, async () => {
-    await client.connect(newTransport(provider));
-    const { tools } = await client.listTools();
-    const names = tools.map((t) => t.name);
-    check(tools.length === TOOL_COUNT, `${tools.length} tools: ${names.join(", ")}`);
-    for (const name of ["search_models", "get_pricing", "run_model"]) check(names.includes(name), `no ${name} among ${names.join(", ")}`);
-    const posts = log.slice(usedAt).filter((e) => e.path === "/mcp" && e.method === "POST");
-    check(posts.length > 0 && posts.every((e) => e.authorization === `Bearer ${firstTokens.access_token}`), "the MCP requests did not carry the issued access token");
-    const early = Date.now() - provider.savedTokens[0].at < (tokenSecs - 1) * 1000;
-    if (early) check(posts.every((e) => e.status === 200 || e.status === 202), `a request with a fresh token was refused: ${posts.map(describe).join("; ")}`);
-    return names.join(", ");
-  });
-  await step("sdk: callTool search_models {query: \"flux\"} → structuredContent", async () => {
-    const result = await client.callTool({ name: "search_models", arguments: { query: "flux" } });
-    check(!result.isError, `isError: ${JSON.stringify(result.content).slice(0, 300)}`);
-    const models = result.structuredContent && result.structuredContent.models;
-    check(Array.isArray(models) && models.length > 0, `structuredContent ${JSON.stringify(result.structuredContent).slice(0, 200)}`);
-    check(models.some((m) => m.endpoint_id === "fal-ai/flux/dev"), `fal-ai/flux/dev not among ${models.map((m) => m.endpoint_id).join(", ")}`);
-    return `${models.length} models`;
-  });
-
-  // -- expiry and the SDK's own refresh
-  const waitMs = provider.savedTokens[0].at + tokenSecs * 1000 + 1500 - Date.now();
-  await step(`sdk: wait past the access token's lifetime (${tokenSecs} s)`, async () => {
-    if (waitMs > 0) await sleep(waitMs);
-    return `slept ${Math.max(0, waitMs)} ms`;
-  });
-  const tokensBefore = provider.tokens();
-  const refreshesBefore = provider.savedTokens.length;
-  await step("sdk: callTool after expiry → 401 invalid_token, refresh_token grant, retried with the new token", async () => {
-    const mark = log.length;
-    const result = await client.callTool({ name: "get_pricing", arguments: { endpoint_id: "fal-ai/flux/dev" } });
-    check(!result.isError, `isError: ${JSON.stringify(result.content).slice(0, 300)}`);
-    const prices = result.structuredContent && result.structuredContent.prices;
-    check(Array.isArray(prices) && prices.some((p) => p.endpoint_id === "fal-ai/flux/dev"), `structuredContent ${JSON.stringify(result.structuredContent).slice(0, 200)}`);
-    const seen = log.slice(mark);
-    const refused = seen.find((e) => e.path === "/mcp" && e.status === 401);
-    check(refused, `no 401 for the expired token: ${seen.map(describe).join("; ")}`);
-    check(refused.authorization === `Bearer ${tokensBefore.access_token}`, "the refused request did not carry the expired token");
-    check(/error="invalid_token"/.test(refused.wwwAuthenticate || ""), `WWW-Authenticate for the expired token: ${refused.wwwAuthenticate}`);
-    const refresh = seen.find((e) => e.path === "/token");
-    check(refresh && refresh.grant === "refresh_token" && refresh.status === 200, `token request: ${describe(refresh)}`);
-    check(refresh.body.get("refresh_token") === tokensBefore.refresh_token && refresh.body.get("client_id") === registration.client_id, "the refresh request did not send the stored refresh token and client_id");
-    check(provider.savedTokens.length === refreshesBefore + 1, `saveTokens was called ${provider.savedTokens.length - refreshesBefore} times`);
-    const after = provider.tokens();
-    check(after.access_token !== tokensBefore.access_token && /^falmcp_at_/.test(after.access_token), "the access token did not change");
-    check(after.refresh_token && after.refresh_token !== tokensBefore.refresh_token, "the refresh token was not rotated");
-    const retried = seen.filter((e) => e.path === "/mcp" && e.status === 200).pop();
-    check(retried && retried.authorization === `Bearer ${after.access_token}`, "the call was not retried with the new access token");
-    return "new access and refresh tokens, call answered";
-  });
-  await step("server: the refresh token replaced by rotation is refused (invalid_grant)", async () => {
-    const response = await fetch(`${base}/token`, {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ grant_type: "refresh_token", refresh_token: tokensBefore.refresh_token, client_id: registration.client_id }),
+  // Each group below goes on even when an earlier one failed, when what it needs is there.
+  let tokensBefore;
+  await group("TypeScript SDK: sign-in, tools and refresh", async () => {
+    // -- the person in the browser
+    const { page, response } = provider.lastOpened;
+    await step("browser: the sign-in page names the client and has an empty password field", async () => {
+      const { title, heading } = await checkSignInPage(page, response, { clientName: SDK_CLIENT_NAME });
+      return `title "${title}", heading "${heading}"`;
     });
-    const body = await response.text();
-    check(response.status === 400 && /"invalid_grant"/.test(body),
-      `POST /token grant_type=refresh_token with the replaced refresh token answered ${response.status} ${body.slice(0, 200)}`);
-    return `HTTP ${response.status} invalid_grant`;
-  });
-  await client.close().catch(() => {});
+    await step(`browser: screenshot of the sign-in page → ${relative(screenshot)}`, async () => {
+      mkdirSync(dirname(screenshot), { recursive: true });
+      await page.screenshot({ path: screenshot, fullPage: false });
+      const size = statSync(screenshot).size;
+      check(size > 10_000, `the screenshot is only ${size} bytes`);
+      return `${Math.round(size / 1024)} KiB`;
+    });
+    await step(`browser: a key fal refuses (${REFUSED_KEY}) shows fal's reason, and the field is empty again`, async () => {
+      const { post, finalUrl, sentAction } = await submit(page, { key: REFUSED_KEY, action: "connect" });
+      check(sentAction === "connect", `the browser submitted action=${sentAction}`);
+      check(post && post.status() !== 303 && !post.headers()["location"], `the refused key was answered with a redirect (${post && post.status()} ${post && post.headers()["location"]})`);
+      check(finalUrl.href.startsWith(`${base}/authorize`), `the browser left the sign-in page for ${finalUrl.href}`);
+      const reason = page.getByText("No user found", { exact: false });
+      check(await reason.count() > 0 && await reason.first().isVisible(), `the page does not show fal's reason: ${((await page.textContent("main").catch(() => "")) || "").slice(0, 300)}`);
+      await expectEmptyKeyField(page);
+      check(!(await page.content()).includes(REFUSED_KEY), "the refused key is echoed in the page");
+      check(callback.hits.length === 0, "the callback was reached after a refused key");
+      return `HTTP ${post.status()}: "${((await reason.first().textContent()) || "").trim()}"`;
+    });
+    let code;
+    await step("browser: a good key and Connect → 303 to the loopback callback with code, state and iss", async () => {
+      const hit = callback.next();
+      const { location } = await connectWithKey(page, { key: GOOD_KEY, callbackPrefix: callback.url });
+      const { params } = await hit;
+      code = params.get("code");
+      check(code, `no code in ${location}`);
+      check(!params.has("error"), `error=${params.get("error")}`);
+      check(params.get("state") === provider.lastState, `state ${params.get("state")} is not the one sent (${provider.lastState})`);
+      check(params.get("iss") === base, `iss ${params.get("iss")}, expected ${base}`);
+      check((await page.title()) === "Signed in", "the browser did not show the callback's page");
+      return `303 → ${callback.url}?code=…&state=…&iss=${params.get("iss")}`;
+    });
 
-  // -- Cancel: the client is told access_denied (registered for one loopback port, used on another)
-  const otherCallback = await startCallbackServer();
-  cleanups.push(otherCallback.close);
-  const cancelProvider = new BrowserOAuthProvider({
-    redirectUrl: otherCallback.url,
-    clientName: SDK_CLIENT_NAME,
-    open: (url) => openPage(context, url),
-    clientInformation: provider.clientInformation(),
-  });
-  await step("sdk: a second sign-in, same client on another loopback port: Cancel → access_denied at the callback", async () => {
-    const error = await newClient().connect(newTransport(cancelProvider)).then(() => null, (e) => e);
-    check(error instanceof UnauthorizedError, `connect() ended in ${error ? error.stack || error : "success"}`);
-    check(cancelProvider.registrations.length === 0, "the SDK registered again instead of reusing the client");
-    const opened = cancelProvider.lastOpened;
-    pages.push(opened.page);
-    await checkSignInPage(opened.page, opened.response, { clientName: SDK_CLIENT_NAME });
-    const hit = otherCallback.next();
-    await cancel(opened.page, { callbackPrefix: otherCallback.url });
-    const { params } = await hit;
-    check(params.get("error") === "access_denied", `error=${params.get("error")}`);
-    check(!params.has("code"), "a code came back with the cancel");
-    check(params.get("state") === cancelProvider.lastState, `state ${params.get("state")}, expected ${cancelProvider.lastState}`);
-    check(params.get("iss") === base, `iss ${params.get("iss")}, expected ${base}`);
-    return `error=access_denied, state and iss returned`;
+    // -- redeeming the code, using the token
+    const finishTransport = newTransport(provider);
+    let firstTokens;
+    await step("sdk: transport.finishAuth(code) redeems the code (PKCE verifier, redirect_uri, resource)", async () => {
+      const before = log.length;
+      await finishTransport.finishAuth(code);
+      const grant = log.slice(before).find((e) => e.path === "/token");
+      check(grant && grant.grant === "authorization_code" && grant.status === 200, `token request: ${describe(grant)}`);
+      check(grant.body.get("code_verifier") && grant.body.get("redirect_uri") === callback.url && grant.body.get("client_id") === registration.client_id,
+        `the token request lacks code_verifier, redirect_uri or client_id: ${[...grant.body.keys()].join(", ")}`);
+      check(grant.body.get("resource") === mcpUrl, `the token request's resource is ${grant.body.get("resource")}`);
+      check(provider.savedTokens.length === 1, `saveTokens was called ${provider.savedTokens.length} times`);
+      firstTokens = provider.savedTokens[0].tokens;
+      check(/^falmcp_at_/.test(firstTokens.access_token), `access_token ${String(firstTokens.access_token).slice(0, 12)}…`);
+      check(/^bearer$/i.test(firstTokens.token_type), `token_type ${firstTokens.token_type}`);
+      check(firstTokens.expires_in === tokenSecs, `expires_in ${firstTokens.expires_in}, expected ${tokenSecs} (FAL_MCP_ACCESS_TOKEN_SECS)`);
+      check(firstTokens.refresh_token, "no refresh_token");
+      return `access token falmcp_at_…, expires_in ${firstTokens.expires_in}, refresh token issued`;
+    });
+    const client = newClient();
+    cleanups.push(() => client.close());
+    const usedAt = log.length;
+    await step(`sdk: connect with the token, listTools → ${TOOL_COUNT} tools`, async () => {
+      await client.connect(newTransport(provider));
+      const { tools } = await client.listTools();
+      const names = tools.map((t) => t.name);
+      check(tools.length === TOOL_COUNT, `${tools.length} tools: ${names.join(", ")}`);
+      for (const name of ["search_models", "get_pricing", "run_model"]) check(names.includes(name), `no ${name} among ${names.join(", ")}`);
+      const posts = log.slice(usedAt).filter((e) => e.path === "/mcp" && e.method === "POST");
+      check(posts.length > 0 && posts.every((e) => e.authorization === `Bearer ${firstTokens.access_token}`), "the MCP requests did not carry the issued access token");
+      const early = Date.now() - provider.savedTokens[0].at < (tokenSecs - 1) * 1000;
+      if (early) check(posts.every((e) => e.status === 200 || e.status === 202), `a request with a fresh token was refused: ${posts.map(describe).join("; ")}`);
+      return names.join(", ");
+    });
+    await step("sdk: callTool search_models {query: \"flux\"} → structuredContent", async () => {
+      const result = await client.callTool({ name: "search_models", arguments: { query: "flux" } });
+      check(!result.isError, `isError: ${JSON.stringify(result.content).slice(0, 300)}`);
+      const models = result.structuredContent && result.structuredContent.models;
+      check(Array.isArray(models) && models.length > 0, `structuredContent ${JSON.stringify(result.structuredContent).slice(0, 200)}`);
+      check(models.some((m) => m.endpoint_id === "fal-ai/flux/dev"), `fal-ai/flux/dev not among ${models.map((m) => m.endpoint_id).join(", ")}`);
+      return `${models.length} models`;
+    });
+
+    // -- expiry and the SDK's own refresh
+    const waitMs = provider.savedTokens[0].at + tokenSecs * 1000 + 1500 - Date.now();
+    await step(`sdk: wait past the access token's lifetime (${tokenSecs} s)`, async () => {
+      if (waitMs > 0) await sleep(waitMs);
+      return `slept ${Math.max(0, waitMs)} ms`;
+    });
+    tokensBefore = provider.tokens();
+    const refreshesBefore = provider.savedTokens.length;
+    await step("sdk: callTool after expiry → 401 invalid_token, refresh_token grant, retried with the new token", async () => {
+      const mark = log.length;
+      const result = await client.callTool({ name: "get_pricing", arguments: { endpoint_id: "fal-ai/flux/dev" } });
+      check(!result.isError, `isError: ${JSON.stringify(result.content).slice(0, 300)}`);
+      const prices = result.structuredContent && result.structuredContent.prices;
+      check(Array.isArray(prices) && prices.some((p) => p.endpoint_id === "fal-ai/flux/dev"), `structuredContent ${JSON.stringify(result.structuredContent).slice(0, 200)}`);
+      const seen = log.slice(mark);
+      const refused = seen.find((e) => e.path === "/mcp" && e.status === 401);
+      check(refused, `no 401 for the expired token: ${seen.map(describe).join("; ")}`);
+      check(refused.authorization === `Bearer ${tokensBefore.access_token}`, "the refused request did not carry the expired token");
+      check(/error="invalid_token"/.test(refused.wwwAuthenticate || ""), `WWW-Authenticate for the expired token: ${refused.wwwAuthenticate}`);
+      const refresh = seen.find((e) => e.path === "/token");
+      check(refresh && refresh.grant === "refresh_token" && refresh.status === 200, `token request: ${describe(refresh)}`);
+      check(refresh.body.get("refresh_token") === tokensBefore.refresh_token && refresh.body.get("client_id") === registration.client_id, "the refresh request did not send the stored refresh token and client_id");
+      check(provider.savedTokens.length === refreshesBefore + 1, `saveTokens was called ${provider.savedTokens.length - refreshesBefore} times`);
+      const after = provider.tokens();
+      check(after.access_token !== tokensBefore.access_token && /^falmcp_at_/.test(after.access_token), "the access token did not change");
+      check(after.refresh_token && after.refresh_token !== tokensBefore.refresh_token, "the refresh token was not rotated");
+      const retried = seen.filter((e) => e.path === "/mcp" && e.status === 200).pop();
+      check(retried && retried.authorization === `Bearer ${after.access_token}`, "the call was not retried with the new access token");
+      return "new access and refresh tokens, call answered";
+    });
   });
 
-  // -- Enter in the key field: what people press after pasting a key
-  const enterProvider = new BrowserOAuthProvider({
-    redirectUrl: callback.url,
-    clientName: SDK_CLIENT_NAME,
-    open: (url) => openPage(context, url),
-    clientInformation: provider.clientInformation(),
+  await group("server: refresh token rotation", async () => {
+    if (!tokensBefore) return;
+    await step("server: the refresh token replaced by rotation is refused (invalid_grant)", async () => {
+      const response = await fetch(`${base}/token`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ grant_type: "refresh_token", refresh_token: tokensBefore.refresh_token, client_id: registration.client_id }),
+      });
+      const body = await response.text();
+      check(response.status === 400 && /"invalid_grant"/.test(body),
+        `POST /token grant_type=refresh_token with the replaced refresh token answered ${response.status} ${body.slice(0, 200)}`);
+      return `HTTP ${response.status} invalid_grant`;
+    });
   });
-  await step("browser: pasting a good key and pressing Enter connects (the form's default button is Connect)", async () => {
-    const error = await newClient().connect(newTransport(enterProvider)).then(() => null, (e) => e);
-    check(error instanceof UnauthorizedError, `connect() ended in ${error ? error.stack || error : "success"}`);
-    const opened = enterProvider.lastOpened;
-    pages.push(opened.page);
-    await checkSignInPage(opened.page, opened.response, { clientName: SDK_CLIENT_NAME });
-    const since = callback.hits.length;
-    const { post, sentAction } = await submit(opened.page, { key: GOOD_KEY, how: "enter" });
-    const { params } = await callback.next(since);
-    check(sentAction === "connect",
-      `Enter submitted action=${sentAction} (POST /authorize → ${post && post.status()}, callback got ${params.toString().replace(/code=[^&]*/, "code=…").slice(0, 120)})`);
-    check(params.get("code") && params.get("state") === enterProvider.lastState, `callback query ${params.toString().slice(0, 120)}`);
-    const transport = newTransport(enterProvider);
-    await transport.finishAuth(params.get("code"));
-    check(/^falmcp_at_/.test(enterProvider.tokens()?.access_token || ""), "the code from the Enter sign-in was not redeemed");
-    return "action=connect, code redeemed";
+
+  await group("TypeScript SDK: Cancel", async () => {
+    // -- Cancel: the client is told access_denied (registered for one loopback port, used on another)
+    const otherCallback = await startCallbackServer();
+    cleanups.push(otherCallback.close);
+    const cancelProvider = new BrowserOAuthProvider({
+      redirectUrl: otherCallback.url,
+      clientName: SDK_CLIENT_NAME,
+      open: (url) => openPage(context, url),
+      clientInformation: provider.clientInformation(),
+    });
+    await step("sdk: a second sign-in, same client on another loopback port: Cancel → access_denied at the callback", async () => {
+      const error = await newClient().connect(newTransport(cancelProvider)).then(() => null, (e) => e);
+      check(error instanceof UnauthorizedError, `connect() ended in ${error ? error.stack || error : "success"}`);
+      check(cancelProvider.registrations.length === 0, "the SDK registered again instead of reusing the client");
+      const opened = cancelProvider.lastOpened;
+      pages.push(opened.page);
+      await checkSignInPage(opened.page, opened.response, { clientName: SDK_CLIENT_NAME });
+      const hit = otherCallback.next();
+      await cancel(opened.page, { callbackPrefix: otherCallback.url });
+      const { params } = await hit;
+      check(params.get("error") === "access_denied", `error=${params.get("error")}`);
+      check(!params.has("code"), "a code came back with the cancel");
+      check(params.get("state") === cancelProvider.lastState, `state ${params.get("state")}, expected ${cancelProvider.lastState}`);
+      check(params.get("iss") === base, `iss ${params.get("iss")}, expected ${base}`);
+      return `error=access_denied, state and iss returned`;
+    });
+  });
+
+  await group("browser: Enter", async () => {
+    // -- Enter in the key field: what people press after pasting a key
+    const enterProvider = new BrowserOAuthProvider({
+      redirectUrl: callback.url,
+      clientName: SDK_CLIENT_NAME,
+      open: (url) => openPage(context, url),
+      clientInformation: provider.clientInformation(),
+    });
+    await step("browser: pasting a good key and pressing Enter connects (the form's default button is Connect)", async () => {
+      const error = await newClient().connect(newTransport(enterProvider)).then(() => null, (e) => e);
+      check(error instanceof UnauthorizedError, `connect() ended in ${error ? error.stack || error : "success"}`);
+      const opened = enterProvider.lastOpened;
+      pages.push(opened.page);
+      await checkSignInPage(opened.page, opened.response, { clientName: SDK_CLIENT_NAME });
+      const since = callback.hits.length;
+      const { post, sentAction } = await submit(opened.page, { key: GOOD_KEY, how: "enter" });
+      const { params } = await callback.next(since);
+      check(sentAction === "connect",
+        `Enter submitted action=${sentAction} (POST /authorize → ${post && post.status()}, callback got ${params.toString().replace(/code=[^&]*/, "code=…").slice(0, 120)})`);
+      check(params.get("code") && params.get("state") === enterProvider.lastState, `callback query ${params.toString().slice(0, 120)}`);
+      const transport = newTransport(enterProvider);
+      await transport.finishAuth(params.get("code"));
+      check(/^falmcp_at_/.test(enterProvider.tokens()?.access_token || ""), "the code from the Enter sign-in was not redeemed");
+      return "action=connect, code redeemed";
+    });
   });
 }
 
@@ -397,6 +410,12 @@ async function mcpRemoteScenario(context) {
   mkdirSync(home, { recursive: true });
   const inbox = join(scratch, "browser-inbox");
   writeFileSync(inbox, "");
+  const hook = join(here, "browser-hook.sh");
+  try {
+    accessSync(hook, fsConstants.X_OK);
+  } catch {
+    throw new Error(`${hook} is not executable (git keeps it 755)`);
+  }
   const callbackPort = await freePort();
   // A clean environment: no desktop session, so open's xdg-open takes its generic path and runs
   // $BROWSER; HOME is a scratch directory, so tokens land in <scratch>/mcp-remote-home/.mcp-auth.
@@ -404,7 +423,7 @@ async function mcpRemoteScenario(context) {
     PATH: process.env.PATH,
     HOME: home,
     LANG: "C.UTF-8",
-    BROWSER: join(here, "browser-hook.sh"),
+    BROWSER: hook,
     OAUTH_INTEROP_INBOX: inbox,
   };
   const bridge = spawnStdio(process.execPath, [join(modules, "mcp-remote/dist/proxy.js"), mcpUrl, String(callbackPort)], {
@@ -488,7 +507,9 @@ async function mcpRemoteScenario(context) {
     check(/^falmcp_at_/.test(stored.tokens.access_token || "") && stored.tokens.refresh_token, `tokens.json holds ${Object.keys(stored.tokens).join(", ")}`);
     return relative(stored.file);
   });
-  await step(`mcp-remote: after the access token's lifetime (${tokenSecs} s) tools/call run_model still works`, async () => {
+  // mcp-remote renews a token proactively within 60 s of its expiry, so with short-lived tokens it
+  // refreshes before each request; the point here is a call made after the first token has died.
+  await step(`mcp-remote: after the access token's lifetime (${tokenSecs} s) tools/call run_model works on a refreshed token`, async () => {
     const issuedAt = statSync(stored.file).mtimeMs;
     const waitMs = issuedAt + tokenSecs * 1000 + 1500 - Date.now();
     if (waitMs > 0) await sleep(waitMs);
@@ -502,7 +523,7 @@ async function mcpRemoteScenario(context) {
     const now = readStoredTokens(home);
     check(now && now.tokens.access_token !== stored.tokens.access_token, "mcp-remote did not refresh the expired access token");
     check(now.tokens.refresh_token !== stored.tokens.refresh_token, "mcp-remote stored no rotated refresh token");
-    return "refreshed by mcp-remote, run_model COMPLETED";
+    return "mcp-remote refreshed (rotated refresh token stored), run_model COMPLETED";
   });
   await step("mcp-remote: exits when its stdin closes", async () => {
     bridge.endInput();

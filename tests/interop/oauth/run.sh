@@ -8,23 +8,25 @@
 #
 #   tests/interop/oauth/run.sh
 #
-# Env: FAL_MCP_BIN (default /work/oauth-bins/fal-mcp), FAKE_FAL_BIN (default
-# /work/oauth-bins/fake_fal), INTEROP_DIR (packages go to $INTEROP_DIR/oauth, else a temporary
-# directory), OAUTH_TOKEN_SECS (access token lifetime, default 3), OAUTH_SCREENSHOT (default
-# <repo>/docs/sign-in.png), CHROMIUM (default /usr/bin/chromium; installed with apt when absent).
+# Env: FAL_MCP_BIN (default <repo>/target/release/fal-mcp), FAKE_FAL_BIN (default
+# <repo>/target/release/examples/fake_fal; tests/interop/run.sh builds both), INTEROP_DIR (packages go to $INTEROP_DIR/oauth, else a temporary
+# directory), OAUTH_TOKEN_SECS (access token lifetime, 1 to 20, default 3), OAUTH_SCREENSHOT (where the
+# sign-in page's screenshot goes; default the scratch directory, docs/sign-in.png to refresh the README's), CHROMIUM (default /usr/bin/chromium: Debian's package, installed
+# with apt at the version app-view pins when absent or different).
 # Prints one line per step and "N passed, M failed" last; exits non-zero on any failure.
-# Bounded: the whole run is killed after 180 s; everything it started is ended on exit.
+# Bounded: the run is killed 180 s after the install (npm itself is given 300 s at most);
+# everything it started is ended on exit. Logs stay in the scratch directory when a step fails.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
-fal_mcp=${FAL_MCP_BIN:-/work/oauth-bins/fal-mcp}
-fake_fal=${FAKE_FAL_BIN:-/work/oauth-bins/fake_fal}
+fal_mcp=${FAL_MCP_BIN:-$root/target/release/fal-mcp}
+fake_fal=${FAKE_FAL_BIN:-$root/target/release/examples/fake_fal}
 token_secs=${OAUTH_TOKEN_SECS:-3}
 work=${INTEROP_DIR:+$INTEROP_DIR/oauth}
-work=${work:-$(mktemp -d)}
+temporary_work=
+[ -n "$work" ] || { work=$(mktemp -d); temporary_work=1; }
 mkdir -p "$work"
 run=$(mktemp -d "$work/run.XXXXXX")
-deadline=$((SECONDS + 180))
 
 pids=()
 cleanup() {
@@ -42,9 +44,17 @@ cleanup() {
   for proc in /proc/[0-9]*; do
     if grep -qaF -- "$run/" "$proc/cmdline" 2>/dev/null; then kill -KILL "${proc#/proc/}" 2>/dev/null || true; fi
   done
-  if [ "$status" != 0 ] && [ -s "$run/server.log" ]; then
-    echo "-- last lines of the server's log ($run/server.log):"
-    tail -n 25 "$run/server.log"
+  if [ "$status" != 0 ]; then
+    if [ -s "$run/server.log" ]; then
+      echo "-- last lines of the server's log ($run/server.log):"
+      tail -n 25 "$run/server.log"
+    fi
+    [ -n "$(ls -A "$run" 2>/dev/null)" ] && echo "-- logs kept in $run" || rm -rf "$run"
+    [ -n "$temporary_work" ] && rm -rf "$work/node_modules"
+  elif [ -n "$temporary_work" ]; then
+    rm -rf "$work"
+  else
+    rm -rf "$run"
   fi
   exit "$status"
 }
@@ -56,12 +66,15 @@ say() { printf '%s\n' "$*"; }
 for bin in "$fal_mcp" "$fake_fal"; do
   [ -x "$bin" ] || { say "FAIL  no executable $bin (set FAL_MCP_BIN / FAKE_FAL_BIN)"; say "0 passed, 1 failed"; exit 1; }
 done
-if [ -z "${CHROMIUM:-}" ] && ! [ -x /usr/bin/chromium ]; then
-  say "setup: installing Debian's chromium"
-  timeout 600 apt-get update -qq && DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -qq chromium >/dev/null
+# Debian's Chromium, pinned to the version tests/interop/app-view uses.
+chromium_version=156.0.8078.108-1~deb12u1
+if [ -z "${CHROMIUM:-}" ] && [ "$(dpkg-query -W -f='${Version}' chromium 2>/dev/null)" != "$chromium_version" ]; then
+  say "setup: installing Debian's chromium $chromium_version"
+  timeout 600 apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -qq "chromium=$chromium_version" >/dev/null
 fi
 
-# Pinned packages, installed only when the scratch directory lacks exactly these versions.
+# Pinned packages (package.json), installed only when the scratch directory lacks exactly these versions.
 cp "$here/package.json" "$work/package.json"
 installed() {
   node -e '
@@ -76,7 +89,7 @@ if ! installed; then
   say "setup: npm install into $work"
   (cd "$work" && timeout 300 npm install --no-fund --no-audit --loglevel=error >/dev/null)
 fi
-deadline=$((SECONDS + 180))
+deadline=$((SECONDS + 180)) # the run itself, after the install
 
 free_port() { node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })'; }
 wait_for() { # wait_for <seconds> <command...>: polls every 0.1 s
@@ -99,7 +112,7 @@ PORT="$port" FAL_MCP_PUBLIC_URL="$public" FAL_MCP_TOKEN_SECRET="$(head -c 32 /de
 FAL_MCP_ACCESS_TOKEN_SECS="$token_secs" FAL_MCP_LOG="${FAL_MCP_LOG:-info}" \
   setsid "$fal_mcp" 2> "$run/server.log" &
 pids+=($!)
-wait_for 15 grep -q "listening on http://127.0.0.1:$port/mcp" "$run/server.log" \
+wait_for 15 grep -qs "listening on http://127.0.0.1:$port/mcp" "$run/server.log" \
   || { say "FAIL  the server did not start on $public"; say "0 passed, 1 failed"; exit 1; }
 say "setup: fake fal $fake, fal-mcp $public (FAL_MCP_ACCESS_TOKEN_SECS=$token_secs), scratch $run"
 
@@ -107,7 +120,7 @@ say "setup: fake fal $fake, fal-mcp $public (FAL_MCP_ACCESS_TOKEN_SECS=$token_se
 OAUTH_INTEROP_MODULES="$work/node_modules" \
   setsid timeout --kill-after=5 "$(remaining)" node "$here/run.mjs" \
     --server "$public" --token-secs "$token_secs" --scratch "$run" \
-    --screenshot "${OAUTH_SCREENSHOT:-$root/docs/sign-in.png}" &
+    --screenshot "${OAUTH_SCREENSHOT:-$run/sign-in.png}" &
 driver=$!
 pids+=($driver)
 status=0
