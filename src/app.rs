@@ -54,6 +54,8 @@ pub(crate) fn mcp_server(config: &Config, fal: FalClient, fetcher: Fetcher, hand
         run_wait: config.run_wait(),
         run_wait_max: config.run_wait_max(),
         max_data_bytes: config.max_data_bytes,
+        max_upload_bytes: config.max_upload_bytes,
+        max_cost_per_call: config.max_cost_per_call,
         stop: hand_back,
         view: View::new(crate::config::view_media_origins(config)),
     };

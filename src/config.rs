@@ -69,11 +69,14 @@ pub struct Config {
     #[arg(long, env = "FAL_MCP_CACHE_TTL_SECS", default_value_t = 60)]
     pub(crate) cache_ttl_secs: u64,
     /// How long run_model waits for a result when the call does not say, in seconds.
-    #[arg(long, env = "FAL_MCP_RUN_WAIT_SECS", default_value_t = 120)]
+    #[arg(long, env = "FAL_MCP_RUN_WAIT_SECS", default_value_t = 100)]
     pub(crate) run_wait_secs: u64,
     /// The longest wait a run_model call may ask for, in seconds; keep it below the hosting platform's request limit.
     #[arg(long, env = "FAL_MCP_RUN_WAIT_MAX_SECS", default_value_t = 280)]
     pub(crate) run_wait_max_secs: u64,
+    /// Refuse any run_model or submit_job call estimated above this many USD, or that cannot be estimated (off when unset).
+    #[arg(long, env = "FAL_MCP_MAX_COST_PER_CALL")]
+    pub(crate) max_cost_per_call: Option<f64>,
     /// Largest file upload_file copies from a URL, in bytes.
     #[arg(long, env = "FAL_MCP_MAX_UPLOAD_BYTES", default_value_t = 100 * 1024 * 1024)]
     pub(crate) max_upload_bytes: u64,
@@ -197,6 +200,9 @@ impl Config {
             && http::HeaderName::from_bytes(name.trim().as_bytes()).is_err()
         {
             return Err(format!("FAL_MCP_CLIENT_IP_HEADER ({name}) is not a header name"));
+        }
+        if let Some(ceiling) = self.max_cost_per_call.filter(|c| !c.is_finite() || *c < 0.0) {
+            return Err(format!("FAL_MCP_MAX_COST_PER_CALL ({ceiling}) must be an amount in USD of 0 or more"));
         }
         if self.run_wait_secs == 0 || self.run_wait_secs > self.run_wait_max_secs {
             return Err(format!(

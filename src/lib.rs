@@ -5,6 +5,7 @@
 
 mod app;
 mod config;
+mod cost;
 mod fal;
 mod fetch;
 mod http;

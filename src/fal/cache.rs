@@ -6,7 +6,7 @@ use std::{future::Future, sync::Arc, time::Duration};
 use moka::future::Cache;
 use serde_json::Value;
 
-use super::{FalError, Fingerprint, Model, ModelPage, ModelSchema};
+use super::{FalError, Fingerprint, Model, ModelPage, ModelSchema, pricing::Price};
 
 /// What one entry costs beyond its value: the key, the Arc, moka's bookkeeping.
 const ENTRY_OVERHEAD: u32 = 512;
@@ -40,17 +40,19 @@ pub(crate) struct Caches {
     pub(crate) models: Option<Cache<CacheKey, Arc<Vec<Model>>>>,
     pub(crate) schemas: Option<Cache<CacheKey, Arc<ModelSchema>>>,
     pub(crate) text: Option<Cache<CacheKey, Arc<str>>>,
+    pub(crate) prices: Option<Cache<CacheKey, Arc<Vec<Price>>>>,
 }
 
 impl Caches {
     pub(crate) fn new(ttl: Duration) -> Self {
-        // Budgets in bytes of heap (13 MiB in all), whatever callers ask: a search page holds a
+        // Budgets in bytes of heap (13.5 MiB in all), whatever callers ask: a search page holds a
         // few dozen KiB, a schema with its validator 20-100 KiB, so hundreds of answers still fit.
         Self {
             pages: build(ttl, 4 << 20),
             models: build(ttl, 2 << 20),
             schemas: build(ttl, 6 << 20),
             text: build(ttl, 1 << 20),
+            prices: build(ttl, 512 << 10),
         }
     }
 
@@ -67,6 +69,9 @@ impl Caches {
             cache.run_pending_tasks().await;
         }
         if let Some(cache) = &self.text {
+            cache.run_pending_tasks().await;
+        }
+        if let Some(cache) = &self.prices {
             cache.run_pending_tasks().await;
         }
         release_free_memory();
@@ -123,6 +128,12 @@ impl Weigh for Arc<Vec<Model>> {
 impl Weigh for Arc<ModelSchema> {
     fn weight(&self) -> u32 {
         self.heap_bytes() as u32
+    }
+}
+
+impl Weigh for Arc<Vec<Price>> {
+    fn weight(&self) -> u32 {
+        self.iter().map(|p| 64 + p.endpoint_id.len() + p.unit.len() + p.currency.len()).sum::<usize>() as u32
     }
 }
 

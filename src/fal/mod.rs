@@ -24,6 +24,7 @@ pub(crate) use endpoint::{EndpointId, RequestId};
 pub(crate) use error::FalError;
 pub(crate) use key::{FalKey, Fingerprint};
 pub(crate) use models::{Model, ModelPage, ModelQuery};
+pub(crate) use pricing::Price;
 pub(crate) use queue::{QueueStatus, SubmitOptions, Submitted};
 pub(crate) use schema::ModelSchema;
 

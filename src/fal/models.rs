@@ -77,6 +77,11 @@ impl Model {
         [meta.updated_at.as_deref(), meta.date.as_deref()].into_iter().flatten().max()
     }
 
+    /// fal's typical run time (`duration_estimate`, in minutes) in seconds.
+    pub(crate) fn typical_seconds(&self) -> Option<f64> {
+        self.meta()?.duration_estimate.filter(|m| m.is_finite() && *m > 0.0).map(|m| m * 60.0)
+    }
+
     pub(crate) fn is_training(&self) -> bool {
         self.meta().and_then(|m| m.kind.as_deref()) == Some("training") || self.category() == "training"
     }

@@ -45,7 +45,7 @@ pub(crate) struct LogLine {
 }
 
 /// A request's status. fal has no failed state: a failed run is COMPLETED with `error`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 pub(crate) struct QueueStatus {
     pub(crate) status: String,
     #[serde(default)]
@@ -92,6 +92,10 @@ impl CancelOutcome {
 pub(crate) struct SubmitOptions {
     /// `fal_webhook`: fal POSTs the result here when the job completes.
     pub(crate) webhook: Option<String>,
+    /// How long the output files stay on fal's CDN (fal's object-lifecycle preference).
+    pub(crate) expiration_seconds: Option<u64>,
+    /// false: fal does not keep the request and response payloads (fal's store-IO header).
+    pub(crate) store_payload: Option<bool>,
 }
 
 type Events = Pin<Box<dyn Stream<Item = Result<sse_stream::Sse, sse_stream::Error>> + Send>>;
@@ -149,6 +153,13 @@ impl FalClient {
         let mut request = self.http().post(join(&self.urls().queue, id.as_str())).json(input);
         if let Some(webhook) = &options.webhook {
             request = request.query(&[("fal_webhook", webhook)]);
+        }
+        if let Some(seconds) = options.expiration_seconds {
+            let preference = serde_json::json!({ "expiration_duration_seconds": seconds });
+            request = request.header("X-Fal-Object-Lifecycle-Preference", preference.to_string());
+        }
+        if let Some(store) = options.store_payload {
+            request = request.header("X-Fal-Store-IO", if store { "1" } else { "0" });
         }
         self.json("POST queue/{endpoint}", Some(key), request).await
     }

@@ -29,7 +29,9 @@ pub(crate) struct ModelSchema {
     pub(crate) output: Value,
     /// Examples left out to keep the answer short.
     pub(crate) examples_omitted: usize,
-    /// Size of `input` plus `output`, in bytes of compact JSON.
+    /// fal's typical run time for the model (its catalog's `duration_estimate`), in seconds.
+    pub(crate) typical_seconds: Option<f64>,
+    /// The input validator, compiled on first use.
     validator: OnceLock<Option<Validator>>,
 }
 
@@ -44,6 +46,7 @@ pub(crate) fn from_model(model: Model) -> Result<ModelSchema, FalError> {
     }
     let compact = compact_openapi(openapi, &model.endpoint_id).map_err(FalError::SchemaUnavailable)?;
     Ok(ModelSchema {
+        typical_seconds: model.typical_seconds(),
         name: model.name().to_string(),
         category: model.category().to_string(),
         description: model.description().to_string(),
@@ -525,6 +528,7 @@ mod tests {
             input: compact.input,
             output: compact.output,
             examples_omitted: 0,
+            typical_seconds: None,
             validator: OnceLock::new(),
         };
         assert_eq!(schema.violations(&json!({"prompt": "a cat", "size": {"width": 512}})), None);

@@ -6,6 +6,8 @@ use rmcp::{
     service::RequestContext,
     tool, tool_router,
 };
+use std::time::Duration;
+
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -16,12 +18,13 @@ use super::{
     output,
 };
 use crate::{
-    fal::{EndpointId, FalError, RequestId},
+    fal::{EndpointId, FalError, FalKey, RequestId},
     text::shown,
 };
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
+#[schemars(inline)]
 pub(crate) enum JobAction {
     Status,
     Result,
@@ -46,8 +49,8 @@ impl FalMcp {
     #[tool(
         name = "check_job",
         title = "Check, fetch or cancel a queued job",
-        description = "Follow a job from submit_job or run_model. status (default): IN_QUEUE with its position, IN_PROGRESS, COMPLETED, or FAILED with fal's message in error; \
-result: the output and media once completed, else the status; cancel: stop it.",
+        description = "Follow a job from submit_job or run_model. status (default): IN_QUEUE with its position, IN_PROGRESS, COMPLETED, \
+or FAILED with fal's message; result: the output once completed; cancel: stop it.",
         input_schema = output::input::<CheckJobArgs>(),
         output_schema = output::schema::<JobOutput>(),
         meta = crate::ui::tool_meta(),
@@ -79,13 +82,25 @@ result: the output and media once completed, else the status; cancel: stop it.",
             }));
         }
         let with_logs = matches!(job_action, JobAction::Status) && args.logs.unwrap_or(false);
-        let status = self.fal.status(&key, &id, &request_id, with_logs).await.map_err(failed)?;
+        let (status, typical) =
+            tokio::join!(self.fal.status(&key, &id, &request_id, with_logs), self.typical_seconds(&key, &id));
+        let status = status.map_err(failed)?;
         match job_action {
             JobAction::Result if status.is_completed() => {
                 self.completed(&key, &id, &request_id, status, &action, None).await
             }
-            _ => Ok(output::success(&status_output(&id, &request_id, status, with_logs))),
+            _ => Ok(output::success(&status_output(&id, &request_id, status, with_logs, typical))),
         }
+    }
+}
+
+impl FalMcp {
+    /// fal's typical run time for `id`, for pacing the caller's polls; None when the catalog does
+    /// not say, or does not answer within two seconds (the status matters more than the pace).
+    async fn typical_seconds(&self, key: &FalKey, id: &EndpointId) -> Option<f64> {
+        let lookup = self.fal.find_models(key, std::slice::from_ref(id));
+        let models = tokio::time::timeout(Duration::from_secs(2), lookup).await.ok()?.ok()?;
+        models.iter().find(|m| m.endpoint_id == id.as_str())?.typical_seconds()
     }
 }
 

@@ -1,4 +1,4 @@
-//! Discovery tools: search_models, get_model_schema, get_pricing.
+//! Discovery tools: search_models, get_model_schema.
 
 use rmcp::{
     RoleServer,
@@ -12,22 +12,21 @@ use serde_json::Value;
 
 use super::{FalMcp, args, failure::Failure, output};
 use crate::{
-    fal::{EndpointId, Model, ModelQuery},
+    fal::{Model, ModelQuery},
     text::{clip, shown},
 };
 
 const DEFAULT_LIMIT: u32 = 20;
 const MAX_LIMIT: u32 = 100;
-const MAX_PRICED: usize = 50;
 /// Descriptions in search results are cut here; get_model_schema has the whole text.
 const SUMMARY_CHARS: usize = 280;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SearchModelsArgs {
-    /// Free-text search over model names, descriptions and categories, e.g. "flux", "lip sync", "upscale". Omit to list.
+    /// Words to find in model names, descriptions and categories, e.g. "flux", "lip sync". Omit to list.
     pub(crate) query: Option<String>,
-    /// Only this category, e.g. text-to-image, image-to-image, image-to-video, text-to-speech, speech-to-text, image-to-3d, training.
+    /// Only this category, e.g. text-to-image, image-to-video, text-to-speech, speech-to-text, image-to-3d, training.
     pub(crate) category: Option<String>,
     /// How many models to return, 1 to 100 (default 20).
     pub(crate) limit: Option<u32>,
@@ -80,55 +79,13 @@ pub(crate) struct ModelSchemaOutput {
     pub(crate) examples_omitted: Option<usize>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct GetPricingArgs {
-    /// One endpoint id, e.g. "fal-ai/flux/dev".
-    pub(crate) endpoint_id: Option<String>,
-    /// Several endpoint ids (at most 50) to price in one call; may be combined with endpoint_id.
-    pub(crate) endpoint_ids: Option<Vec<String>>,
-    /// Billing units to estimate for each endpoint (the `unit` of its price, e.g. 4 images or 10 video seconds). Adds `estimate`.
-    pub(crate) quantity: Option<f64>,
-}
-
-/// fal's price per billing unit of one endpoint.
-#[derive(Debug, Serialize, JsonSchema)]
-pub(crate) struct PriceOutput {
-    pub(crate) endpoint_id: String,
-    /// Price of one unit, in `currency`.
-    pub(crate) unit_price: f64,
-    /// What one unit is, e.g. image, megapixel, second, request.
-    pub(crate) unit: String,
-    pub(crate) currency: String,
-}
-
-/// fal's estimate for `quantity` units of every priced endpoint together.
-#[derive(Debug, Serialize, JsonSchema)]
-pub(crate) struct EstimateOutput {
-    pub(crate) total_cost: f64,
-    pub(crate) currency: String,
-    /// The quantity of units the estimate is for, per endpoint.
-    pub(crate) quantity: f64,
-}
-
-#[derive(Debug, Serialize, JsonSchema)]
-pub(crate) struct PricingOutput {
-    pub(crate) prices: Vec<PriceOutput>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) estimate: Option<EstimateOutput>,
-    /// Requested endpoint ids fal has no price for (unknown ids, or models priced per use of compute).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub(crate) unpriced: Vec<String>,
-}
-
 #[tool_router(router = discovery_tools, vis = "pub(crate)")]
 impl FalMcp {
     #[tool(
         name = "search_models",
         title = "Search fal models",
         description = "Search fal's live catalog (1,000+ image, video, audio, speech, 3D and LLM models) by text and/or category. \
-Returns endpoint ids with name, category, description, status and tags, and a cursor for more. \
-To choose a model for a task, prefer recommend_model.",
+Returns endpoint ids with name, category, description, status and tags. To choose a model for a task, prefer recommend_model.",
         input_schema = output::input::<SearchModelsArgs>(),
         output_schema = output::schema::<SearchModelsOutput>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)
@@ -168,7 +125,7 @@ To choose a model for a task, prefer recommend_model.",
     #[tool(
         name = "get_model_schema",
         title = "Get a model's input and output schema",
-        description = "Get one fal model's input and output JSON Schemas: each parameter's type, description, default, allowed values, bounds, examples, and which are required. \
+        description = "Get a fal model's input and output JSON Schemas: types, defaults, allowed values, bounds, examples, required fields. \
 Read it before run_model or submit_job.",
         input_schema = output::input::<GetModelSchemaArgs>(),
         output_schema = output::schema::<ModelSchemaOutput>(),
@@ -202,81 +159,6 @@ Read it before run_model or submit_job.",
             input: schema.input.clone(),
             output: schema.output.clone(),
             examples_omitted: (schema.examples_omitted > 0).then_some(schema.examples_omitted),
-        }))
-    }
-
-    #[tool(
-        name = "get_pricing",
-        title = "Get model prices",
-        description = "Get fal's price per billing unit (image, megapixel, video second, …) for up to 50 endpoints; \
-with quantity, also fal's estimate of the total cost of that many units of each. Check it before paid runs.",
-        input_schema = output::input::<GetPricingArgs>(),
-        output_schema = output::schema::<PricingOutput>(),
-        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)
-    )]
-    async fn get_pricing(
-        &self,
-        arguments: JsonObject,
-        ctx: RequestContext<RoleServer>,
-    ) -> Result<CallToolResult, Failure> {
-        const ACTION: &str = "get pricing";
-        let args: GetPricingArgs = args::parse(ACTION, arguments)?;
-        let mut ids: Vec<EndpointId> = Vec::new();
-        for raw in args.endpoint_id.iter().chain(args.endpoint_ids.iter().flatten()) {
-            let id = args::endpoint_id(ACTION, raw)?;
-            if !ids.contains(&id) {
-                ids.push(id);
-            }
-        }
-        if ids.is_empty() {
-            return Err(Failure::invalid(
-                ACTION,
-                "no endpoint given",
-                "pass endpoint_id, or endpoint_ids with up to 50 ids",
-            ));
-        }
-        if ids.len() > MAX_PRICED {
-            return Err(Failure::invalid(
-                ACTION,
-                format!("{} endpoints given", ids.len()),
-                "pass at most 50 endpoint ids per call",
-            ));
-        }
-        if let Some(q) = args.quantity.filter(|q| !q.is_finite() || *q < 1e-6) {
-            return Err(Failure::invalid(
-                ACTION,
-                format!("quantity {q} is not a positive number"),
-                "pass a quantity of at least 0.000001",
-            ));
-        }
-        let key = self.key(&ctx, ACTION)?;
-        let prices = self.fal.prices(&key, &ids).await.map_err(|e| Failure::fal(ACTION, &e))?;
-        let (priced, unpriced): (Vec<EndpointId>, Vec<EndpointId>) =
-            ids.into_iter().partition(|id| prices.iter().any(|p| p.endpoint_id == id.as_str()));
-        // fal refuses a whole estimate that names an endpoint it cannot price, so only priced ones are sent.
-        let estimate = match args.quantity {
-            Some(quantity) if !priced.is_empty() => {
-                let e = self
-                    .fal
-                    .estimate(&key, &priced, quantity)
-                    .await
-                    .map_err(|e| Failure::fal("estimate the cost", &e))?;
-                Some(EstimateOutput { total_cost: e.total_cost, currency: e.currency, quantity })
-            }
-            _ => None,
-        };
-        Ok(output::success(&PricingOutput {
-            prices: prices
-                .into_iter()
-                .map(|p| PriceOutput {
-                    endpoint_id: p.endpoint_id,
-                    unit_price: p.unit_price,
-                    unit: p.unit,
-                    currency: p.currency,
-                })
-                .collect(),
-            estimate,
-            unpriced: unpriced.iter().map(ToString::to_string).collect(),
         }))
     }
 }

@@ -43,7 +43,7 @@ impl FalMcp {
     #[tool(
         name = "search_docs",
         title = "Search fal documentation",
-        description = "Search fal's documentation (APIs, queue, webhooks, uploads, auth, pricing, training, SDKs) for how-to questions about fal. \
+        description = "Search fal's documentation (APIs, queue, webhooks, uploads, auth, pricing, training, SDKs). \
 Returns page titles, links and matching passages. Not for finding models.",
         input_schema = output::input::<SearchDocsArgs>(),
         output_schema = output::schema::<SearchDocsOutput>(),

@@ -14,7 +14,7 @@ use crate::fal::{EndpointId, FalError, RequestId};
 pub(crate) struct ToolError {
     /// HTTP status fal answered with, or null when fal was not reached or the input was refused first.
     pub(crate) status: Option<u16>,
-    /// Machine-readable category, e.g. authorization_error, rate_limited, not_found, invalid_argument, timeout, job_failed.
+    /// Machine-readable category, e.g. authorization_error, rate_limited, not_found, invalid_argument, cost_limit, timeout, job_failed.
     #[serde(rename = "type")]
     pub(crate) kind: String,
     /// What went wrong, in words.
@@ -58,6 +58,11 @@ impl Failure {
     /// Input the model's schema refuses, caught before anything was submitted.
     pub(crate) fn rejected(action: impl Into<String>, message: impl Into<String>, hint: impl Into<String>) -> Self {
         Self::new(action, local_error("validation_error", message), hint)
+    }
+
+    /// A call refused before submitting because of what it would cost.
+    pub(crate) fn over_limit(action: impl Into<String>, message: impl Into<String>, hint: impl Into<String>) -> Self {
+        Self::new(action, local_error("cost_limit", message), hint)
     }
 
     /// A place other than fal (a URL to copy from) could not be reached; trying again may work.

@@ -27,12 +27,16 @@ use crate::{
 pub(crate) struct UploadFileArgs {
     /// A public http(s) URL to copy onto fal's CDN.
     pub(crate) url: Option<String>,
-    /// The file itself, base64 or a data: URI (at most 10 MiB decoded unless the server allows more).
+    /// The file as base64 or a data: URI (10 MiB decoded, unless the server allows more).
     pub(crate) data: Option<String>,
-    /// The file's name, e.g. "photo.png"; also picks the content type when none is given.
+    /// e.g. "photo.png"; also picks the content type when none is given.
     pub(crate) file_name: Option<String>,
-    /// The MIME type, e.g. "image/png"; by default taken from the URL's answer or the file name.
+    /// MIME type, e.g. "image/png" (default: from the URL's answer or file_name).
     pub(crate) content_type: Option<String>,
+    /// true: a signed upload ticket for a local file (the default without url or data).
+    pub(crate) prepare_upload: Option<bool>,
+    /// With prepare_upload: the file's size in bytes, checked before signing.
+    pub(crate) file_size: Option<u64>,
 }
 
 /// The uploaded file, or a ticket to upload a local one.
@@ -66,8 +70,8 @@ impl FalMcp {
         name = "upload_file",
         title = "Upload a file to fal's CDN",
         description = "Put a file on fal's CDN and get a cdn_url to pass as a model input (image_url, audio_url…). \
-Give a public http(s) url, or data (base64 or a data: URI) for small files. With neither, returns an upload ticket: \
-a signed upload_url, its cdn_url, and a curl command that uploads a local file without its bytes passing through the chat.",
+Give a public url, or data for small files. For a local file, prepare_upload returns a signed upload_url and a curl command \
+that uploads it without its bytes passing through the chat.",
         input_schema = output::input::<UploadFileArgs>(),
         output_schema = output::schema::<UploadOutput>(),
         annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = true)
@@ -92,6 +96,28 @@ a signed upload_url, its cdn_url, and a curl command that uploads a local file w
                 "pass e.g. image/png",
             ));
         }
+        let direct = args.url.is_some() || args.data.is_some();
+        let ticket = args.prepare_upload.unwrap_or(!direct);
+        match (ticket, direct) {
+            (true, true) => {
+                return Err(Failure::invalid(
+                    ACTION,
+                    "prepare_upload asks for a ticket, but url or data was given too",
+                    "pass url or data to upload now, or prepare_upload without them for a local file",
+                ));
+            }
+            (false, false) => {
+                return Err(Failure::invalid(
+                    ACTION,
+                    "prepare_upload is false and neither url nor data was given",
+                    "pass url or data, or prepare_upload true for a local file",
+                ));
+            }
+            _ => {}
+        }
+        if let Some(size) = args.file_size {
+            self.ticket_size(ticket, size)?;
+        }
         let key = self.key(&ctx, ACTION)?;
         let answer = match (args.url, args.data) {
             (Some(_), Some(_)) => {
@@ -106,6 +132,29 @@ a signed upload_url, its cdn_url, and a curl command that uploads a local file w
 }
 
 impl FalMcp {
+    /// A ticket is one signed PUT, which fal's CDN takes up to the server's upload limit.
+    fn ticket_size(&self, ticket: bool, size: u64) -> Result<(), Failure> {
+        const ACTION: &str = "upload the file";
+        let max = self.settings.max_upload_bytes;
+        if !ticket {
+            return Err(Failure::invalid(
+                ACTION,
+                "file_size goes with prepare_upload, not with url or data",
+                "leave file_size out when passing url or data",
+            ));
+        }
+        if size == 0 || size > max {
+            return Err(Failure::invalid(
+                ACTION,
+                format!(
+                    "file_size {size} is outside 1 to {max} bytes, the largest file this server signs an upload for"
+                ),
+                "nothing was signed; for a larger file use fal's own client (fal_client.upload_file splits it into parts)",
+            ));
+        }
+        Ok(())
+    }
+
     async fn upload_url(
         &self,
         key: &FalKey,

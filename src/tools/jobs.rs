@@ -12,8 +12,9 @@ use super::{
     failure::{Failure, ToolError, follow_hint},
     media::{self, Media},
     output,
+    pricing::{self, CostEstimate, Pending},
 };
-use crate::fal::{EndpointId, FalError, FalKey, QueueStatus, RequestId, SubmitOptions, Submitted};
+use crate::fal::{EndpointId, FalError, FalKey, ModelSchema, QueueStatus, RequestId, SubmitOptions, Submitted};
 
 /// One log line of a running job.
 #[derive(Debug, Serialize, JsonSchema)]
@@ -35,6 +36,9 @@ pub(crate) struct JobOutput {
     /// Requests ahead of this one in the queue.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) queue_position: Option<u64>,
+    /// While the job runs: seconds to wait before checking it again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) poll_after_seconds: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) logs: Option<Vec<LogOut>>,
     /// Why the job failed (status FAILED): fal's message and error type.
@@ -52,6 +56,9 @@ pub(crate) struct JobOutput {
     /// Why the input was not checked before submitting.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) validation_skipped: Option<String>,
+    /// The cost estimated before submitting (run_model and submit_job).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) estimate: Option<CostEstimate>,
     /// What to do next.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) next: Option<String>,
@@ -62,11 +69,13 @@ impl JobOutput {
         Self { endpoint_id: id.to_string(), request_id: request_id.to_string(), ..Self::default() }
     }
 
-    fn unchecked(mut self, check: &InputCheck) -> Self {
-        if let InputCheck::Skipped(why) = check {
+    /// What the submitting call learned before fal took the job: the input check and the estimate.
+    fn submitted(mut self, accepted: &Accepted) -> Self {
+        if let InputCheck::Skipped(why) = &accepted.check {
             self.validated = Some(false);
             self.validation_skipped = Some(why.clone());
         }
+        self.estimate = Some(accepted.estimate.clone());
         self
     }
 }
@@ -85,71 +94,86 @@ pub(crate) struct Accepted {
     pub(crate) request_id: RequestId,
     pub(crate) submitted: Submitted,
     pub(crate) check: InputCheck,
+    pub(crate) estimate: CostEstimate,
+    /// fal's typical run time for the model, in seconds, when its catalog says.
+    pub(crate) typical_seconds: Option<f64>,
+}
+
+/// How a submit is done: fal's job options and the caller's spending cap.
+pub(crate) struct Submit {
+    pub(crate) options: SubmitOptions,
+    pub(crate) max_cost: Option<f64>,
+}
+
+impl Submit {
+    /// The job options and cap run_model and submit_job take (with the names of fal's hosted server).
+    pub(crate) fn from_args(
+        action: &str,
+        max_cost: Option<f64>,
+        expiration_seconds: Option<u64>,
+        store_payload: Option<bool>,
+        webhook: Option<String>,
+    ) -> Result<Self, Failure> {
+        let max_cost = pricing::max_cost(action, max_cost)?;
+        if expiration_seconds == Some(0) {
+            return Err(Failure::invalid(
+                action,
+                "expiration_seconds 0 would delete the output before it can be read",
+                "pass a number of seconds of at least 1, or leave it out for fal's default",
+            ));
+        }
+        Ok(Self { options: SubmitOptions { webhook, expiration_seconds, store_payload }, max_cost })
+    }
 }
 
 impl FalMcp {
-    /// Checks `input` against the model's schema (when fal's catalog has one) and submits it.
-    /// Nothing is queued when the check fails, and every failure says whether fal may have queued it.
+    /// Checks `input` against the model's schema (when fal's catalog has one), estimates its cost
+    /// and holds it to the caps, and submits it. Nothing is queued when a check fails, and every
+    /// failure says whether fal may have queued it.
     pub(crate) async fn submit_checked(
         &self,
         ctx: &RequestContext<RoleServer>,
         id: &EndpointId,
         input: Map<String, Value>,
-        options: &SubmitOptions,
+        submit: &Submit,
         action: &str,
     ) -> Result<Accepted, Failure> {
         let key = self.key(ctx, action)?;
         let input = Value::Object(input);
-        let check = self.check_input(&key, id, &input, action).await?;
-        let submitted = self.fal.submit(&key, id, &input, options).await.map_err(|e| submit_failure(action, &e))?;
+        let (schema, price) = tokio::join!(self.fal.model_schema(&key, id), self.fal.price(&key, id));
+        let (schema, check) = check_input(id, schema, &input, action)?;
+        if let Err(e) = &price
+            && e.is_key_refused()
+        {
+            return Err(Failure::fal(action, e));
+        }
+        let ceiling = self.settings.max_cost_per_call;
+        let pending = match pricing::from_price(id, &input, schema.as_deref(), price) {
+            // Under a cap the per-call average decides whether to submit; without one it is only
+            // for the answer, so it is looked up while fal takes the job.
+            pending @ Pending::PerCall { .. } if submit.max_cost.is_some() || ceiling.is_some() => {
+                Pending::Ready(self.settle(&key, id, pending).await)
+            }
+            pending => pending,
+        };
+        if let Pending::Ready(estimate) = &pending {
+            pricing::within_limits(action, estimate, submit.max_cost, ceiling)?;
+        }
+        let (submitted, estimate) =
+            tokio::join!(self.fal.submit(&key, id, &input, &submit.options), self.settle(&key, id, pending));
+        let submitted = submitted.map_err(|e| submit_failure(action, &e))?;
         let request_id = RequestId::parse(&submitted.request_id).map_err(|message| {
             Failure::fal(action, &FalError::Network("fal's answer named no usable request id")).not_retryable().with_hint(
                 format!("fal accepted the job but answered with {message}; look at https://fal.ai/dashboard/requests before submitting again"),
             )
         })?;
-        Ok(Accepted { key, request_id, submitted, check })
-    }
-
-    /// Refuses input the model's schema says can never work. When fal's catalog cannot give a
-    /// schema, the input goes to fal unchecked and fal's own answer speaks.
-    async fn check_input(
-        &self,
-        key: &FalKey,
-        id: &EndpointId,
-        input: &Value,
-        action: &str,
-    ) -> Result<InputCheck, Failure> {
-        let schema = match self.fal.model_schema(key, id).await {
-            Ok(schema) => schema,
-            Err(e) if e.is_key_refused() => return Err(Failure::fal(action, &e)),
-            Err(e) => {
-                let why = if e.is_not_found() {
-                    format!(
-                        "fal's public catalog does not list {id} (a private app, or a sub-path of one), so fal checks the input itself"
-                    )
-                } else {
-                    format!(
-                        "fal's catalog could not give {id}'s schema ({}), so fal checks the input itself",
-                        e.message()
-                    )
-                };
-                tracing::debug!(endpoint_id = %id, error = %e, "submitting without local validation");
-                return Ok(InputCheck::Skipped(why));
-            }
-        };
-        match schema.violations(input) {
-            None => Ok(InputCheck::Checked),
-            Some(problems) => Err(Failure::rejected(
-                action,
-                format!("the input does not match {id}'s schema: {}", problems.join("; ")),
-                "nothing was submitted; fix every field listed (get_model_schema shows the schema) and try again",
-            )),
-        }
+        let typical_seconds = schema.as_ref().and_then(|s| s.typical_seconds);
+        Ok(Accepted { key, request_id, submitted, check, estimate, typical_seconds })
     }
 
     /// The answer for a COMPLETED job: its output and media, or why it failed, with fal's field
-    /// messages when the model refused the input only once it ran. `submitted` is the input check
-    /// of the run_model call that submitted the job (None for check_job).
+    /// messages when the model refused the input only once it ran. `submitted` is the job as the
+    /// run_model call that submitted it knows it (None for check_job).
     pub(crate) async fn completed(
         &self,
         key: &FalKey,
@@ -157,7 +181,7 @@ impl FalMcp {
         request_id: &RequestId,
         status: QueueStatus,
         action: &str,
-        submitted: Option<&InputCheck>,
+        submitted: Option<&Accepted>,
     ) -> Result<CallToolResult, Failure> {
         // run_model submitted the job (and would submit again if called again); check_job did not.
         let call_submits = submitted.is_some();
@@ -182,21 +206,61 @@ impl FalMcp {
             media: Some(media.clone()),
             ..JobOutput::new(id, request_id)
         };
-        if let Some(check) = submitted {
-            answer = answer.unchecked(check);
+        if let Some(accepted) = submitted {
+            answer = answer.submitted(accepted);
         }
         Ok(media::with_links(output::success(&answer), &media))
     }
 
     /// The answer right after fal accepted a job.
     pub(crate) fn accepted_output(&self, id: &EndpointId, accepted: &Accepted, next: String) -> JobOutput {
-        JobOutput {
+        let status = QueueStatus {
             status: accepted.submitted.status.clone(),
             queue_position: accepted.submitted.queue_position,
+            ..QueueStatus::default()
+        };
+        JobOutput {
+            poll_after_seconds: Some(poll_after(&status, accepted.typical_seconds)),
+            status: status.status,
+            queue_position: status.queue_position,
             next: Some(next),
             ..JobOutput::new(id, &accepted.request_id)
         }
-        .unchecked(&accepted.check)
+        .submitted(accepted)
+    }
+}
+
+/// The model's schema and whether the input was checked against it. Input the schema says can
+/// never work is refused; when fal's catalog cannot give a schema, the input goes to fal
+/// unchecked and fal's own answer speaks.
+fn check_input(
+    id: &EndpointId,
+    schema: Result<std::sync::Arc<ModelSchema>, FalError>,
+    input: &Value,
+    action: &str,
+) -> Result<(Option<std::sync::Arc<ModelSchema>>, InputCheck), Failure> {
+    let schema = match schema {
+        Ok(schema) => schema,
+        Err(e) if e.is_key_refused() => return Err(Failure::fal(action, &e)),
+        Err(e) => {
+            let why = if e.is_not_found() {
+                format!(
+                    "fal's public catalog does not list {id} (a private app, or a sub-path of one), so fal checks the input itself"
+                )
+            } else {
+                format!("fal's catalog could not give {id}'s schema ({}), so fal checks the input itself", e.message())
+            };
+            tracing::debug!(endpoint_id = %id, error = %e, "submitting without local validation");
+            return Ok((None, InputCheck::Skipped(why)));
+        }
+    };
+    match schema.violations(input) {
+        None => Ok((Some(schema), InputCheck::Checked)),
+        Some(problems) => Err(Failure::rejected(
+            action,
+            format!("the input does not match {id}'s schema: {}", problems.join("; ")),
+            "nothing was submitted; fix every field listed (get_model_schema shows the schema) and try again",
+        )),
     }
 }
 
@@ -247,15 +311,18 @@ pub(crate) fn status_output(
     request_id: &RequestId,
     status: QueueStatus,
     with_logs: bool,
+    typical_seconds: Option<f64>,
 ) -> JobOutput {
+    let running = !status.is_completed() && !status.is_failed();
     let next = match status.status.as_str() {
         _ if status.is_failed() => None,
         "COMPLETED" => Some("call check_job with action \"result\" for the output".to_string()),
-        _ => Some(format!("not finished yet; check again in a few seconds ({})", follow_hint(id, request_id))),
+        _ => Some(format!("not finished yet; check again after poll_after_seconds ({})", follow_hint(id, request_id))),
     };
     JobOutput {
         status: if status.is_failed() { "FAILED".into() } else { status.status.clone() },
         queue_position: status.queue_position,
+        poll_after_seconds: running.then(|| poll_after(&status, typical_seconds)),
         error: status.is_failed().then(|| job_error(&status, request_id)),
         logs: with_logs.then(|| {
             status
@@ -267,5 +334,33 @@ pub(crate) fn status_output(
         }),
         next,
         ..JobOutput::new(id, request_id)
+    }
+}
+
+/// Seconds to wait before checking a running job again: a quarter of the model's typical run time
+/// (20 s when fal's catalog does not say) plus 2 s per job ahead in the queue, from 1 to 60.
+pub(crate) fn poll_after(status: &QueueStatus, typical_seconds: Option<f64>) -> u64 {
+    let own = typical_seconds.unwrap_or(20.0) / 4.0;
+    let ahead = match status.status.as_str() {
+        "IN_QUEUE" => status.queue_position.unwrap_or(0) as f64 * 2.0,
+        _ => 0.0,
+    };
+    (own + ahead).round().clamp(1.0, 60.0) as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(state: &str, position: Option<u64>) -> QueueStatus {
+        QueueStatus { status: state.into(), queue_position: position, ..QueueStatus::default() }
+    }
+
+    #[test]
+    fn polls_are_paced_by_the_queue_and_the_model() {
+        assert_eq!(poll_after(&status("IN_PROGRESS", None), Some(2.0)), 1);
+        assert_eq!(poll_after(&status("IN_PROGRESS", None), None), 5);
+        assert_eq!(poll_after(&status("IN_QUEUE", Some(3)), Some(60.0)), 21);
+        assert_eq!(poll_after(&status("IN_QUEUE", Some(500)), Some(600.0)), 60);
     }
 }

@@ -10,6 +10,7 @@ mod files;
 mod jobs;
 mod media;
 mod output;
+mod pricing;
 mod recommend;
 mod run_model;
 mod submit_job;
@@ -50,6 +51,10 @@ pub(crate) struct ToolSettings {
     pub(crate) run_wait_max: Duration,
     /// Largest decoded `data` upload_file accepts.
     pub(crate) max_data_bytes: u64,
+    /// Largest file upload_file copies or signs a ticket for.
+    pub(crate) max_upload_bytes: u64,
+    /// The operator's ceiling on one call's estimated cost, in USD.
+    pub(crate) max_cost_per_call: Option<f64>,
     /// Cancelled shortly before the shutdown grace period ends: a waiting run_model then answers
     /// with its request id, so the job outlives the process.
     pub(crate) stop: tokio_util::sync::CancellationToken,
@@ -81,6 +86,7 @@ impl FalMcp {
 
     fn router() -> ToolRouter<Self> {
         Self::discovery_tools()
+            + Self::pricing_tools()
             + Self::docs_tools()
             + Self::recommend_tools()
             + Self::run_model_tools()

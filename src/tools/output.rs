@@ -64,19 +64,18 @@ fn strip_noise(value: &mut Value) {
 pub(crate) fn schema<T: JsonSchema + 'static>() -> Arc<JsonObject> {
     let full = rmcp::handler::server::tool::schema_for_output::<T>();
     let defs = full.get("$defs").and_then(Value::as_object);
+    let required = full.get("required").cloned().unwrap_or_else(|| json!([]));
+    // A field left out of `required` is one serde skips when empty, so it is never null.
+    let always = |name: &str| required.as_array().is_some_and(|r| r.iter().any(|n| n == name));
     let mut properties: JsonObject = full
         .get("properties")
         .and_then(Value::as_object)
-        .map(|props| props.iter().map(|(name, prop)| (name.clone(), shallow(prop, defs))).collect())
+        .map(|props| props.iter().map(|(name, prop)| (name.clone(), shallow(prop, defs, always(name)))).collect())
         .unwrap_or_default();
     properties.insert(
         "error".into(),
-        json!({
-            "type": "object",
-            "description": "On isError or a FAILED job: {status, type, message, retryable, retry_after?, request_id?, next?}"
-        }),
+        json!({ "type": "object", "description": "on isError or FAILED: {type, message, retryable, …}" }),
     );
-    let required = full.get("required").cloned().unwrap_or_else(|| json!([]));
     let mut out = JsonObject::new();
     out.insert("type".into(), json!("object"));
     out.insert("properties".into(), Value::Object(properties));
@@ -84,8 +83,9 @@ pub(crate) fn schema<T: JsonSchema + 'static>() -> Arc<JsonObject> {
     Arc::new(out)
 }
 
-/// A property's type (through `$ref`s and nullable unions), without nested detail.
-fn shallow(prop: &Value, defs: Option<&JsonObject>) -> Value {
+/// A property's type (through `$ref`s and nullable unions), without nested detail; `null` only
+/// when the field is `nullable` (serialized even when empty).
+fn shallow(prop: &Value, defs: Option<&JsonObject>, nullable: bool) -> Value {
     let resolve = |p: &Value| -> Value {
         match p.get("$ref").and_then(Value::as_str) {
             Some(r) => defs.and_then(|d| d.get(r.rsplit('/').next().unwrap_or(r))).cloned().unwrap_or(json!({})),
@@ -106,6 +106,12 @@ fn shallow(prop: &Value, defs: Option<&JsonObject>) -> Value {
         }
         types.dedup();
         kind = Some(if types.len() == 1 { types.remove(0) } else { Value::Array(types) });
+    }
+    if let (false, Some(Value::Array(types))) = (nullable, kind.as_mut()) {
+        types.retain(|t| t != "null");
+        if types.len() == 1 {
+            kind = types.pop();
+        }
     }
     let mut out = JsonObject::new();
     if let Some(kind) = kind {

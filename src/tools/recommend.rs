@@ -41,6 +41,11 @@ pub(crate) struct Recommendation {
     pub(crate) reason: String,
     /// The tool to run it with: run_model (waits for the result) or submit_job (video, 3D and training jobs that take minutes).
     pub(crate) run_with: String,
+    /// fal's price per unit, in USD (get_pricing with input gives a call's cost).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) unit_price: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) unit: Option<String>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -57,8 +62,7 @@ impl FalMcp {
         name = "recommend_model",
         title = "Recommend models for a task",
         description = "Describe what you want to make (an image, an edit, a video from a photo, speech, music, a transcript, a 3D asset, a fine-tune) \
-and get fal models ranked for it from the live catalog, each with the reason and run_with: run_model, or submit_job for long jobs. \
-inferred_category is null when no category fits.",
+and get fal models ranked for it from the live catalog, each with its reason, unit price and run_with (run_model, or submit_job for long jobs).",
         input_schema = output::input::<RecommendModelArgs>(),
         output_schema = output::schema::<RecommendModelOutput>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)
@@ -87,7 +91,7 @@ inferred_category is null when no category fits.",
             Some(category) => self.category_candidates(&key, category).await?,
             None => self.keyword_candidates(&key, task).await?,
         };
-        let recommendations = ranking::rank(task, category.as_deref(), &candidates)
+        let mut recommendations: Vec<Recommendation> = ranking::rank(task, category.as_deref(), &candidates)
             .into_iter()
             .take(limit)
             .map(|r| Recommendation {
@@ -96,13 +100,37 @@ inferred_category is null when no category fits.",
                 category: r.model.category().to_string(),
                 reason: r.reason,
                 run_with: ranking::run_with(r.model).to_string(),
+                unit_price: None,
+                unit: None,
             })
             .collect();
+        self.add_prices(&key, &mut recommendations).await;
         Ok(output::success(&RecommendModelOutput { inferred_category: category, recommendations }))
     }
 }
 
 impl FalMcp {
+    /// Each recommendation's unit price, from one batched lookup; without them when it fails (the
+    /// ranking stands on its own).
+    async fn add_prices(&self, key: &FalKey, recommendations: &mut [Recommendation]) {
+        let ids: Vec<EndpointId> =
+            recommendations.iter().filter_map(|r| EndpointId::parse(&r.endpoint_id).ok()).collect();
+        if ids.is_empty() {
+            return;
+        }
+        match self.fal.prices(key, &ids).await {
+            Ok(prices) => {
+                for r in recommendations.iter_mut() {
+                    if let Some(p) = prices.iter().find(|p| p.endpoint_id == r.endpoint_id && p.currency == "USD") {
+                        r.unit_price = Some(p.unit_price);
+                        r.unit = Some(p.unit.clone());
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "price lookup for recommendations failed; answering without prices"),
+        }
+    }
+
     /// A category's catalog page plus its flagships (fetched by id, so they count even when the page misses them).
     async fn category_candidates(&self, key: &FalKey, category: &str) -> Result<Vec<Model>, Failure> {
         let query = ModelQuery { category: Some(category.to_string()), limit: CANDIDATES, ..ModelQuery::default() };

@@ -18,11 +18,11 @@ use tokio::time::Instant;
 use super::{
     FalMcp, args,
     failure::{Failure, follow_hint},
-    jobs::JobOutput,
+    jobs::{JobOutput, Submit, poll_after},
     output,
 };
 use crate::{
-    fal::{EndpointId, FalError, QueueStatus, SubmitOptions},
+    fal::{EndpointId, FalError, QueueStatus},
     text::shown,
 };
 
@@ -31,10 +31,16 @@ use crate::{
 pub(crate) struct RunModelArgs {
     /// The model's endpoint id, e.g. "fal-ai/flux/dev".
     pub(crate) endpoint_id: String,
-    /// The model's input, as get_model_schema describes it, e.g. {"prompt": "a red fox in snow"}.
+    /// The model's input, as get_model_schema describes it, e.g. {"prompt": "a red fox"}.
     pub(crate) input: Map<String, Value>,
-    /// Longest wait for the result, in seconds (the server sets the default and the ceiling); the job outlives it.
+    /// Longest wait in seconds (the server sets the default and ceiling); the job outlives it.
     pub(crate) timeout_seconds: Option<u64>,
+    /// Submit nothing if the estimated cost in USD is higher or unknown.
+    pub(crate) max_cost: Option<f64>,
+    /// How long output files stay on fal's CDN, in seconds.
+    pub(crate) expiration_seconds: Option<u64>,
+    /// false: fal keeps no copy of the input and output.
+    pub(crate) store_payload: Option<bool>,
 }
 
 /// How a wait for a job ended.
@@ -54,8 +60,8 @@ impl FalMcp {
         name = "run_model",
         title = "Run a model and wait for the result",
         description = "Run a fal model and wait for its output (images, audio, short videos, text). The input is checked against \
-the model's schema first, so nothing is spent on input that cannot work. Returns the output whole and a media list of its files. \
-If the wait ends first, the job keeps running and the answer carries its request_id for check_job. For long video, 3D or training jobs use submit_job.",
+the model's schema first; the answer has the output, its media files and the cost estimate. \
+If the wait ends first, the job keeps running: follow its request_id with check_job. For long video, 3D or training jobs use submit_job.",
         input_schema = output::input::<RunModelArgs>(),
         output_schema = output::schema::<JobOutput>(),
         meta = crate::ui::tool_meta(),
@@ -73,17 +79,17 @@ If the wait ends first, the job keeps running and the answer carries its request
         let wait =
             args::in_range(&action, "timeout_seconds", args.timeout_seconds, self.settings.run_wait.as_secs(), 1, max)?;
         let until = Instant::now() + Duration::from_secs(wait);
-        let accepted = self.submit_checked(&ctx, &id, args.input, &SubmitOptions::default(), &action).await?;
+        let submit = Submit::from_args(&action, args.max_cost, args.expiration_seconds, args.store_payload, None)?;
+        let accepted = self.submit_checked(&ctx, &id, args.input, &submit, &action).await?;
         let (key, request_id) = (&accepted.key, &accepted.request_id);
         match self.wait(&ctx, &id, &accepted, until).await {
-            Waited::Completed(status) => {
-                self.completed(key, &id, request_id, status, &action, Some(&accepted.check)).await
-            }
+            Waited::Completed(status) => self.completed(key, &id, request_id, status, &action, Some(&accepted)).await,
             Waited::Pending(last) => {
                 let follow = follow_hint(&id, request_id);
                 let mut answer =
                     self.accepted_output(&id, &accepted, format!("still running; nothing is lost: {follow}"));
                 if let Some(last) = last {
+                    answer.poll_after_seconds = Some(poll_after(&last, accepted.typical_seconds));
                     answer.status = last.status;
                     answer.queue_position = last.queue_position;
                 }

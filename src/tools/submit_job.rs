@@ -13,10 +13,10 @@ use serde_json::{Map, Value};
 use super::{
     FalMcp, args,
     failure::{Failure, follow_hint},
-    jobs::JobOutput,
+    jobs::{JobOutput, Submit},
     output,
 };
-use crate::{fal::SubmitOptions, text::shown};
+use crate::text::shown;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -27,6 +27,12 @@ pub(crate) struct SubmitJobArgs {
     pub(crate) input: Map<String, Value>,
     /// An https URL fal will POST the result to when the job completes.
     pub(crate) webhook_url: Option<String>,
+    /// Submit nothing if the estimated cost in USD is higher or unknown.
+    pub(crate) max_cost: Option<f64>,
+    /// How long output files stay on fal's CDN, in seconds.
+    pub(crate) expiration_seconds: Option<u64>,
+    /// false: fal keeps no copy of the input and output.
+    pub(crate) store_payload: Option<bool>,
 }
 
 #[tool_router(router = submit_job_tools, vis = "pub(crate)")]
@@ -50,8 +56,8 @@ The input is checked against the model's schema first. Follow it with check_job.
         let action = format!("submit a job to {}", shown(&args.endpoint_id));
         let id = args::endpoint_id(&action, &args.endpoint_id)?;
         let webhook = args.webhook_url.as_deref().map(|w| check_webhook(&action, w)).transpose()?;
-        let options = SubmitOptions { webhook };
-        let accepted = self.submit_checked(&ctx, &id, args.input, &options, &action).await?;
+        let submit = Submit::from_args(&action, args.max_cost, args.expiration_seconds, args.store_payload, webhook)?;
+        let accepted = self.submit_checked(&ctx, &id, args.input, &submit, &action).await?;
         let next = follow_hint(&id, &accepted.request_id);
         Ok(output::success(&self.accepted_output(&id, &accepted, next)))
     }

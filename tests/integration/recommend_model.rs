@@ -130,6 +130,13 @@ async fn recommends_sensible_models_for_26_tasks() {
             assert_eq!(r["run_with"], if long { "submit_job" } else { "run_model" }, "{task}");
         }
         assert!(picks.len() <= 5);
+        for r in answer["recommendations"].as_array().unwrap() {
+            let fixture = app.fake.fixture(r["endpoint_id"].as_str().unwrap()).unwrap();
+            assert_eq!(
+                (r["unit_price"].clone(), r["unit"].clone()),
+                (fixture["unit_price"].clone(), fixture["unit"].clone())
+            );
+        }
     }
     client.cancel().await.ok();
     assert!(failures.is_empty(), "unexpected recommendations:\n{}", failures.join("\n"));

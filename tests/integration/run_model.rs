@@ -323,3 +323,164 @@ async fn a_run_still_waiting_when_the_grace_period_ends_hands_back_its_request_i
     assert_eq!(answer["status"], "IN_QUEUE");
     assert_eq!(answer["request_id"], id.as_str(), "nothing is lost: the job can be followed after the restart");
 }
+
+/// What poll_after_seconds should be for a job in `status` at `position` of a model whose catalog
+/// entry says `minutes` (README: a quarter of the typical time, 20 s without one, plus 2 s per job ahead).
+fn expected_poll(status: &str, position: Option<u64>, minutes: Option<f64>) -> u64 {
+    let own = minutes.map_or(20.0, |m| m * 60.0) / 4.0;
+    let ahead = if status == "IN_QUEUE" { position.unwrap_or(0) as f64 * 2.0 } else { 0.0 };
+    (own + ahead).round().clamp(1.0, 60.0) as u64
+}
+
+#[tokio::test]
+async fn the_answer_carries_the_estimate_and_a_pending_one_says_when_to_poll() {
+    let app = spawn_app().await;
+    let flux_price = app.fake.fixture(FLUX).unwrap()["unit_price"].as_f64().unwrap();
+    let done = ok(&app
+        .call(
+            KEY,
+            "run_model",
+            json!({"endpoint_id": FLUX, "input": {"prompt": "a fox", "num_images": 2, "image_size": "square_hd"}}),
+        )
+        .await);
+    assert_eq!(done["status"], "COMPLETED");
+    assert!((done["estimate"]["total_cost"].as_f64().unwrap() - 2.0 * flux_price).abs() < 1e-9, "{done}");
+    assert_eq!(
+        (done["estimate"]["unit"].clone(), done["estimate"]["unit_quantity"].clone()),
+        (json!("megapixel"), json!(2.0))
+    );
+
+    // Priced per call (GPU seconds): fal's average, looked up while fal takes the job.
+    let sdxl =
+        ok(&app.call(KEY, "run_model", json!({"endpoint_id": "fal-ai/fast-sdxl", "input": {"prompt": "x"}})).await);
+    let call_price = app.fake.fixture("fal-ai/fast-sdxl").unwrap()["call_price"].clone();
+    assert_eq!((sdxl["estimate"]["unit"].clone(), sdxl["estimate"]["total_cost"].clone()), (json!("call"), call_price));
+
+    app.fake.script("fal-ai/veo3", Script::manual(json!({"video": {"url": "https://v3.fal.media/files/x/v.mp4"}})));
+    let pending = ok(&app
+        .call(
+            KEY,
+            "run_model",
+            json!({"endpoint_id": "fal-ai/veo3", "input": {"prompt": "waves"}, "timeout_seconds": 1}),
+        )
+        .await);
+    let minutes = app.fake.fixture("fal-ai/veo3").unwrap()["duration_estimate"].as_f64();
+    assert_eq!(pending["status"], "IN_QUEUE");
+    let position = pending["queue_position"].as_u64();
+    assert_eq!(pending["poll_after_seconds"], expected_poll("IN_QUEUE", position, minutes), "{pending}");
+    assert_eq!(pending["estimate"]["unit_quantity"], 8.0, "veo3's default duration, 8s");
+    let id = pending["request_id"].as_str().unwrap();
+    app.fake.start_job(id);
+    let running = ok(&app.call(KEY, "check_job", json!({"endpoint_id": "fal-ai/veo3", "request_id": id})).await);
+    assert_eq!(running["status"], "IN_PROGRESS");
+    assert_eq!(running["poll_after_seconds"], expected_poll("IN_PROGRESS", None, minutes), "{running}");
+    assert!(running["next"].as_str().unwrap().contains("poll_after_seconds"));
+    app.fake.finish_job(id);
+    let finished = ok(&app.call(KEY, "check_job", json!({"endpoint_id": "fal-ai/veo3", "request_id": id})).await);
+    assert!(finished.get("poll_after_seconds").is_none(), "a finished job needs no more polling: {finished}");
+}
+
+#[tokio::test]
+async fn max_cost_refuses_before_anything_is_queued() {
+    let app = spawn_app().await;
+    let four = json!({"prompt": "a fox", "num_images": 4, "image_size": "square_hd"});
+    let (e, sentence) =
+        err(&app.call(KEY, "run_model", json!({"endpoint_id": FLUX, "input": four, "max_cost": 0.05})).await);
+    assert_eq!((e["type"].clone(), e["retryable"].clone()), (json!("cost_limit"), json!(false)));
+    assert!(sentence.contains("$0.10 is above max_cost $0.05") && sentence.contains("4 images"), "{sentence}");
+    assert!(sentence.contains("nothing was submitted") && sentence.contains("raise max_cost"), "{sentence}");
+    // No estimate under a cap: refused too, saying why.
+    let (e, sentence) = err(&app
+        .call(
+            KEY,
+            "run_model",
+            json!({"endpoint_id": "fal-ai/stable-diffusion-v15", "input": {"prompt": "x"}, "max_cost": 5}),
+        )
+        .await);
+    assert_eq!(e["type"], "cost_limit");
+    assert!(sentence.contains("cannot be estimated") && sentence.contains("without max_cost"), "{sentence}");
+    for bad in [json!(-1), json!("cheap")] {
+        let (e, sentence) =
+            err(&app.call(KEY, "run_model", json!({"endpoint_id": FLUX, "input": four, "max_cost": bad})).await);
+        assert_eq!(e["type"], "invalid_argument");
+        assert!(sentence.contains("max_cost"), "{sentence}");
+    }
+    assert!(app.fake.jobs().is_empty(), "nothing reached fal's queue");
+    assert!(app.fake.requests().iter().all(|r| !(r.method == "POST" && r.path.starts_with("/queue/"))));
+
+    let within = ok(&app.call(KEY, "run_model", json!({"endpoint_id": FLUX, "input": four, "max_cost": 0.1})).await);
+    assert_eq!(within["status"], "COMPLETED", "an estimate equal to the cap runs");
+    // Without a cap, a call that cannot be estimated runs and says so.
+    let unknown = ok(&app
+        .call(KEY, "run_model", json!({"endpoint_id": "fal-ai/stable-diffusion-v15", "input": {"prompt": "x"}}))
+        .await);
+    assert_eq!(unknown["estimate"]["total_cost"], Value::Null);
+    assert!(unknown["estimate"]["basis"].as_str().unwrap().starts_with("no estimate"), "{unknown}");
+}
+
+#[tokio::test]
+async fn the_operator_ceiling_holds_every_call() {
+    let app = spawn_app_with(&["--max-cost-per-call", "0.2"]).await;
+    let (e, sentence) =
+        err(&app.call(KEY, "run_model", json!({"endpoint_id": "fal-ai/veo3", "input": {"prompt": "x"}})).await);
+    assert_eq!(e["type"], "cost_limit");
+    assert!(sentence.contains("$3.20 is above this server's per-call ceiling $0.20"), "{sentence}");
+    assert!(!sentence.contains("raise max_cost"), "the caller cannot lift the operator's ceiling: {sentence}");
+    let (e, _) = err(&app
+        .call(KEY, "submit_job", json!({"endpoint_id": FLUX, "input": {"prompt": "x", "num_images": 4, "image_size": {"width": 2048, "height": 2048}}, "max_cost": 5}))
+        .await);
+    assert_eq!(e["type"], "cost_limit", "a higher max_cost does not lift the ceiling");
+    let (_, sentence) = err(&app
+        .call(
+            KEY,
+            "run_model",
+            json!({"endpoint_id": "workflows/acme-studio/product-hero/fast", "input": {"prompt": "x"}}),
+        )
+        .await);
+    assert!(sentence.contains("only runs calls it can price"), "{sentence}");
+    assert!(app.fake.jobs().is_empty());
+    let cheap = ok(&app.call(KEY, "run_model", json!({"endpoint_id": FLUX, "input": {"prompt": "x"}})).await);
+    assert_eq!(cheap["status"], "COMPLETED");
+}
+
+#[tokio::test]
+async fn job_options_reach_fal_as_its_headers() {
+    let app = spawn_app().await;
+    let args =
+        json!({"endpoint_id": FLUX, "input": {"prompt": "x"}, "expiration_seconds": 3600, "store_payload": false});
+    ok(&app.call(KEY, "run_model", args).await);
+    let mut submit = args_of_submit(&app);
+    assert_eq!(submit["x-fal-object-lifecycle-preference"], json!({"expiration_duration_seconds": 3600}));
+    assert_eq!(submit["x-fal-store-io"], "0");
+    ok(&app
+        .call(KEY, "submit_job", json!({"endpoint_id": FLUX, "input": {"prompt": "x"}, "store_payload": true}))
+        .await);
+    submit = args_of_submit(&app);
+    assert_eq!(
+        (submit["x-fal-store-io"].clone(), submit["x-fal-object-lifecycle-preference"].clone()),
+        (json!("1"), Value::Null)
+    );
+    ok(&app.call(KEY, "run_model", json!({"endpoint_id": FLUX, "input": {"prompt": "x"}})).await);
+    submit = args_of_submit(&app);
+    assert_eq!(
+        (submit["x-fal-store-io"].clone(), submit["x-fal-object-lifecycle-preference"].clone()),
+        (Value::Null, Value::Null)
+    );
+    let (e, sentence) = err(&app
+        .call(KEY, "submit_job", json!({"endpoint_id": FLUX, "input": {"prompt": "x"}, "expiration_seconds": 0}))
+        .await);
+    assert_eq!(e["type"], "invalid_argument");
+    assert!(sentence.contains("expiration_seconds"), "{sentence}");
+    assert_eq!(app.fake.jobs().len(), 3);
+}
+
+/// The job-option headers of the last submit the fake received (lifecycle parsed as JSON).
+fn args_of_submit(app: &TestApp) -> Value {
+    let submit =
+        app.fake.requests().into_iter().rev().find(|r| r.method == "POST" && r.path.starts_with("/queue/")).unwrap();
+    let header = |name: &str| submit.headers.get(name).map(|v| v.to_str().unwrap().to_string());
+    json!({
+        "x-fal-store-io": header("x-fal-store-io"),
+        "x-fal-object-lifecycle-preference": header("x-fal-object-lifecycle-preference").map(|v| serde_json::from_str::<Value>(&v).unwrap()),
+    })
+}

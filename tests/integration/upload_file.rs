@@ -156,3 +156,26 @@ async fn hostile_urls_are_refused_without_connecting() {
     assert!(app.fake.requests_to("/source/10.png").is_empty(), "no connection reached a refused address");
     assert_eq!(initiated(&app), 0);
 }
+
+#[tokio::test]
+async fn prepare_upload_is_fal_s_name_for_a_ticket_and_file_size_is_checked_first() {
+    let app = spawn_app_with(&["--max-upload-bytes", "1000"]).await;
+    let ticket = ok(&app
+        .call(KEY, "upload_file", json!({"prepare_upload": true, "file_name": "a.wav", "file_size": 1000}))
+        .await);
+    assert!(ticket["upload_url"].is_string() && ticket["curl"].is_string(), "{ticket}");
+    assert_eq!(ticket["content_type"], "audio/wav");
+    assert_eq!(initiated(&app), 1);
+    for (args, needle) in [
+        (json!({"prepare_upload": true, "file_size": 1001}), "file_size 1001 is outside 1 to 1000 bytes"),
+        (json!({"prepare_upload": true, "file_size": 0}), "file_size 0"),
+        (json!({"prepare_upload": true, "url": "https://example.com/a.png"}), "prepare_upload asks for a ticket"),
+        (json!({"prepare_upload": false}), "neither url nor data"),
+        (json!({"data": "AAAA", "file_size": 3}), "file_size goes with prepare_upload"),
+    ] {
+        let (e, sentence) = err(&app.call(KEY, "upload_file", args).await);
+        assert_eq!(e["type"], "invalid_argument");
+        assert!(sentence.contains(needle), "{sentence}");
+    }
+    assert_eq!(initiated(&app), 1, "nothing was signed for a refused call");
+}

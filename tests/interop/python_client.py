@@ -66,8 +66,14 @@ async def main(url, fake):
                 assert docs["results"], docs
                 picks = await call("recommend_model", {"task": "a logo for a coffee shop"})
                 assert picks["inferred_category"] == "text-to-image"
-                run = await call("run_model", {"endpoint_id": "fal-ai/flux/dev", "input": {"prompt": "a fox"}})
-                assert run["status"] == "COMPLETED" and run["media"], run
+                cost = await call("get_pricing", {"endpoint_id": "fal-ai/flux/dev",
+                                                  "input": {"prompt": "a fox", "num_images": 2, "image_size": "landscape_16_9"}})
+                assert cost["estimate"]["unit_quantity"] == 2 and "landscape_16_9" in cost["estimate"]["basis"], cost
+                capped = failed(await session.call_tool("run_model", {"endpoint_id": "fal-ai/flux/dev", "max_cost": 0.01,
+                                                                      "input": {"prompt": "a fox", "num_images": 4}}), "run_model")
+                assert capped["type"] == "cost_limit" and "max_cost" in capped["message"], capped
+                run = await call("run_model", {"endpoint_id": "fal-ai/flux/dev", "input": {"prompt": "a fox"}, "max_cost": 1})
+                assert run["status"] == "COMPLETED" and run["media"] and run["estimate"]["total_cost"] <= 1, run
                 job = await call("submit_job", {"endpoint_id": "fal-ai/veo3", "input": {"prompt": "waves"}})
                 status = await call("check_job", {"endpoint_id": "fal-ai/veo3", "request_id": job["request_id"]})
                 assert status["status"] in ("IN_QUEUE", "IN_PROGRESS", "COMPLETED"), status
@@ -90,8 +96,8 @@ async def main(url, fake):
                 assert private["status"] == "COMPLETED" and private["validated"] is False, private
                 wrong = failed(await session.call_tool("check_job", {"endpoint_id": None, "request_id": "x"}), "check_job")
                 assert wrong["type"] == "invalid_argument" and "endpoint_id" in wrong["message"], wrong
-                print(f"python mcp client: {len(names)} tools listed and called, a failed job, an unlisted app and a"
-                      f" wrong-typed argument read cleanly; protocol {init.protocolVersion}")
+                print(f"python mcp client: {len(names)} tools listed and called, a call's cost, a max_cost refusal, a failed job,"
+                      f" an unlisted app and a wrong-typed argument read cleanly; protocol {init.protocolVersion}")
 
 
 asyncio.run(main(sys.argv[1], sys.argv[2]))

@@ -72,6 +72,9 @@ fn model_json(entry: &Value, expand_openapi: bool, state: &FakeState) -> Value {
             "date": entry["date"], "highlighted": false, "pinned": false, "kind": entry["kind"], "license_type": "commercial"
         }
     });
+    if let Some(minutes) = entry.get("duration_estimate") {
+        model["metadata"]["duration_estimate"] = minutes.clone();
+    }
     if expand_openapi {
         model["openapi"] = if id == "acme/no-schema" {
             json!({ "error": { "code": "expansion_failed", "message": "OpenAPI schema not available for this endpoint" } })
@@ -215,7 +218,12 @@ pub async fn estimate(State(state): State<Arc<FakeState>>, headers: HeaderMap, b
         let Some(quantity) = spec[field].as_f64().filter(|q| *q >= 1e-6) else {
             return invalid(&format!("{field} must be a positive number"));
         };
-        total += entry["unit_price"].as_f64().unwrap_or(0.0) * quantity;
+        // Historical: the fixture's average cost per call; an endpoint without one has no history.
+        let price = if unit_based { &entry["unit_price"] } else { &entry["call_price"] };
+        let Some(price) = price.as_f64() else {
+            return platform_error(StatusCode::NOT_FOUND, "not_found", &format!("No pricing history for {id}"));
+        };
+        total += price * quantity;
     }
     Json(
         json!({ "estimate_type": body["estimate_type"], "total_cost": (total * 1e6).round() / 1e6, "currency": "USD" }),

@@ -41,6 +41,7 @@ pub struct Recorded {
     pub path: String,
     pub query: String,
     pub authorization: Option<String>,
+    pub headers: axum::http::HeaderMap,
     pub body: String,
 }
 
@@ -263,6 +264,7 @@ async fn record_and_inject(State(state): State<Arc<FakeState>>, request: Request
         path: path.clone(),
         query: parts.uri.query().unwrap_or("").to_string(),
         authorization: parts.headers.get("authorization").map(|v| v.to_str().unwrap_or("<binary>").to_string()),
+        headers: parts.headers.clone(),
         body: String::from_utf8_lossy(&bytes).into_owned(),
     });
     state.seen.notify_waiters();
