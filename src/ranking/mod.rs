@@ -1,13 +1,22 @@
-//! Model recommendation without a popularity signal (fal has none): infer the task's category from
-//! its words, then rank the live catalog's models of that category by text relevance, a curated
-//! flagship prior, status and recency. Pure functions; the tool fetches and this module decides.
+//! Model recommendation without a popularity signal (fal has none). A task is read as a request
+//! (`request`: what the user has, what they want, the sub-task, hence the category); the live
+//! catalog's candidates are then ranked by the evidence for each: built for the sub-task, in the
+//! category, a curated flagship whose strengths match the task's words (`priors`), fal's own
+//! search order, text relevance, status and recency. Pure functions; the tool fetches.
 
 use crate::fal::Model;
 
-mod tables;
+mod priors;
+mod request;
+mod words;
 
-pub(crate) use tables::FLAGSHIPS;
-use tables::{CUES, IMAGE_INPUT, STOPWORDS, SUBTASKS, VIDEO_INPUT};
+pub(crate) use priors::flagships;
+pub(crate) use request::{Request, read};
+pub(crate) use words::Media;
+use words::{SUBTASKS, normalized};
+
+/// Sub-tasks whose marks ("edit", "speech") general models carry too: no penalty for them.
+const BROAD: [&str; 2] = ["image editing", "narration"];
 
 /// Categories whose jobs usually outlast an HTTP request: follow them with submit_job.
 fn is_long_running(category: &str) -> bool {
@@ -20,73 +29,24 @@ pub(crate) fn run_with(model: &Model) -> &'static str {
     if is_long_running(model.category()) || model.is_training() || slow { "submit_job" } else { "run_model" }
 }
 
-/// The curated flagships of a category, best first.
-pub(crate) fn flagships(category: &str) -> &'static [&'static str] {
-    FLAGSHIPS.iter().find(|(c, _)| *c == category).map_or(&[], |(_, ids)| ids)
-}
-
-/// The lowercase words of `text`, padded with spaces so cues can match at word starts.
-fn normalized(text: &str) -> String {
-    let words: Vec<String> = text
-        .split(|c: char| !(c.is_alphanumeric() || c == '\''))
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect();
-    format!(" {} ", words.join(" "))
-}
-
-fn has(text: &str, cue: &str) -> bool {
-    text.contains(&format!(" {cue}"))
-}
-
-/// The category a task most likely belongs to, or None when no cue matches.
-pub(crate) fn infer_category(task: &str) -> Option<&'static str> {
-    let text = normalized(task);
-    let mut scores: Vec<(&'static str, u32)> = CUES
-        .iter()
-        .map(|(category, cues)| (*category, cues.iter().filter(|(cue, _)| has(&text, cue)).map(|(_, w)| w).sum()))
-        .collect();
-    let score = |scores: &[(&str, u32)], c: &str| scores.iter().find(|(k, _)| *k == c).map_or(0, |(_, s)| *s);
-    let image_input = IMAGE_INPUT.iter().any(|cue| has(&text, cue));
-    let video_input = VIDEO_INPUT.iter().any(|cue| has(&text, cue));
-    let image_to_3d = score(&scores, "image-to-3d");
-    let text_to_video = score(&scores, "text-to-video");
-    let wants_video = text_to_video + score(&scores, "image-to-video") > 0;
-    let wants_3d = image_to_3d + score(&scores, "text-to-3d") > 0;
-    for (category, value) in scores.iter_mut() {
-        *value += match *category {
-            // Starting from a picture turns "make a video/3D model" into its image-to-* form.
-            "image-to-video" if image_input && wants_video => text_to_video + 2,
-            "image-to-image" if image_input && !wants_video && !wants_3d => 3,
-            "text-to-3d" if wants_3d && !image_input => image_to_3d + 1,
-            "video-to-video" if video_input => 6,
-            _ => 0,
-        };
-    }
-    // Speech *to text* beats the text-to-speech cue "speech" it contains.
-    if score(&scores, "speech-to-text") > 0
-        && let Some(tts) = scores.iter_mut().find(|(c, _)| *c == "text-to-speech")
-    {
-        tts.1 = tts.1.saturating_sub(3);
-    }
-    // Ties go to the earlier category in CUES, which lists broad categories first.
-    let best = scores.iter().fold(None::<(&str, u32)>, |best, &(c, s)| match best {
-        Some((_, b)) if b >= s => best,
-        _ => Some((c, s)),
-    })?;
-    (best.1 > 0).then_some(best.0)
-}
-
 /// The task's informative words, for text relevance and catalog search.
 pub(crate) fn keywords(task: &str) -> Vec<String> {
     let mut words: Vec<String> = Vec::new();
     for word in normalized(task).split_whitespace() {
         let word = word.trim_matches('\'');
-        if word.len() >= 2 && !STOPWORDS.contains(&word) && !words.iter().any(|w| w == word) {
+        if word.len() >= 2 && !priors::STOPWORDS.contains(&word) && !words.iter().any(|w| w == word) {
             words.push(word.to_string());
         }
     }
     words
+}
+
+/// The words to search fal's catalog with for a request: its sub-task's name, else the task's keywords.
+pub(crate) fn search_words(task: &str, request: &Request) -> String {
+    match request.subtask {
+        Some(subtask) => subtask.search.to_string(),
+        None => keywords(task).join(" "),
+    }
 }
 
 /// One ranked model and why it ranks there.
@@ -97,28 +57,15 @@ pub(crate) struct Ranked<'a> {
     pub(crate) reason: String,
 }
 
-/// Ranks `candidates` for `task` within `category`: text relevance (0–40, words weighted by how
-/// few candidates share them, sub-task words double), flagship prior (10–20), category match (20), recency (0–10),
-/// made for a sub-task the task does not name (−8), beta (−3), deprecated (−100).
-pub(crate) fn rank<'a>(task: &str, category: Option<&str>, candidates: &'a [Model]) -> Vec<Ranked<'a>> {
+/// Ranks `candidates` for `task` read as `request`. `searched` is fal's own search answer for the
+/// task, best first. Scores: built for the sub-task (35, 20 when only the description says so),
+/// built for another sub-task (−15), in the category (30), outside it and taking other media (−20), flagship (20 down to 10) plus 10 per
+/// strength the task asks for (two at most), takes the LoRA the user has (25), fal's search order (12 down to 0), text relevance (0–25), recency
+/// (0–8), beta (−3), deprecated (−100).
+pub(crate) fn rank<'a>(task: &str, request: &Request, candidates: &'a [Model], searched: &[String]) -> Vec<Ranked<'a>> {
+    let text = normalized(task);
     let texts: Vec<(String, String)> = candidates.iter().map(texts).collect();
-    let intent = subtasks(&normalized(task));
-    let words: Vec<(String, f64)> = keywords(task)
-        .into_iter()
-        .filter_map(|word| {
-            let stem = stem(&word);
-            let df = texts.iter().filter(|(strong, weak)| has_stem(strong, &stem) || has_stem(weak, &stem)).count();
-            // Rare words tell models apart; a word every candidate has tells nothing.
-            let idf = ((candidates.len() as f64 + 1.0) / (df as f64 + 0.5)).ln();
-            // Words that name a sub-task ("upscale", "background") weigh double.
-            let weight = if intent.iter().any(|cue| cue.starts_with(stem.as_str()) || stem.starts_with(cue)) {
-                2.0
-            } else {
-                1.0
-            };
-            (df > 0 && idf > 0.0).then_some((word, weight * idf))
-        })
-        .collect();
+    let relevance_words = weighted_keywords(task, &texts);
     let newest = candidates.iter().filter_map(|m| m.last_changed()).filter_map(days).max();
     let mut ranked: Vec<Ranked<'a>> = candidates
         .iter()
@@ -126,45 +73,63 @@ pub(crate) fn rank<'a>(task: &str, category: Option<&str>, candidates: &'a [Mode
         .map(|(model, (strong, weak))| {
             let mut score = 0.0;
             let mut reasons: Vec<String> = Vec::new();
-            let mut relevance = 0.0;
-            let mut matched = Vec::new();
-            for (word, idf) in &words {
-                let stem = stem(word);
-                let hit = if has_stem(strong, &stem) {
-                    1.0
-                } else if has_stem(weak, &stem) {
-                    0.5
-                } else {
-                    0.0
-                };
-                if hit > 0.0 {
-                    relevance += 10.0 * hit * idf;
-                    matched.push(format!("'{word}'"));
+            let built_for_this = request.subtask.is_some_and(|s| made_for(strong, s.made_for));
+            if let Some(subtask) = request.subtask {
+                if built_for_this {
+                    score += 35.0;
+                    reasons.push(format!("built for {}", subtask.name));
+                } else if made_for(weak, subtask.made_for) {
+                    score += 20.0;
+                    reasons.push(format!("does {}", subtask.name));
                 }
             }
-            score += relevance.min(40.0);
-            if let Some(position) = category.and_then(|c| flagships(c).iter().position(|id| *id == model.endpoint_id)) {
-                score += (20.0 - 2.5 * position as f64).max(10.0);
-                reasons.push(format!("a flagship {} model", model.category()));
+            // A LoRA the user has runs on the endpoints that take LoRA weights.
+            if request.has == Media::Trained && made_for(strong, &["lora"]) && !made_for(strong, &["train"]) {
+                score += 25.0;
+                reasons.push("runs your LoRA weights".into());
             }
-            if category.is_some_and(|c| c == model.category()) {
-                score += 20.0;
+            // A specialist for another job is a poor general pick ("an upscaler" for "edit this photo").
+            let specialist = SUBTASKS
+                .iter()
+                .any(|s| request.subtask != Some(s) && !BROAD.contains(&s.name) && made_for(strong, s.made_for));
+            if specialist && !built_for_this {
+                score -= 15.0;
             }
-            if !matched.is_empty() {
-                matched.truncate(4);
-                reasons.push(format!("matches {}", matched.join(", ")));
+            let in_category = request.category.as_deref() == Some(model.category());
+            if in_category {
+                score += 30.0;
+            } else if request::takes_other_media(model.category(), request.has) {
+                // A video model for a photo, or the reverse, whatever else it is built for.
+                score -= 20.0;
+            }
+            if let Some((position, strengths)) = priors::flagship(model.category(), &model.endpoint_id) {
+                if in_category {
+                    score += (20.0 - 2.5 * position as f64).max(10.0);
+                }
+                let matched: Vec<&str> =
+                    strengths.iter().filter(|(cue, _)| words::has(&text, cue)).map(|(_, what)| *what).collect();
+                score += 10.0 * matched.len().min(2) as f64;
+                let standing = if position == 0 { "the flagship" } else { "a leading" };
+                match matched.first() {
+                    Some(first) => reasons.push(format!("{standing} {} model, strong at {first}", model.category())),
+                    None => reasons.push(format!("{standing} {} model", model.category())),
+                }
+            }
+            if let Some(rank) = searched.iter().position(|id| *id == model.endpoint_id) {
+                score += (12.0 - 2.0 * rank as f64).max(0.0);
+                if rank < 3 {
+                    reasons.push(format!("fal's catalog search ranks it #{} for these words", rank + 1));
+                }
+            }
+            let (relevance, matched) = relevance(&relevance_words, strong, weak);
+            score += relevance.min(25.0);
+            if !matched.is_empty() && reasons.len() < 2 {
+                reasons.push(format!("matches {}", matched.into_iter().take(3).collect::<Vec<_>>().join(", ")));
             }
             if let (Some(newest), Some(changed)) = (newest, model.last_changed())
                 && let Some(day) = days(changed)
             {
-                score += 10.0 * (1.0 - (newest - day) as f64 / 365.0).max(0.0);
-                if newest - day <= 90 {
-                    reasons.push(format!("updated {}", &changed[..10]));
-                }
-            }
-            let made_for = subtasks(&normalized(&format!("{} {}", model.endpoint_id, model.name())));
-            if made_for.iter().any(|cue| !intent.contains(cue)) {
-                score -= 8.0;
+                score += 8.0 * (1.0 - (newest - day) as f64 / 365.0).max(0.0);
             }
             if model.tags().iter().any(|t| t.eq_ignore_ascii_case("beta")) {
                 score -= 3.0;
@@ -184,14 +149,47 @@ pub(crate) fn rank<'a>(task: &str, category: Option<&str>, candidates: &'a [Mode
     ranked
 }
 
-/// The sub-tasks a text names.
-fn subtasks(text: &str) -> Vec<&'static str> {
-    SUBTASKS.iter().copied().filter(|cue| has(text, cue)).collect()
+/// The task's keywords that tell candidates apart, weighted by rarity (a word every candidate has tells nothing).
+fn weighted_keywords(task: &str, texts: &[(String, String)]) -> Vec<(String, f64)> {
+    keywords(task)
+        .into_iter()
+        .filter_map(|word| {
+            let stem = stem(&word);
+            let df = texts.iter().filter(|(strong, weak)| has_stem(strong, &stem) || has_stem(weak, &stem)).count();
+            let idf = ((texts.len() as f64 + 1.0) / (df as f64 + 0.5)).ln();
+            (df > 0 && idf > 0.0).then_some((word, idf))
+        })
+        .collect()
+}
+
+/// Text relevance of one candidate and the words it matched.
+fn relevance(words: &[(String, f64)], strong: &str, weak: &str) -> (f64, Vec<String>) {
+    let mut score = 0.0;
+    let mut matched = Vec::new();
+    for (word, idf) in words {
+        let stem = stem(word);
+        let hit = if has_stem(strong, &stem) {
+            1.0
+        } else if has_stem(weak, &stem) {
+            0.5
+        } else {
+            continue;
+        };
+        score += 8.0 * hit * idf;
+        matched.push(format!("'{word}'"));
+    }
+    (score, matched)
+}
+
+/// Whether a model's text names any of `marks` at a word start.
+fn made_for(text: &str, marks: &[&str]) -> bool {
+    marks.iter().any(|mark| words::has(text, mark))
 }
 
 /// A model's strong text (id, name, tags) and weak text (description), normalized for cue matching.
 fn texts(model: &Model) -> (String, String) {
-    let strong = normalized(&format!("{} {} {}", model.endpoint_id, model.name(), model.tags().join(" ")));
+    let id = model.endpoint_id.replace(['/', '-', '_', '.'], " ");
+    let strong = normalized(&format!("{id} {} {}", model.name(), model.tags().join(" ")));
     (strong, normalized(model.description()))
 }
 
@@ -247,31 +245,6 @@ mod tests {
         assert_eq!(days("2026-03-01"), Some(days("2026-02-28").unwrap() + 1));
         assert_eq!(days("2024-03-01").unwrap() - days("2024-02-28").unwrap(), 2);
         assert_eq!(days("garbage"), None);
-    }
-
-    #[test]
-    fn infers_categories_from_task_words() {
-        let cases = [
-            ("a watercolor illustration of a fox", Some("text-to-image")),
-            ("remove the background from this photo", Some("image-to-image")),
-            ("upscale my photo to 4k", Some("image-to-image")),
-            ("a 10 second cinematic video of waves", Some("text-to-video")),
-            ("animate this photo of my dog", Some("image-to-video")),
-            ("turn this image into a video", Some("image-to-video")),
-            ("lip sync this video to a new voice track", Some("video-to-video")),
-            ("narrate my blog post in a warm voice", Some("text-to-speech")),
-            ("transcribe a podcast episode with speakers", Some("speech-to-text")),
-            ("write a lo-fi song for studying", Some("text-to-audio")),
-            ("make a 3d model from this photo of a chair", Some("image-to-3d")),
-            ("a 3d mesh of a dragon", Some("text-to-3d")),
-            ("fine-tune a LoRA on photos of my product", Some("training")),
-            ("read the text in this receipt with ocr", Some("vision")),
-            ("summarize a long article", Some("llm")),
-            ("qwerty zxcv", None),
-        ];
-        for (task, expected) in cases {
-            assert_eq!(infer_category(task), expected, "{task}");
-        }
     }
 
     #[test]

@@ -40,7 +40,7 @@ pub(crate) struct CheckJobArgs {
     pub(crate) request_id: String,
     /// status (default), result (the output once completed) or cancel.
     pub(crate) action: Option<JobAction>,
-    /// Include the job's log lines in a status answer (default false).
+    /// Add the job's log lines to a status answer.
     pub(crate) logs: Option<bool>,
 }
 

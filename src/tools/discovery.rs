@@ -60,7 +60,7 @@ pub(crate) struct SearchModelsOutput {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct GetModelSchemaArgs {
-    /// The model's endpoint id, e.g. "fal-ai/flux/dev" (from search_models or recommend_model).
+    /// The model's endpoint id, e.g. "fal-ai/flux/dev".
     pub(crate) endpoint_id: String,
 }
 

@@ -12,23 +12,29 @@ use serde::{Deserialize, Serialize};
 use super::{FalMcp, args, failure::Failure, output};
 use crate::{
     fal::{EndpointId, FalKey, Model, ModelQuery},
-    ranking,
+    ranking::{self, Media, Ranked, Request},
+    text::shown,
 };
 
 const DEFAULT_LIMIT: usize = 5;
 const MAX_LIMIT: usize = 20;
-/// How much of a category's catalog is ranked.
+/// How much of a category's catalog is ranked, and how much of fal's search answer.
 const CANDIDATES: u32 = 100;
+const SEARCHED: u32 = 30;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RecommendModelArgs {
-    /// The task in plain words, e.g. "animate this product photo into a 5 second clip" or "transcribe a podcast".
+    /// The task in plain words, e.g. "animate this photo into a 5 second clip".
     pub(crate) task: String,
-    /// Use this category instead of inferring one from the task (e.g. text-to-image, image-to-video).
+    /// Use this category, e.g. image-to-video, instead of inferring one.
     pub(crate) category: Option<String>,
     /// How many models to recommend, 1 to 20 (default 5).
     pub(crate) limit: Option<usize>,
+    /// What the user has: nothing, text, image, video or audio.
+    pub(crate) has: Option<String>,
+    /// What they want: image, video, speech, audio, text, 3d or model (a fine-tune).
+    pub(crate) wants: Option<String>,
 }
 
 /// One recommended model.
@@ -37,7 +43,7 @@ pub(crate) struct Recommendation {
     pub(crate) endpoint_id: String,
     pub(crate) name: String,
     pub(crate) category: String,
-    /// Why it ranks here: flagship status, matching words, recency, deprecation.
+    /// Why it fits this task: the sub-task it is built for, a strength the task asks for, its standing.
     pub(crate) reason: String,
     /// The tool to run it with: run_model (waits for the result) or submit_job (video, 3D and training jobs that take minutes).
     pub(crate) run_with: String,
@@ -52,6 +58,9 @@ pub(crate) struct Recommendation {
 pub(crate) struct RecommendModelOutput {
     /// The category the task was matched to (or the one given); null when no category fits and the whole catalog was searched.
     pub(crate) inferred_category: Option<String>,
+    /// What was assumed where the task does not say, e.g. that there is no picture to start from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) assumed: Option<String>,
     /// Best first.
     pub(crate) recommendations: Vec<Recommendation>,
 }
@@ -62,7 +71,7 @@ impl FalMcp {
         name = "recommend_model",
         title = "Recommend models for a task",
         description = "Describe what you want to make (an image, an edit, a video from a photo, speech, music, a transcript, a 3D asset, a fine-tune) \
-and get fal models ranked for it from the live catalog, each with its reason, unit price and run_with (run_model, or submit_job for long jobs).",
+and get fal models ranked for it, each with why it fits, its unit price and run_with (run_model, or submit_job for long jobs).",
         input_schema = output::input::<RecommendModelArgs>(),
         output_schema = output::schema::<RecommendModelOutput>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)
@@ -85,31 +94,128 @@ and get fal models ranked for it from the live catalog, each with its reason, un
         }
         args::text(ACTION, "task", Some(task), 1000)?;
         let given = args::category(ACTION, args.category.as_deref())?;
+        let has = media(ACTION, "has", args.has.as_deref(), "nothing, text, image, video or audio")?;
+        let wants = media(ACTION, "wants", args.wants.as_deref(), "image, video, speech, audio, text, 3d or model")?;
         let key = self.key(&ctx, ACTION)?;
-        let category = given.or_else(|| ranking::infer_category(task).map(str::to_string));
-        let candidates = match &category {
-            Some(category) => self.category_candidates(&key, category).await?,
-            None => self.keyword_candidates(&key, task).await?,
-        };
-        let mut recommendations: Vec<Recommendation> = ranking::rank(task, category.as_deref(), &candidates)
+        let mut request = ranking::read(task, has, wants);
+        if given.is_some() {
+            request.category = given;
+            request.assumed = None;
+        }
+        let (candidates, searched) = self.candidates(&key, task, &request).await?;
+        let ranked = ranking::rank(task, &request, &candidates, &searched);
+        let mut picked: Vec<&Ranked<'_>> = ranked.iter().take(limit).collect();
+        if let Some((_, other)) = &request.assumed {
+            include_alternative(&mut picked, &ranked, other);
+        }
+        let mut recommendations: Vec<Recommendation> = picked
             .into_iter()
-            .take(limit)
             .map(|r| Recommendation {
                 endpoint_id: r.model.endpoint_id.clone(),
                 name: r.model.name().to_string(),
                 category: r.model.category().to_string(),
-                reason: r.reason,
+                reason: r.reason.clone(),
                 run_with: ranking::run_with(r.model).to_string(),
                 unit_price: None,
                 unit: None,
             })
             .collect();
         self.add_prices(&key, &mut recommendations).await;
-        Ok(output::success(&RecommendModelOutput { inferred_category: category, recommendations }))
+        Ok(output::success(&RecommendModelOutput {
+            inferred_category: request.category,
+            assumed: request.assumed.map(|(sentence, _)| sentence),
+            recommendations,
+        }))
     }
 }
 
 impl FalMcp {
+    /// The models to rank and fal's own search order for the task. With a category: its catalog
+    /// page, its flagships (fetched by id, so they count even when the page misses them) and fal's
+    /// search for the sub-task or the task's words; when a picture was assumed absent, the other
+    /// category's flagships too. Without one: fal's search over the whole catalog.
+    async fn candidates(
+        &self,
+        key: &FalKey,
+        task: &str,
+        request: &Request,
+    ) -> Result<(Vec<Model>, Vec<String>), Failure> {
+        let Some(category) = request.category.clone() else {
+            let models = self.keyword_candidates(key, task).await?;
+            let order = models.iter().map(|m| m.endpoint_id.clone()).collect();
+            return Ok((models, order));
+        };
+        let page = ModelQuery { category: Some(category.clone()), limit: CANDIDATES, ..ModelQuery::default() };
+        // A sub-task's specialists may sit in a neighbouring category, so its search spans them all.
+        let words = ranking::search_words(task, request);
+        let search = (!words.is_empty()).then(|| ModelQuery {
+            q: Some(words),
+            category: request.subtask.is_none().then(|| category.clone()),
+            limit: SEARCHED,
+            ..ModelQuery::default()
+        });
+        let mut flagship_ids: Vec<EndpointId> = Vec::new();
+        for c in std::iter::once(category.as_str()).chain(request.assumed.as_ref().map(|(_, other)| *other)) {
+            flagship_ids.extend(ranking::flagships(c).iter().filter_map(|id| EndpointId::parse(id).ok()));
+        }
+        let flagships = async {
+            if flagship_ids.is_empty() {
+                Ok(Default::default())
+            } else {
+                self.fal.find_models(key, &flagship_ids).await
+            }
+        };
+        let searched = async {
+            match &search {
+                Some(search) => self.fal.search_models(key, search).await.map(Some),
+                None => Ok(None),
+            }
+        };
+        let (page, searched, flagships) = tokio::join!(self.fal.search_models(key, &page), searched, flagships);
+        let page = page.map_err(|e| Failure::fal(format!("list {category} models"), &e))?;
+        let mut models = page.models.clone();
+        let mut add = |found: &[Model]| {
+            for model in found {
+                if !models.iter().any(|m| m.endpoint_id == model.endpoint_id) {
+                    models.push(model.clone());
+                }
+            }
+        };
+        // The search and the flagships are evidence on top of the category page, which alone still gives an answer.
+        let order = match searched {
+            Ok(Some(searched)) => {
+                add(&searched.models);
+                searched.models.iter().map(|m| m.endpoint_id.clone()).collect()
+            }
+            Ok(None) => Vec::new(),
+            Err(e) => {
+                tracing::warn!(error = %e, "catalog search for the task failed; ranking without it");
+                Vec::new()
+            }
+        };
+        match flagships {
+            Ok(found) => add(&found),
+            Err(e) => tracing::warn!(error = %e, "flagship lookup failed; ranking the category page only"),
+        }
+        Ok((models, order))
+    }
+
+    /// Catalog search by the task's words, widest first, for tasks that fit no category.
+    async fn keyword_candidates(&self, key: &FalKey, task: &str) -> Result<Vec<Model>, Failure> {
+        let words = ranking::keywords(task);
+        let mut longest: Vec<&String> = words.iter().collect();
+        longest.sort_by_key(|w| std::cmp::Reverse(w.len()));
+        let attempts = std::iter::once(words.join(" ")).chain(longest.into_iter().take(2).cloned());
+        for q in attempts.filter(|q| !q.is_empty()) {
+            let query = ModelQuery { q: Some(q), limit: CANDIDATES, ..ModelQuery::default() };
+            let page = self.fal.search_models(key, &query).await.map_err(|e| Failure::fal("search the catalog", &e))?;
+            if !page.models.is_empty() {
+                return Ok(page.models.clone());
+            }
+        }
+        Ok(Vec::new())
+    }
+
     /// Each recommendation's unit price, from one batched lookup; without them when it fails (the
     /// ranking stands on its own).
     async fn add_prices(&self, key: &FalKey, recommendations: &mut [Recommendation]) {
@@ -130,51 +236,33 @@ impl FalMcp {
             Err(e) => tracing::warn!(error = %e, "price lookup for recommendations failed; answering without prices"),
         }
     }
+}
 
-    /// A category's catalog page plus its flagships (fetched by id, so they count even when the page misses them).
-    async fn category_candidates(&self, key: &FalKey, category: &str) -> Result<Vec<Model>, Failure> {
-        let query = ModelQuery { category: Some(category.to_string()), limit: CANDIDATES, ..ModelQuery::default() };
-        let flagship_ids: Vec<EndpointId> =
-            ranking::flagships(category).iter().filter_map(|id| EndpointId::parse(id).ok()).collect();
-        let flagships = async {
-            if flagship_ids.is_empty() {
-                Ok(Default::default())
-            } else {
-                self.fal.find_models(key, &flagship_ids).await
-            }
-        };
-        let (page, flagships) = tokio::join!(self.fal.search_models(key, &query), flagships);
-        let page = page.map_err(|e| Failure::fal(format!("list {category} models"), &e))?;
-        let mut models = page.models.clone();
-        match flagships {
-            Ok(found) => {
-                for model in found.iter().filter(|m| m.category() == category) {
-                    if !models.iter().any(|m| m.endpoint_id == model.endpoint_id) {
-                        models.push(model.clone());
-                    }
-                }
-            }
-            // The flagships are a prior; the category page alone still gives an answer.
-            Err(e) => {
-                tracing::warn!(error = %e, "flagship lookup failed; ranking the category page only")
-            }
-        }
-        Ok(models)
+/// When the task left open whether there is a picture, the best model of the other reading is in
+/// the answer too, in the last place if it did not earn one.
+fn include_alternative<'a>(picked: &mut Vec<&'a Ranked<'a>>, ranked: &'a [Ranked<'a>], other: &str) {
+    if picked.iter().any(|r| r.model.category() == other) {
+        return;
     }
+    if let Some(best) = ranked.iter().find(|r| r.model.category() == other) {
+        if picked.len() > 1 {
+            picked.pop();
+        }
+        picked.push(best);
+    }
+}
 
-    /// Catalog search by the task's words, widest first, for tasks that fit no category.
-    async fn keyword_candidates(&self, key: &FalKey, task: &str) -> Result<Vec<Model>, Failure> {
-        let words = ranking::keywords(task);
-        let mut longest: Vec<&String> = words.iter().collect();
-        longest.sort_by_key(|w| std::cmp::Reverse(w.len()));
-        let attempts = std::iter::once(words.join(" ")).chain(longest.into_iter().take(2).cloned());
-        for q in attempts.filter(|q| !q.is_empty()) {
-            let query = ModelQuery { q: Some(q), limit: CANDIDATES, ..ModelQuery::default() };
-            let page = self.fal.search_models(key, &query).await.map_err(|e| Failure::fal("search the catalog", &e))?;
-            if !page.models.is_empty() {
-                return Ok(page.models.clone());
-            }
-        }
-        Ok(Vec::new())
-    }
+/// A `has` or `wants` hint.
+fn media(action: &str, name: &str, value: Option<&str>, allowed: &str) -> Result<Option<Media>, Failure> {
+    value
+        .map(|v| {
+            Media::parse(v).ok_or_else(|| {
+                Failure::invalid(
+                    action,
+                    format!("{name} '{}' is not a medium", shown(v)),
+                    format!("pass one of {allowed}"),
+                )
+            })
+        })
+        .transpose()
 }

@@ -59,7 +59,7 @@ impl FalMcp {
     #[tool(
         name = "run_model",
         title = "Run a model and wait for the result",
-        description = "Run a fal model and wait for its output (images, audio, short videos, text). The input is checked against \
+        description = "Run a fal model and wait for its output. The input is checked against \
 the model's schema first; the answer has the output, its media files and the cost estimate. \
 If the wait ends first, the job keeps running: follow its request_id with check_job. For long video, 3D or training jobs use submit_job.",
         input_schema = output::input::<RunModelArgs>(),

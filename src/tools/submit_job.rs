@@ -21,7 +21,7 @@ use crate::text::shown;
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SubmitJobArgs {
-    /// The model's endpoint id, e.g. "fal-ai/kling-video/v2.5-turbo/pro/image-to-video".
+    /// The model's endpoint id, e.g. "fal-ai/veo3".
     pub(crate) endpoint_id: String,
     /// The model's input, as get_model_schema describes it.
     pub(crate) input: Map<String, Value>,

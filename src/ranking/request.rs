@@ -1,0 +1,294 @@
+//! Reading a task as a request: the media the user already has, the media they want and the
+//! sub-task, and from those the catalog category. Pure; the word lists are in `words.rs`.
+
+use super::words::{self, Cue, Media, SUBTASKS, Subtask};
+
+/// A sub-task named this weakly ("say", "background") is a hint, not a reading.
+const SUBTASK_MIN: u32 = 5;
+/// One that needs a picture or recording the user never mentioned needs a clear cue ("talking"
+/// in "hear them talking" makes no avatar; "upscale" still means there is a picture).
+const UNSAID_MIN: u32 = 7;
+
+/// What a task asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Request {
+    /// The media the user starts from (`Media::Nothing` when only words).
+    pub(crate) has: Media,
+    /// The media they want out.
+    pub(crate) wants: Option<Media>,
+    pub(crate) subtask: Option<&'static Subtask>,
+    /// The catalog category that fits, when one does.
+    pub(crate) category: Option<String>,
+    /// What was assumed because the task does not say, and the category that fits otherwise.
+    pub(crate) assumed: Option<(String, &'static str)>,
+}
+
+/// Reads `task`; `has` and `wants` are the caller's hints, which win over the words.
+pub(crate) fn read(task: &str, has: Option<Media>, wants: Option<Media>) -> Request {
+    let mut text = without_negated(&words::normalized(task));
+    for (phrase, instead) in words::REWRITES {
+        text = text.replace(phrase, instead);
+    }
+    let inputs = match has {
+        Some(has) => vec![has],
+        None if words::NOTHING_TO_START.iter().any(|phrase| words::has(&text, phrase)) => Vec::new(),
+        None => input_media(&text),
+    };
+    let said_has = inputs.first().copied();
+    let output = output_media(&text, said_has);
+    let subtask = best_subtask(&text, &inputs).filter(|(s, strength)| {
+        // "a video of a dog saying hello" names a video far more than a narration.
+        // A tie goes to the output cue; one that needs a picture or recording the user never
+        // mentioned must beat it by two.
+        let unsaid = said_has.is_none() && s.needs.is_some();
+        let outweighed = output
+            .is_some_and(|(m, score)| Some(m) != s.gives && (score >= *strength || (unsaid && score + 1 >= *strength)));
+        let minimum = if unsaid { UNSAID_MIN } else { SUBTASK_MIN };
+        *strength >= minimum && !outweighed && wants.is_none_or(|w| s.gives == Some(w))
+    });
+    let subtask = subtask.map(|(s, _)| s).or_else(|| implied_subtask(&text, &inputs, wants.or(output.map(|(m, _)| m))));
+    // A photo and a recording that should become a video: a talking avatar, whatever else the words suggest.
+    let wants_video = output.is_some_and(|(m, _)| m == Media::Video) || wants == Some(Media::Video);
+    let speaking =
+        subtask.is_some_and(|s| matches!(s.name, "narration" | "lip sync" | "voice cloning" | "talking avatar"));
+    let subtask = if inputs.contains(&Media::Image) && inputs.contains(&Media::Audio) && (wants_video || speaking) {
+        named("talking avatar")
+    } else {
+        subtask
+    };
+    // A LoRA the user already has is an input to generate with, not one to train.
+    let subtask = subtask.filter(|s| !(s.name == "training" && said_has == Some(Media::Trained)));
+    // "Upscale my footage": a video noun anywhere makes an image sub-task a video one.
+    let said_has = match subtask {
+        Some(s) if s.on_video.is_some() && said_has != Some(Media::Image) && mentions_video(&text) => {
+            Some(Media::Video)
+        }
+        _ => said_has,
+    };
+    let wants = wants.or(subtask.and_then(|s| s.gives)).or(output.map(|(m, _)| m));
+    let has_given = said_has.is_some() || subtask.is_some_and(|s| s.needs.is_some());
+    let has = match (said_has, subtask.and_then(|s| s.needs)) {
+        (Some(said), _) => said,
+        // "Cut my dog out" names no medium, but the sub-task needs a picture: a picture it is.
+        (None, Some(needed)) => needed,
+        (None, None) => Media::Nothing,
+    };
+    let category = subtask
+        .and_then(|s| s.category_for(has))
+        .or_else(|| wants.and_then(|w| category_of(has, w).or_else(|| category_of(Media::Nothing, w))));
+    let assumed = match (has_given, wants, category) {
+        (false, Some(want @ (Media::Video | Media::Model3d)), Some(_)) => {
+            let other = category_of(Media::Image, want).unwrap_or("image-to-video");
+            let noun = if want == Media::Video { "a video" } else { "a 3D model" };
+            Some((
+                format!("Assumed {noun} made from words alone; to start from a picture, see the {other} model listed"),
+                other,
+            ))
+        }
+        _ => None,
+    };
+    Request { has, wants, subtask, category: category.map(str::to_string), assumed }
+}
+
+/// The text without the word each "not" denies ("hear them talking, not just music" asks for no
+/// music). "No" and "without" are left alone: "no background" and "without sound" are requests.
+fn without_negated(text: &str) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    let mut words = text.split_whitespace();
+    while let Some(word) = words.next() {
+        if word == "not" {
+            for next in words.by_ref() {
+                if !matches!(next, "just" | "a" | "an" | "any" | "only" | "the") {
+                    break;
+                }
+            }
+            continue;
+        }
+        out.push(word);
+    }
+    format!(" {} ", out.join(" "))
+}
+
+/// The sub-task the task names most strongly, with its strength. Sub-tasks that need a medium
+/// the user has none of are skipped (when they say what they have).
+fn best_subtask(text: &str, inputs: &[Media]) -> Option<(&'static Subtask, u32)> {
+    let fits = |s: &Subtask| {
+        // A video has a soundtrack, so what works on a recording works on a video too.
+        inputs.is_empty()
+            || s.needs.is_none_or(|n| {
+                inputs.iter().any(|&h| n == h || (h == Media::Video && (s.on_video.is_some() || n == Media::Audio)))
+            })
+    };
+    SUBTASKS
+        .iter()
+        .filter(|s| fits(s))
+        .map(|s| (s, score(text, s.cues)))
+        .filter(|(_, score)| *score > 0)
+        // The first listed wins a tie: the table lists specific sub-tasks before broad ones.
+        .fold(None, |best: Option<(&Subtask, u32)>, (s, score)| match best {
+            Some((_, b)) if b >= score => best,
+            _ => Some((s, score)),
+        })
+}
+
+fn score(text: &str, cues: &[Cue]) -> u32 {
+    cues.iter().filter(|(cue, _)| words::has(text, cue)).map(|(_, w)| w).sum()
+}
+
+/// The media the user says they have, first the one they start from: a possessive or
+/// demonstrative up to two words before a medium's noun ("my drawing", "this watercolour
+/// painting", "the attached pic", "from a png"), or a noun that is always theirs. A picture,
+/// video or recording comes before text, which every task has anyway; then the earliest mention
+/// ("animate my photo into a video").
+fn input_media(text: &str) -> Vec<Media> {
+    let tokens: Vec<&str> = text.split_whitespace().collect();
+    let mut found: Vec<(Media, usize)> = Vec::new();
+    for owner in words::OWNERS {
+        let owner: Vec<&str> = owner.split(' ').collect();
+        for at in (0..tokens.len()).filter(|&i| tokens[i..].starts_with(&owner)) {
+            // The last noun in reach heads the phrase: "this movie poster" is a poster.
+            let head = (0..=2).rev().find_map(|gap| {
+                let rest = format!(" {} ", tokens.get(at + owner.len() + gap..).unwrap_or_default().join(" "));
+                words::MEDIA_NOUNS
+                    .iter()
+                    .find(|(_, nouns)| nouns.iter().any(|noun| rest.starts_with(&format!(" {noun}"))))
+                    .map(|(media, _)| *media)
+            });
+            if let Some(media) = head {
+                found.push((media, at));
+            }
+        }
+    }
+    for (cue, media) in words::ALWAYS_INPUT {
+        if let Some(at) = text.find(&format!(" {cue}")) {
+            found.push((*media, text[..at].split_whitespace().count()));
+        }
+    }
+    found.sort_by_key(|(media, at)| (*media == Media::Text, *at));
+    let mut media: Vec<Media> = Vec::new();
+    for (m, _) in found {
+        if !media.contains(&m) {
+            media.push(m);
+        }
+    }
+    media
+}
+
+/// A sub-task the media imply when no words name one: a video that wants sound gets foley.
+/// A recording to translate is a dub.
+fn implied_subtask(text: &str, inputs: &[Media], wants: Option<Media>) -> Option<&'static Subtask> {
+    match (inputs.first(), wants) {
+        (Some(Media::Video | Media::Audio), _) if words::has(text, "translat") => named("dubbing"),
+        (Some(Media::Video), Some(Media::Audio)) => named("sound for a video"),
+        _ => None,
+    }
+}
+
+fn named(name: &str) -> Option<&'static Subtask> {
+    SUBTASKS.iter().find(|s| s.name == name)
+}
+
+fn mentions_video(text: &str) -> bool {
+    words::MEDIA_NOUNS
+        .iter()
+        .filter(|(m, _)| *m == Media::Video)
+        .flat_map(|(_, nouns)| nouns.iter())
+        .any(|noun| words::has(text, noun))
+}
+
+/// The medium the user wants and how strongly: the strongest output cue, not counting the medium
+/// they start from unless nothing else is named ("restyle this video" wants a video).
+fn output_media(text: &str, has: Option<Media>) -> Option<(Media, u32)> {
+    let scores: Vec<(Media, u32)> = words::OUTPUTS.iter().map(|(media, cues)| (*media, score(text, cues))).collect();
+    let best = |skip: Option<Media>| {
+        scores.iter().filter(|(m, s)| *s > 0 && Some(*m) != skip).max_by_key(|(_, s)| *s).copied()
+    };
+    best(has).or_else(|| best(None))
+}
+
+/// Whether a model of `category` starts from another medium than the picture, video or
+/// recording the user has ("video-to-video" for a photo).
+pub(crate) fn takes_other_media(category: &str, has: Media) -> bool {
+    let input = match category.split("-to-").next() {
+        Some("image") => Media::Image,
+        Some("video") => Media::Video,
+        Some("audio" | "speech") => Media::Audio,
+        _ => return false,
+    };
+    matches!(has, Media::Image | Media::Video | Media::Audio)
+        && input != has
+        && !(has == Media::Video && input == Media::Audio)
+}
+
+/// The catalog category that turns `has` into `wants`.
+pub(crate) fn category_of(has: Media, wants: Media) -> Option<&'static str> {
+    use Media::*;
+    Some(match (has, wants) {
+        (Nothing | Text, Image) => "text-to-image",
+        (Image, Image) => "image-to-image",
+        (Nothing | Text, Video) => "text-to-video",
+        (Image, Video) => "image-to-video",
+        (Video, Video) => "video-to-video",
+        (Nothing | Text, Speech) => "text-to-speech",
+        (Audio | Video, Text) => "speech-to-text",
+        (Nothing | Text, Audio) => "text-to-audio",
+        // fal files video-to-audio (foley) models under video-to-video.
+        (Video, Audio | Speech) => "video-to-video",
+        (Audio, Audio | Speech) => "audio-to-audio",
+        (Nothing | Text, Model3d) => "text-to-3d",
+        (Image, Model3d) => "image-to-3d",
+        (Image, Text) => "vision",
+        (Nothing | Text, Text) => "llm",
+        (Trained, Image) => "text-to-image",
+        (Trained, Video) => "text-to-video",
+        (_, Trained) => "training",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn category(task: &str) -> Option<String> {
+        read(task, None, None).category
+    }
+
+    #[test]
+    fn the_category_comes_from_what_the_user_has_and_wants() {
+        let cases = [
+            ("a watercolor illustration of a fox", Some("text-to-image")),
+            ("remove the background from this photo", Some("image-to-image")),
+            ("cut my dog out of the picture", Some("image-to-image")),
+            ("upscale my photo to 4k", Some("image-to-image")),
+            ("upscale my video to 4k", Some("video-to-video")),
+            ("a 10 second cinematic video of waves", Some("text-to-video")),
+            ("animate this photo of my dog", Some("image-to-video")),
+            ("bring my drawing to life", Some("image-to-video")),
+            ("lip sync this video to a new voice track", Some("video-to-video")),
+            ("narrate my blog post in a warm voice", Some("text-to-speech")),
+            ("transcribe a podcast episode with speakers", Some("speech-to-text")),
+            ("write a lo-fi song for studying", Some("text-to-audio")),
+            ("make a 3d model from this photo of a chair", Some("image-to-3d")),
+            ("a 3d mesh of a dragon", Some("text-to-3d")),
+            ("fine-tune a LoRA on photos of my product", Some("training")),
+            ("read the text in this receipt", Some("vision")),
+            ("summarize a long article", Some("llm")),
+            ("a video of a dog saying hello", Some("text-to-video")),
+            ("qwerty zxcv", None),
+        ];
+        for (task, expected) in cases {
+            assert_eq!(category(task).as_deref(), expected, "{task}");
+        }
+    }
+
+    #[test]
+    fn hints_win_and_ambiguity_is_said() {
+        assert_eq!(read("a dragon", Some(Media::Image), Some(Media::Model3d)).category.as_deref(), Some("image-to-3d"));
+        let video = read("a video of a red fox running through snow", None, None);
+        let (sentence, other) = video.assumed.unwrap();
+        assert_eq!(other, "image-to-video");
+        assert!(sentence.starts_with("Assumed a video made from words alone"), "{sentence}");
+        assert!(read("animate my photo", None, None).assumed.is_none());
+    }
+}
