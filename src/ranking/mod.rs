@@ -2,18 +2,21 @@
 //! (`request`: what the user has, what they want, the sub-task, hence the category); the live
 //! catalog's candidates are then ranked by the evidence for each: built for the sub-task, in the
 //! category, a curated flagship whose strengths match the task's words (`priors`), fal's own
-//! search order, text relevance, status and recency. Pure functions; the tool fetches.
+//! search order, text relevance, status and recency. Pure functions; the tool fetches. The word
+//! tables are data: `words.rs` (media, owners, outputs), `subtasks.rs`, `priors.rs`.
 
 use crate::fal::Model;
 
 mod priors;
 mod request;
+mod subtasks;
 mod words;
 
 pub(crate) use priors::flagships;
 pub(crate) use request::{Request, read};
+use subtasks::SUBTASKS;
 pub(crate) use words::Media;
-use words::{SUBTASKS, normalized};
+use words::normalized;
 
 /// Sub-tasks whose marks ("edit", "speech") general models carry too: no penalty for them.
 const BROAD: [&str; 2] = ["image editing", "narration"];
@@ -60,7 +63,7 @@ pub(crate) struct Ranked<'a> {
 /// Ranks `candidates` for `task` read as `request`. `searched` is fal's own search answer for the
 /// task, best first. Scores: built for the sub-task (35, 20 when only the description says so),
 /// built for another sub-task (−15), in the category (30), outside it and taking other media (−20), flagship (20 down to 10) plus 10 per
-/// strength the task asks for (two at most), takes the LoRA the user has (25), fal's search order (12 down to 0), text relevance (0–25), recency
+/// strength the task asks for (three at most), takes the LoRA the user has (25), fal's search order (12 down to 0), text relevance (0–25), recency
 /// (0–8), beta (−3), deprecated (−100).
 pub(crate) fn rank<'a>(task: &str, request: &Request, candidates: &'a [Model], searched: &[String]) -> Vec<Ranked<'a>> {
     let text = normalized(task);
@@ -108,7 +111,7 @@ pub(crate) fn rank<'a>(task: &str, request: &Request, candidates: &'a [Model], s
                 }
                 let matched: Vec<&str> =
                     strengths.iter().filter(|(cue, _)| words::has(&text, cue)).map(|(_, what)| *what).collect();
-                score += 10.0 * matched.len().min(2) as f64;
+                score += 10.0 * matched.len().min(3) as f64;
                 let standing = if position == 0 { "the flagship" } else { "a leading" };
                 match matched.first() {
                     Some(first) => reasons.push(format!("{standing} {} model, strong at {first}", model.category())),

@@ -118,6 +118,11 @@ pub(crate) const FLAGSHIPS: &[(&str, &[Flagship])] = &[
             ),
             f("fal-ai/minimax/hailuo-02/standard/text-to-video", &[("physics", "physics"), ("cheap", "a low price")]),
             f("fal-ai/wan/v2.2-a14b/text-to-video", &[("open", "open weights"), ("cheap", "a low price")]),
+            f(
+                "fal-ai/ltx-video",
+                &[("fast", "speed"), ("cheap", "the lowest price"), ("draft", "speed"), ("lots", "volume")],
+            ),
+            f("fal-ai/pixverse/v4.5/text-to-video", &[("fast", "speed"), ("cheap", "a low price"), ("draft", "speed")]),
         ],
     ),
     (

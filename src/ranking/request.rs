@@ -1,7 +1,11 @@
 //! Reading a task as a request: the media the user already has, the media they want and the
-//! sub-task, and from those the catalog category. Pure; the word lists are in `words.rs`.
+//! sub-task, and from those the catalog category. Pure; the word lists are in `words.rs` and
+//! `subtasks.rs`.
 
-use super::words::{self, Cue, Media, SUBTASKS, Subtask};
+use super::{
+    subtasks::{SUBTASKS, Subtask},
+    words::{self, Cue, Media},
+};
 
 /// A sub-task named this weakly ("say", "background") is a hint, not a reading.
 const SUBTASK_MIN: u32 = 5;
@@ -47,8 +51,10 @@ pub(crate) fn read(task: &str, has: Option<Media>, wants: Option<Media>) -> Requ
         *strength >= minimum && !outweighed && wants.is_none_or(|w| s.gives == Some(w))
     });
     let subtask = subtask.map(|(s, _)| s).or_else(|| implied_subtask(&text, &inputs, wants.or(output.map(|(m, _)| m))));
-    // A photo and a recording that should become a video: a talking avatar, whatever else the words suggest.
-    let wants_video = output.is_some_and(|(m, _)| m == Media::Video) || wants == Some(Media::Video);
+    // A photo and a recording that should become a video or speech: a talking avatar, whatever
+    // else the words suggest.
+    let wants_video =
+        [output.map(|(m, _)| m), wants].into_iter().flatten().any(|m| matches!(m, Media::Video | Media::Speech));
     let speaking =
         subtask.is_some_and(|s| matches!(s.name, "narration" | "lip sync" | "voice cloning" | "talking avatar"));
     let subtask = if inputs.contains(&Media::Image) && inputs.contains(&Media::Audio) && (wants_video || speaking) {

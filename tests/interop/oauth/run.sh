@@ -66,29 +66,9 @@ say() { printf '%s\n' "$*"; }
 for bin in "$fal_mcp" "$fake_fal"; do
   [ -x "$bin" ] || { say "FAIL  no executable $bin (set FAL_MCP_BIN / FAKE_FAL_BIN)"; say "0 passed, 1 failed"; exit 1; }
 done
-# Debian's Chromium, pinned to the version tests/interop/app-view uses.
-chromium_version=156.0.8078.108-1~deb12u1
-if [ -z "${CHROMIUM:-}" ] && [ "$(dpkg-query -W -f='${Version}' chromium 2>/dev/null)" != "$chromium_version" ]; then
-  say "setup: installing Debian's chromium $chromium_version"
-  timeout 600 apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -qq "chromium=$chromium_version" >/dev/null
-fi
-
-# Pinned packages (package.json), installed only when the scratch directory lacks exactly these versions.
-cp "$here/package.json" "$work/package.json"
-installed() {
-  node -e '
-    const fs = require("fs"), path = require("path");
-    const want = JSON.parse(fs.readFileSync(process.argv[1] + "/package.json", "utf8")).dependencies;
-    for (const [name, version] of Object.entries(want)) {
-      const file = path.join(process.argv[1], "node_modules", name, "package.json");
-      if (!fs.existsSync(file) || JSON.parse(fs.readFileSync(file, "utf8")).version !== version) process.exit(1);
-    }' "$work"
-}
-if ! installed; then
-  say "setup: npm install into $work"
-  (cd "$work" && timeout 300 npm install --no-fund --no-audit --loglevel=error >/dev/null)
-fi
+. "$here/../lib/browser-setup.sh"
+ensure_chromium
+ensure_npm_packages "$work" "$here/package.json"
 deadline=$((SECONDS + 180)) # the run itself, after the install
 
 free_port() { node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })'; }
