@@ -14,11 +14,12 @@
 // Exits 0 only when every check of every case passes; the last line reads "N passed, M failed".
 import { createServer } from "node:http";
 import { createRequire } from "node:module";
-import { mkdtempSync, readFileSync, readdirSync, rmSync, mkdirSync } from "node:fs";
+import { readFileSync, readdirSync, rmSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { mediaFiles } from "./lib/media.mjs";
+import { startChromium } from "../lib/chromium.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, "../../..");
@@ -27,9 +28,6 @@ const EXT = "io.modelcontextprotocol/ui";
 const DEFAULT_URI = "ui://fal-mcp/result-view.html";
 const RENDER_BUDGET_MS = 100;
 const OVERALL_TIMEOUT_MS = 120_000;
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
 const args = parseArgs(process.argv.slice(2));
 const modules = resolve(process.env.APP_VIEW_MODULES || join(here, "node_modules"));
@@ -67,17 +65,9 @@ main().catch(async (error) => {
 async function main() {
   const media = mediaFiles();
   const servers = await startServers(media);
-  const { chromium } = require("playwright-core");
-  const userDataDir = mkdtempSync(join(tmpdir(), "app-view-chromium-"));
+  const { context, userDataDir } =
+    await startChromium(require, tmpdir(), "app-view-chromium-", { viewport: { width: 720, height: 520 } });
   cleanups.push(async () => rmSync(userDataDir, { recursive: true, force: true }));
-  const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    viewport: { width: 720, height: 520 },
-    deviceScaleFactor: 1,
-    timeout: 30_000,
-  });
   cleanups.push(() => context.close());
   context.setDefaultTimeout(10_000);
 

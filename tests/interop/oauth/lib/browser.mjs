@@ -1,12 +1,9 @@
 // Headless Chromium (Debian's, never a downloaded build) through playwright-core, and the person
 // at the keyboard on fal-mcp's sign-in page: look at the page, type a key, press a button, and
 // follow wherever the server sends the browser.
-import { mkdtempSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
+import { startChromium } from "../../lib/chromium.mjs";
 
-export const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 const NAV_TIMEOUT_MS = 15_000;
 
 export class Check extends Error {}
@@ -16,16 +13,9 @@ export function check(condition, message) {
 
 /** Launches Chromium with a fresh user-data-dir under `scratch`; returns { context, close }. */
 export async function launchChromium(require, scratch) {
-  const { chromium } = require("playwright-core");
-  const userDataDir = mkdtempSync(join(scratch, "chromium-profile-"));
-  const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
+  const { context, userDataDir } = await startChromium(require, scratch, "chromium-profile-", {
     viewport: { width: 720, height: 640 },
-    deviceScaleFactor: 1,
     colorScheme: "light",
-    timeout: 30_000,
   });
   context.setDefaultTimeout(NAV_TIMEOUT_MS);
   context.setDefaultNavigationTimeout(NAV_TIMEOUT_MS);
