@@ -58,7 +58,8 @@ impl FalClient {
         Ok(prices.iter().find(|p| p.endpoint_id == id.as_str()).cloned())
     }
 
-    /// fal's average cost of one call to `id`, from the calls made to it so far.
+    /// fal's average cost of one call to `id`, from the calls made to it so far. Cached with the
+    /// unit prices, as the price of one unit named "call".
     pub(crate) async fn price_per_call(&self, key: &FalKey, id: &EndpointId) -> Result<Estimate, FalError> {
         let cache_key = CacheKey { caller: Some(key.fingerprint()), what: format!("per-call?{id}") };
         let prices = through(&self.inner.cache.prices, cache_key, async {

@@ -202,7 +202,8 @@ pub(crate) fn normalized(text: &str) -> String {
 
 /// Whether the normalized `text` has `cue` at a word start.
 pub(crate) fn has(text: &str, cue: &str) -> bool {
-    text.contains(&format!(" {cue}"))
+    // Called for every cue of every table on every candidate: no allocation.
+    text.match_indices(cue).any(|(at, _)| text[..at].ends_with(' '))
 }
 
 /// Phrases rewritten before reading, where a cue word means something else ("training data" is
