@@ -138,6 +138,25 @@ impl FalClient {
         .await
     }
 
+    /// The whole public catalog, every status, page by page. Fetched without a key: fal serves the
+    /// catalog to anyone, and an answer fetched with one caller's key (which may list their
+    /// private apps) must never be shared with another. At most `max_pages` pages of 100.
+    pub(crate) async fn catalog(&self, max_pages: usize) -> Result<Vec<Model>, FalError> {
+        let mut models = Vec::new();
+        let mut cursor: Option<String> = None;
+        for _ in 0..max_pages {
+            let query = ModelQuery { limit: 100, cursor: cursor.take(), ..ModelQuery::default() };
+            let request = self.http().get(join(&self.urls().api, "v1/models")).query(&query.params());
+            let page = self.json::<ModelPage>("GET /v1/models?catalog", None, request).await?;
+            models.extend(page.models);
+            match page.next_cursor.filter(|c| page.has_more && !c.is_empty()) {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        Ok(models)
+    }
+
     /// Looks up to 50 models by endpoint id; ids fal does not know are simply absent from the answer.
     pub(crate) async fn find_models(&self, key: &FalKey, ids: &[EndpointId]) -> Result<Arc<Vec<Model>>, FalError> {
         let mut sorted: Vec<&str> = ids.iter().map(EndpointId::as_str).collect();

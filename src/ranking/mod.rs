@@ -7,19 +7,21 @@
 
 use crate::fal::Model;
 
+mod index;
+mod language;
 mod priors;
 mod request;
+mod score;
+mod search;
 mod subtasks;
 mod words;
 
+pub(crate) use index::Index;
 pub(crate) use priors::flagships;
 pub(crate) use request::{Request, read};
-use subtasks::SUBTASKS;
+pub(crate) use search::search;
 pub(crate) use words::Media;
 use words::normalized;
-
-/// Sub-tasks whose marks ("edit", "speech") general models carry too: no penalty for them.
-const BROAD: [&str; 2] = ["image editing", "narration"];
 
 /// Categories whose jobs usually outlast an HTTP request: follow them with submit_job.
 fn is_long_running(category: &str) -> bool {
@@ -60,145 +62,148 @@ pub(crate) struct Ranked<'a> {
     pub(crate) reason: String,
 }
 
-/// Ranks `candidates` for `task` read as `request`. `searched` is fal's own search answer for the
-/// task, best first. Scores: built for the sub-task (35, 20 when only the description says so),
-/// built for another sub-task (−15), in the category (30), outside it and taking other media (−20), flagship (20 down to 10) plus 10 per
-/// strength the task asks for (three at most), takes the LoRA the user has (25), fal's search order (12 down to 0), text relevance (0–25), recency
-/// (0–8), beta (−3), deprecated (−100).
-pub(crate) fn rank<'a>(task: &str, request: &Request, candidates: &'a [Model], searched: &[String]) -> Vec<Ranked<'a>> {
-    let text = normalized(task);
-    let texts: Vec<(String, String)> = candidates.iter().map(texts).collect();
-    let relevance_words = weighted_keywords(task, &texts);
-    let newest = candidates.iter().filter_map(|m| m.last_changed()).filter_map(days).max();
+/// A request's ranking: the category it was read as and the models, best first.
+pub(crate) struct Ranking<'a> {
+    /// The request's category or, when its words name none, the one its meaning points to.
+    pub(crate) category: Option<String>,
+    pub(crate) ranked: Vec<Ranked<'a>>,
+}
+
+/// How many of the best meaning and word matches vote for a category the words did not name.
+const VOTERS: usize = 7;
+/// How many of the best are told with the phrase of their description nearest the request.
+const EXPLAINED: usize = 20;
+/// The longest description phrase a reason quotes, in characters.
+const PHRASE: usize = 110;
+
+/// Ranks the catalog `index` and the `extra` models (private apps, models newer than the index)
+/// for `task` read as `request`. `searched` is fal's own search answer for the task, best first.
+/// Each candidate's points are in `score.rs`.
+pub(crate) fn rank<'a>(
+    task: &str,
+    request: &Request,
+    index: &'a Index,
+    extra: &'a [Model],
+    searched: &[String],
+) -> Ranking<'a> {
+    let meaning = meaning::embed(task);
+    let mut query_words: Vec<String> = Vec::new();
+    for word in index::lexical_words(task).chain(index::lexical_words(&request.english)) {
+        if !query_words.contains(&word) {
+            query_words.push(word);
+        }
+    }
+    let scores = index.scores(meaning.as_ref(), &query_words);
+    let mut candidates: Vec<score::Candidate<'a>> = index
+        .models()
+        .iter()
+        .enumerate()
+        .map(|(at, model)| score::Candidate {
+            model,
+            meaning: scores.meaning[at],
+            words: scores.words[at],
+            traits: index.traits(at).clone(),
+        })
+        .collect();
+    for model in extra.iter().filter(|m| !index.contains(&m.endpoint_id)) {
+        let similarity = match (&meaning, meaning::embed(&index::meaning_text(model))) {
+            (Some(q), Some(m)) => q.similarity(&m),
+            _ => 0.0,
+        };
+        candidates.push(score::Candidate {
+            model,
+            meaning: similarity,
+            words: index.words_outside(model, &query_words),
+            traits: index::Traits::of(model),
+        });
+    }
+    let best_words = candidates.iter().map(|c| c.words).fold(0.0f32, f32::max);
+    if best_words > 0.0 {
+        candidates.iter_mut().for_each(|c| c.words /= best_words);
+    }
+    // Words that name nothing in the catalog, in no language the detector knows, with no medium
+    // or job the tables read: every model is as near as any other, so none is recommended.
+    let english_or_unknown = matches!(request.language, None | Some(whatlang::Lang::Eng));
+    if best_words == 0.0 && searched.is_empty() && request.category.is_none() && english_or_unknown {
+        return Ranking { category: None, ranked: Vec::new() };
+    }
+    let votes = votes(&candidates);
+    let category = request.category.clone().or_else(|| votes.first().map(|(c, _)| c.to_string()));
+    let context = score::Context {
+        request,
+        category: category.as_deref(),
+        searched,
+        newest: candidates.iter().filter_map(|c| c.model.last_changed()).filter_map(days).max(),
+        category_from_words: request.category.is_some(),
+        votes: votes.clone(),
+    };
     let mut ranked: Vec<Ranked<'a>> = candidates
         .iter()
-        .zip(&texts)
-        .map(|(model, (strong, weak))| {
-            let mut score = 0.0;
-            let mut reasons: Vec<String> = Vec::new();
-            let built_for_this = request.subtask.is_some_and(|s| made_for(strong, s.made_for));
-            if let Some(subtask) = request.subtask {
-                if built_for_this {
-                    score += 35.0;
-                    reasons.push(format!("built for {}", subtask.name));
-                } else if made_for(weak, subtask.made_for) {
-                    score += 20.0;
-                    reasons.push(format!("does {}", subtask.name));
-                }
-            }
-            // A LoRA the user has runs on the endpoints that take LoRA weights.
-            if request.has == Media::Trained && made_for(strong, &["lora"]) && !made_for(strong, &["train"]) {
-                score += 25.0;
-                reasons.push("runs your LoRA weights".into());
-            }
-            // A specialist for another job is a poor general pick ("an upscaler" for "edit this photo").
-            let specialist = SUBTASKS
-                .iter()
-                .any(|s| request.subtask != Some(s) && !BROAD.contains(&s.name) && made_for(strong, s.made_for));
-            if specialist && !built_for_this {
-                score -= 15.0;
-            }
-            let in_category = request.category.as_deref() == Some(model.category());
-            if in_category {
-                score += 30.0;
-            } else if request::takes_other_media(model.category(), request.has) {
-                // A video model for a photo, or the reverse, whatever else it is built for.
-                score -= 20.0;
-            }
-            if let Some((position, strengths)) = priors::flagship(model.category(), &model.endpoint_id) {
-                if in_category {
-                    score += (20.0 - 2.5 * position as f64).max(10.0);
-                }
-                let matched: Vec<&str> =
-                    strengths.iter().filter(|(cue, _)| words::has(&text, cue)).map(|(_, what)| *what).collect();
-                score += 10.0 * matched.len().min(3) as f64;
-                let standing = if position == 0 { "the flagship" } else { "a leading" };
-                match matched.first() {
-                    Some(first) => reasons.push(format!("{standing} {} model, strong at {first}", model.category())),
-                    None => reasons.push(format!("{standing} {} model", model.category())),
-                }
-            }
-            if let Some(rank) = searched.iter().position(|id| *id == model.endpoint_id) {
-                score += (12.0 - 2.0 * rank as f64).max(0.0);
-                if rank < 3 {
-                    reasons.push(format!("fal's catalog search ranks it #{} for these words", rank + 1));
-                }
-            }
-            let (relevance, matched) = relevance(&relevance_words, strong, weak);
-            score += relevance.min(25.0);
-            if !matched.is_empty() && reasons.len() < 2 {
-                reasons.push(format!("matches {}", matched.into_iter().take(3).collect::<Vec<_>>().join(", ")));
-            }
-            if let (Some(newest), Some(changed)) = (newest, model.last_changed())
-                && let Some(day) = days(changed)
-            {
-                score += 8.0 * (1.0 - (newest - day) as f64 / 365.0).max(0.0);
-            }
-            if model.tags().iter().any(|t| t.eq_ignore_ascii_case("beta")) {
-                score -= 3.0;
-                reasons.push("in beta".into());
-            }
-            if model.status() == "deprecated" {
-                score -= 100.0;
-                reasons.push("deprecated: prefer an active model".into());
-            }
+        .map(|c| {
+            let (score, mut reasons) = score::score(c, &context);
             if reasons.is_empty() {
-                reasons.push(format!("a {} model", if model.category().is_empty() { "fal" } else { model.category() }));
+                let category = c.model.category();
+                reasons.push(format!("a {} model", if category.is_empty() { "fal" } else { category }));
             }
-            Ranked { model, score, reason: capitalize(&reasons.join("; ")) }
+            Ranked { model: c.model, score, reason: capitalize(&reasons.join("; ")) }
         })
         .collect();
     ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.model.endpoint_id.cmp(&b.model.endpoint_id)));
-    ranked
-}
-
-/// The task's keywords that tell candidates apart, weighted by rarity (a word every candidate has tells nothing).
-fn weighted_keywords(task: &str, texts: &[(String, String)]) -> Vec<(String, f64)> {
-    keywords(task)
-        .into_iter()
-        .filter_map(|word| {
-            let stem = stem(&word);
-            let df = texts.iter().filter(|(strong, weak)| has_stem(strong, &stem) || has_stem(weak, &stem)).count();
-            let idf = ((texts.len() as f64 + 1.0) / (df as f64 + 0.5)).ln();
-            (df > 0 && idf > 0.0).then_some((word, idf))
-        })
-        .collect()
-}
-
-/// Text relevance of one candidate and the words it matched.
-fn relevance(words: &[(String, f64)], strong: &str, weak: &str) -> (f64, Vec<String>) {
-    let mut score = 0.0;
-    let mut matched = Vec::new();
-    for (word, idf) in words {
-        let stem = stem(word);
-        let hit = if has_stem(strong, &stem) {
-            1.0
-        } else if has_stem(weak, &stem) {
-            0.5
-        } else {
-            continue;
-        };
-        score += 8.0 * hit * idf;
-        matched.push(format!("'{word}'"));
+    for r in ranked.iter_mut().take(EXPLAINED) {
+        if let Some(phrase) = meaning.as_ref().and_then(|m| matching_phrase(m, r.model.description())) {
+            r.reason.push_str(&format!("; its description: \"{phrase}\""));
+        }
+        if let Some(input) = takes(r.model.category()) {
+            r.reason.push_str(&format!("; takes {input}"));
+        }
     }
-    (score, matched)
+    Ranking { category, ranked }
 }
 
-/// Whether a model's text names any of `marks` at a word start.
-fn made_for(text: &str, marks: &[&str]) -> bool {
-    marks.iter().any(|mark| words::has(text, mark))
+/// The sentence of `description` nearest in meaning to the request.
+fn matching_phrase(request: &meaning::Embedding, description: &str) -> Option<String> {
+    description
+        .split_inclusive(['.', '!', '?', ';'])
+        .map(|s| s.trim().trim_end_matches(['.', ';']))
+        .filter(|s| s.split_whitespace().count() >= 3)
+        .take(6)
+        .filter_map(|s| Some((s, meaning::embed(s)?.similarity(request))))
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(s, _)| crate::text::clip(s, PHRASE))
 }
 
-/// A model's strong text (id, name, tags) and weak text (description), normalized for cue matching.
-fn texts(model: &Model) -> (String, String) {
-    let id = model.endpoint_id.replace(['/', '-', '_', '.'], " ");
-    let strong = normalized(&format!("{id} {} {}", model.name(), model.tags().join(" ")));
-    (strong, normalized(model.description()))
+/// What a model of `category` starts from, in words.
+fn takes(category: &str) -> Option<&'static str> {
+    Some(match category.split("-to-").next()? {
+        "text" => "a text prompt",
+        "image" | "vision" => "an image",
+        "video" => "a video",
+        "audio" | "speech" => "a recording",
+        "3d" => "a 3D model",
+        _ => return None,
+    })
+}
+
+/// Each category's share of the best meaning and word matches, largest first (the first to
+/// reach a count wins a tie: it holds the better match).
+fn votes<'a>(candidates: &[score::Candidate<'a>]) -> Vec<(&'a str, f64)> {
+    let mut best: Vec<&score::Candidate<'a>> = candidates.iter().filter(|c| !c.model.category().is_empty()).collect();
+    best.sort_by(|a, b| score::closeness(b).total_cmp(&score::closeness(a)));
+    best.truncate(VOTERS);
+    let mut votes: Vec<(&'a str, f64)> = Vec::new();
+    for c in &best {
+        match votes.iter_mut().find(|(category, _)| *category == c.model.category()) {
+            Some((_, count)) => *count += 1.0 / VOTERS as f64,
+            None => votes.push((c.model.category(), 1.0 / VOTERS as f64)),
+        }
+    }
+    votes.sort_by(|a, b| b.1.total_cmp(&a.1));
+    votes
 }
 
 /// A light stem: common English suffixes and a final 'e' dropped, so "animate", "animates" and
 /// "animation" meet, while "product" and "producing" do not.
-fn stem(word: &str) -> String {
+pub(crate) fn stem(word: &str) -> String {
     let mut stem = word;
     for suffix in ["ations", "ation", "ings", "ing", "ers", "er", "es", "ed", "ly", "s"] {
         if let Some(rest) = stem.strip_suffix(suffix).filter(|rest| rest.chars().count() >= 3) {
@@ -208,11 +213,6 @@ fn stem(word: &str) -> String {
     }
     let stem = stem.strip_suffix('e').filter(|rest| rest.chars().count() >= 3).unwrap_or(stem);
     stem.to_string()
-}
-
-/// Whether `text` (normalized) has a word whose stem is `stem`.
-fn has_stem(text: &str, stem: &str) -> bool {
-    text.split_whitespace().any(|word| self::stem(word) == stem)
 }
 
 /// Days since 1970-01-01 of an ISO date's `YYYY-MM-DD` prefix.
@@ -253,5 +253,70 @@ mod tests {
     #[test]
     fn keywords_drop_filler() {
         assert_eq!(keywords("Please generate a photo of the Eiffel tower"), ["photo", "eiffel", "tower"]);
+    }
+}
+
+#[cfg(test)]
+mod eval {
+    use serde_json::Value;
+
+    /// The fake fal's catalog: the fixture, then fal's real active models.
+    pub(crate) fn catalog() -> Vec<crate::fal::Model> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+        let read = |name: &str| -> Value {
+            serde_json::from_str(&std::fs::read_to_string(format!("{dir}/{name}")).unwrap()).unwrap()
+        };
+        let mut entries: Vec<Value> = read("catalog.json").as_array().unwrap().clone();
+        for m in read("catalog-real.json")["models"].as_array().unwrap() {
+            if m["status"] == "active" && !entries.iter().any(|e| e["endpoint_id"] == m["endpoint_id"]) {
+                entries.push(m.clone());
+            }
+        }
+        entries
+            .into_iter()
+            .map(|e| {
+                serde_json::from_value(serde_json::json!({"endpoint_id": e["endpoint_id"], "metadata": {
+                    "display_name": e["display_name"], "category": e["category"], "description": e["description"],
+                    "status": e["status"], "tags": e["tags"], "date": e["date"], "updated_at": e["updated_at"], "kind": e["kind"]}}))
+                .unwrap()
+            })
+            .collect()
+    }
+
+    #[test]
+    #[ignore]
+    fn eval() {
+        let index = super::Index::build(catalog(), None);
+        for path in std::env::var("SETS").unwrap().split(',') {
+            let tasks: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+            let (mut top1, mut top3, mut cat) = (0, 0, 0);
+            for t in &tasks {
+                let task = t["task"].as_str().unwrap();
+                let fits: Vec<&str> = t["fits"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect();
+                let request = super::read(task, None, None);
+                let ranking = super::rank(task, &request, &index, &[], &[]);
+                let picks: Vec<&str> = ranking.ranked.iter().take(3).map(|r| r.model.endpoint_id.as_str()).collect();
+                top1 += usize::from(fits.contains(&picks[0]));
+                let hit = picks.iter().any(|p| fits.contains(p));
+                top3 += usize::from(hit);
+                cat += usize::from(ranking.category.as_deref() == t["category"].as_str());
+                if !hit && std::env::var("SHOW").is_ok() {
+                    println!(
+                        "  miss [{:?}] {} -> {:?} {picks:?}\n      english: {}\n      reader: {:?} has {:?} wants {:?} sub {:?} want-cat {}",
+                        request.language,
+                        &task[..task.len().min(90)],
+                        ranking.category,
+                        request.english,
+                        request.category,
+                        request.has,
+                        request.wants,
+                        request.subtask.map(|s| s.name),
+                        t["category"]
+                    );
+                }
+            }
+            let pct = |n: usize| 100.0 * n as f64 / tasks.len() as f64;
+            println!("{path}: top-1 {:.1}% top-3 {:.1}% category {:.1}%", pct(top1), pct(top3), pct(cat));
+        }
     }
 }

@@ -3,6 +3,7 @@
 //! `subtasks.rs`.
 
 use super::{
+    language,
     subtasks::{SUBTASKS, Subtask},
     words::{self, Cue, Media},
 };
@@ -25,11 +26,21 @@ pub(crate) struct Request {
     pub(crate) category: Option<String>,
     /// What was assumed because the task does not say, and the category that fits otherwise.
     pub(crate) assumed: Option<(String, &'static str)>,
+    /// The language the task is written in, when the detector is sure.
+    pub(crate) language: Option<whatlang::Lang>,
+    /// The task normalized, in English words where it was written in another language.
+    pub(crate) english: String,
 }
 
 /// Reads `task`; `has` and `wants` are the caller's hints, which win over the words.
 pub(crate) fn read(task: &str, has: Option<Media>, wants: Option<Media>) -> Request {
-    let mut text = without_negated(&words::normalized(task));
+    let language = language::detect(task);
+    let normalized = words::normalized(task);
+    let english = match language {
+        Some(whatlang::Lang::Eng) | None => normalized,
+        Some(_) => language::in_english(&normalized),
+    };
+    let mut text = without_negated(&english);
     for (phrase, instead) in words::REWRITES {
         text = text.replace(phrase, instead);
     }
@@ -93,7 +104,7 @@ pub(crate) fn read(task: &str, has: Option<Media>, wants: Option<Media>) -> Requ
         }
         _ => None,
     };
-    Request { has, wants, subtask, category: category.map(str::to_string), assumed }
+    Request { has, wants, subtask, category: category.map(str::to_string), assumed, language, english }
 }
 
 /// The text without the word each "not" denies ("hear them talking, not just music" asks for no
@@ -213,7 +224,7 @@ fn output_media(text: &str, has: Option<Media>) -> Option<(Media, u32)> {
 }
 
 /// Whether a model of `category` starts from another medium than the picture, video or
-/// recording the user has ("video-to-video" for a photo).
+/// recording the user has ("video-to-video" for a photo), or from one when they have only words.
 pub(crate) fn takes_other_media(category: &str, has: Media) -> bool {
     let input = match category.split("-to-").next() {
         Some("image") => Media::Image,
@@ -221,9 +232,29 @@ pub(crate) fn takes_other_media(category: &str, has: Media) -> bool {
         Some("audio" | "speech") => Media::Audio,
         _ => return false,
     };
-    matches!(has, Media::Image | Media::Video | Media::Audio)
-        && input != has
-        && !(has == Media::Video && input == Media::Audio)
+    match has {
+        Media::Image | Media::Video | Media::Audio => input != has && !(has == Media::Video && input == Media::Audio),
+        Media::Text => true,
+        _ => false,
+    }
+}
+
+/// Whether a model of `category` makes another kind of thing than the picture, video, 3D model
+/// or text the user wants ("text-to-speech" for a transcript). A wanted sound is left out: fal
+/// files sound models under video and dubbing under audio-to-video.
+pub(crate) fn gives_other_media(category: &str, wants: Option<Media>) -> bool {
+    let output = match category {
+        "vision" | "llm" => Media::Text,
+        _ => match category.split("-to-").nth(1) {
+            Some("image") => Media::Image,
+            Some("video") => Media::Video,
+            Some("3d") => Media::Model3d,
+            Some("text" | "json") => Media::Text,
+            Some("audio" | "speech") => Media::Audio,
+            _ => return false,
+        },
+    };
+    matches!(wants, Some(Media::Image | Media::Video | Media::Model3d | Media::Text)) && wants != Some(output)
 }
 
 /// The catalog category that turns `has` into `wants`.

@@ -6,6 +6,8 @@ use rmcp::{
     service::RequestContext,
     tool, tool_router,
 };
+use std::time::Duration;
+
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -13,6 +15,7 @@ use serde_json::Value;
 use super::{FalMcp, args, failure::Failure, output};
 use crate::{
     fal::{Model, ModelQuery},
+    ranking,
     text::{clip, shown},
 };
 
@@ -20,11 +23,17 @@ const DEFAULT_LIMIT: u32 = 20;
 const MAX_LIMIT: u32 = 100;
 /// Descriptions in search results are cut here; get_model_schema has the whole text.
 const SUMMARY_CHARS: usize = 280;
+/// How long a search waits for the catalog's index when none is built yet; fal's own search
+/// answers alone after it.
+const SEARCH_INDEX_WAIT: Duration = Duration::from_secs(3);
+/// The prefix of this server's cursors (an offset into its ranking); fal's are base64 page numbers,
+/// which never hold a colon.
+const OUR_CURSOR: &str = "fm:";
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SearchModelsArgs {
-    /// Words to find in model names, descriptions and categories, e.g. "flux", "lip sync". Omit to list.
+    /// A model's id or name ("flux dev"), or what it should do, in any language ("remove the background from a video"). Omit to list.
     pub(crate) query: Option<String>,
     /// Only this category, e.g. text-to-image, image-to-video, text-to-speech, speech-to-text, image-to-3d, training.
     pub(crate) category: Option<String>,
@@ -84,8 +93,9 @@ impl FalMcp {
     #[tool(
         name = "search_models",
         title = "Search fal models",
-        description = "Search fal's live catalog (1,000+ image, video, audio, speech, 3D and LLM models) by text and/or category. \
-Returns endpoint ids with name, category, description, status and tags. To choose a model for a task, prefer recommend_model.",
+        description = "Search fal's live catalog (1,000+ image, video, audio, speech, 3D and LLM models) by name, by what a model should do \
+(matched by meaning, in any language) and/or category. Returns endpoint ids with name, category, description, status and tags. \
+To choose a model for a task, prefer recommend_model.",
         input_schema = output::input::<SearchModelsArgs>(),
         output_schema = output::schema::<SearchModelsOutput>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)
@@ -102,8 +112,49 @@ Returns endpoint ids with name, category, description, status and tags. To choos
         args::text(ACTION, "cursor", args.cursor.as_deref(), 512)?;
         let category = args::category(ACTION, args.category.as_deref())?;
         let key = self.key(&ctx, ACTION)?;
-        let query = ModelQuery { q: args.query, category, status: None, limit, cursor: args.cursor };
-        let page = self.fal.search_models(&key, &query).await.map_err(|e| {
+        let text = args.query.as_deref().map(str::trim).filter(|q| !q.is_empty()).map(str::to_string);
+        let offset = match args.cursor.as_deref().map(|c| c.strip_prefix(OUR_CURSOR)) {
+            None => Some(0),
+            Some(Some(ours)) => Some(ours.parse::<usize>().map_err(|_| {
+                Failure::invalid(
+                    ACTION,
+                    "the cursor is not one this server gave",
+                    "pass next_cursor exactly as a previous answer gave it",
+                )
+            })?),
+            // fal's own cursor: its pages, as fal orders them.
+            Some(None) => None,
+        };
+        let fal_cursor = if offset.is_some() { None } else { args.cursor };
+        let query = ModelQuery { q: text.clone(), category: category.clone(), status: None, limit, cursor: fal_cursor };
+        let searched = self.fal.search_models(&key, &query).await;
+        // The index once fal has taken the key; after another failure, only one already built.
+        let catalog = match (&text, offset, &searched) {
+            (Some(_), Some(_), Ok(_)) => self.catalog.index(SEARCH_INDEX_WAIT).await,
+            (Some(_), Some(_), Err(e)) if !(e.is_key_refused() || e.is_account_refused()) => self.catalog.ready(),
+            _ => None,
+        };
+        if let (Some(index), Some(text), Some(offset)) = (catalog, &text, offset) {
+            let found = match searched {
+                Ok(page) => page.models.clone(),
+                Err(e) => {
+                    tracing::warn!(error = %e, "fal's catalog search failed; searching the index alone");
+                    Vec::new()
+                }
+            };
+            let ranked = ranking::search(text, &index, &found, category.as_deref());
+            let end = (offset + limit as usize).min(ranked.len());
+            let models: Vec<ModelSummary> =
+                ranked.get(offset..end).unwrap_or_default().iter().map(|m| summary(m)).collect();
+            let has_more = ranked.len() > end;
+            return Ok(output::success(&SearchModelsOutput {
+                total_shown: models.len(),
+                models,
+                has_more,
+                next_cursor: has_more.then(|| format!("{OUR_CURSOR}{end}")),
+            }));
+        }
+        let page = searched.map_err(|e| {
             let failure = Failure::fal(ACTION, &e);
             if e.is_invalid_input() && query.cursor.is_some() {
                 failure.with_hint(

@@ -2,6 +2,7 @@
 //! this module assembles them into one server.
 
 mod args;
+mod catalog;
 mod check_job;
 mod discovery;
 mod docs;
@@ -67,6 +68,8 @@ pub(crate) struct ToolSettings {
 pub(crate) struct FalMcp {
     fal: FalClient,
     fetcher: Fetcher,
+    /// The live catalog's index, for recommend_model and search_models.
+    catalog: Arc<catalog::Catalog>,
     settings: Arc<ToolSettings>,
     tools: Arc<ToolRouter<Self>>,
     /// The key used when a request carries none (stdio, where the key comes from the environment).
@@ -75,7 +78,8 @@ pub(crate) struct FalMcp {
 
 impl FalMcp {
     pub(crate) fn new(fal: FalClient, fetcher: Fetcher, settings: ToolSettings) -> Self {
-        Self { fal, fetcher, settings: Arc::new(settings), tools: Arc::new(Self::router()), default_key: None }
+        let catalog = catalog::Catalog::new(fal.clone());
+        Self { fal, fetcher, catalog, settings: Arc::new(settings), tools: Arc::new(Self::router()), default_key: None }
     }
 
     /// Serves every request with `key` when the request itself carries none.

@@ -6,13 +6,15 @@ use rmcp::{
     service::RequestContext,
     tool, tool_router,
 };
+use std::{sync::Arc, time::Duration};
+
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{FalMcp, args, failure::Failure, output};
 use crate::{
     fal::{EndpointId, FalKey, Model, ModelQuery},
-    ranking::{self, Media, Ranked, Request},
+    ranking::{self, Index, Media, Ranked, Request},
     text::shown,
 };
 
@@ -21,6 +23,9 @@ const MAX_LIMIT: usize = 20;
 /// How much of a category's catalog is ranked, and how much of fal's search answer.
 const CANDIDATES: u32 = 100;
 const SEARCHED: u32 = 30;
+/// How long a call waits for the catalog's index when none is built yet (the first call after a
+/// start); after it, the call ranks what fal's search and the category page give.
+const INDEX_WAIT: Duration = Duration::from_secs(8);
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -58,6 +63,9 @@ pub(crate) struct Recommendation {
 pub(crate) struct RecommendModelOutput {
     /// The category the task was matched to (or the one given); null when no category fits and the whole catalog was searched.
     pub(crate) inferred_category: Option<String>,
+    /// The language the task was read in, when it could be told (e.g. "Spanish").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) language: Option<String>,
     /// What was assumed where the task does not say, e.g. that there is no picture to start from.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) assumed: Option<String>,
@@ -102,11 +110,19 @@ and get fal models ranked for it, each with why it fits, its unit price and run_
             request.category = given;
             request.assumed = None;
         }
-        let (candidates, searched) = self.candidates(&key, task, &request).await?;
-        let ranked = ranking::rank(task, &request, &candidates, &searched);
-        let mut picked: Vec<&Ranked<'_>> = ranked.iter().take(limit).collect();
+        let (catalog, mut extra, searched) = self.evidence(&key, task, &request).await?;
+        let local;
+        let index: &Index = match &catalog {
+            Some(index) => index,
+            None => {
+                local = Index::build(std::mem::take(&mut extra), None);
+                &local
+            }
+        };
+        let ranking = ranking::rank(task, &request, index, &extra, &searched);
+        let mut picked: Vec<&Ranked<'_>> = ranking.ranked.iter().take(limit).collect();
         if let Some((_, other)) = &request.assumed {
-            include_alternative(&mut picked, &ranked, other);
+            include_alternative(&mut picked, &ranking.ranked, other);
         }
         let mut recommendations: Vec<Recommendation> = picked
             .into_iter()
@@ -122,7 +138,8 @@ and get fal models ranked for it, each with why it fits, its unit price and run_
             .collect();
         self.add_prices(&key, &mut recommendations).await;
         Ok(output::success(&RecommendModelOutput {
-            inferred_category: request.category,
+            inferred_category: ranking.category,
+            language: request.language.map(|l| l.eng_name().to_string()),
             assumed: request.assumed.map(|(sentence, _)| sentence),
             recommendations,
         }))
@@ -130,50 +147,57 @@ and get fal models ranked for it, each with why it fits, its unit price and run_
 }
 
 impl FalMcp {
-    /// The models to rank and fal's own search order for the task. With a category: its catalog
-    /// page, its flagships (fetched by id, so they count even when the page misses them) and fal's
-    /// search for the sub-task or the task's words; when a picture was assumed absent, the other
-    /// category's flagships too. Without one: fal's search over the whole catalog.
-    async fn candidates(
+    /// The evidence to rank with: the models fal's own search finds for the task's words with the
+    /// caller's key (their private apps among them), that search's order, and then, the key taken,
+    /// the live catalog's index. Without an index (the catalog could not be fetched in time) the candidates are the
+    /// category's catalog page and its flagships too, as fal's search alone may miss them.
+    async fn evidence(
         &self,
         key: &FalKey,
         task: &str,
         request: &Request,
-    ) -> Result<(Vec<Model>, Vec<String>), Failure> {
-        let Some(category) = request.category.clone() else {
-            let models = self.keyword_candidates(key, task).await?;
-            let order = models.iter().map(|m| m.endpoint_id.clone()).collect();
-            return Ok((models, order));
-        };
-        let page = ModelQuery { category: Some(category.clone()), limit: CANDIDATES, ..ModelQuery::default() };
-        // A sub-task's specialists may sit in a neighbouring category, so its search spans them all.
+    ) -> Result<(Option<Arc<Index>>, Vec<Model>, Vec<String>), Failure> {
         let words = ranking::search_words(task, request);
-        let search = (!words.is_empty()).then(|| ModelQuery {
-            q: Some(words),
-            category: request.subtask.is_none().then(|| category.clone()),
-            limit: SEARCHED,
-            ..ModelQuery::default()
-        });
-        let mut flagship_ids: Vec<EndpointId> = Vec::new();
-        for c in std::iter::once(category.as_str()).chain(request.assumed.as_ref().map(|(_, other)| *other)) {
-            flagship_ids.extend(ranking::flagships(c).iter().filter_map(|id| EndpointId::parse(id).ok()));
-        }
-        let flagships = async {
-            if flagship_ids.is_empty() {
-                Ok(Default::default())
-            } else {
-                self.fal.find_models(key, &flagship_ids).await
-            }
-        };
+        // Words that say nothing ("something nice") search for nothing.
+        let search =
+            (!words.trim().is_empty()).then(|| ModelQuery { q: Some(words), limit: SEARCHED, ..ModelQuery::default() });
         let searched = async {
             match &search {
                 Some(search) => self.fal.search_models(key, search).await.map(Some),
                 None => Ok(None),
             }
         };
-        let (page, searched, flagships) = tokio::join!(self.fal.search_models(key, &page), searched, flagships);
+        let (mut models, order, catalog): (Vec<Model>, Vec<String>, _) = match searched.await {
+            Ok(Some(page)) => (
+                page.models.clone(),
+                page.models.iter().map(|m| m.endpoint_id.clone()).collect(),
+                self.catalog.index(INDEX_WAIT).await,
+            ),
+            Ok(None) => (Vec::new(), Vec::new(), self.catalog.index(INDEX_WAIT).await),
+            // The key itself was refused: nothing else would work either.
+            Err(e) if e.is_key_refused() || e.is_account_refused() => {
+                return Err(Failure::fal("search the catalog", &e));
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "catalog search for the task failed; ranking without it");
+                (Vec::new(), Vec::new(), self.catalog.ready())
+            }
+        };
+        if catalog.is_some() {
+            return Ok((catalog, models, order));
+        }
+        let Some(category) = request.category.clone() else {
+            return Ok((None, models, order));
+        };
+        let page = ModelQuery { category: Some(category.clone()), limit: CANDIDATES, ..ModelQuery::default() };
+        let flagship_ids: Vec<EndpointId> = std::iter::once(category.as_str())
+            .chain(request.assumed.as_ref().map(|(_, other)| *other))
+            .flat_map(ranking::flagships)
+            .filter_map(|id| EndpointId::parse(id).ok())
+            .collect();
+        let (page, flagships) =
+            tokio::join!(self.fal.search_models(key, &page), self.fal.find_models(key, &flagship_ids));
         let page = page.map_err(|e| Failure::fal(format!("list {category} models"), &e))?;
-        let mut models = page.models.clone();
         let mut add = |found: &[Model]| {
             for model in found {
                 if !models.iter().any(|m| m.endpoint_id == model.endpoint_id) {
@@ -181,39 +205,12 @@ impl FalMcp {
                 }
             }
         };
-        // The search and the flagships are evidence on top of the category page, which alone still gives an answer.
-        let order = match searched {
-            Ok(Some(searched)) => {
-                add(&searched.models);
-                searched.models.iter().map(|m| m.endpoint_id.clone()).collect()
-            }
-            Ok(None) => Vec::new(),
-            Err(e) => {
-                tracing::warn!(error = %e, "catalog search for the task failed; ranking without it");
-                Vec::new()
-            }
-        };
+        add(&page.models);
         match flagships {
             Ok(found) => add(&found),
             Err(e) => tracing::warn!(error = %e, "flagship lookup failed; ranking the category page only"),
         }
-        Ok((models, order))
-    }
-
-    /// Catalog search by the task's words, widest first, for tasks that fit no category.
-    async fn keyword_candidates(&self, key: &FalKey, task: &str) -> Result<Vec<Model>, Failure> {
-        let words = ranking::keywords(task);
-        let mut longest: Vec<&String> = words.iter().collect();
-        longest.sort_by_key(|w| std::cmp::Reverse(w.len()));
-        let attempts = std::iter::once(words.join(" ")).chain(longest.into_iter().take(2).cloned());
-        for q in attempts.filter(|q| !q.is_empty()) {
-            let query = ModelQuery { q: Some(q), limit: CANDIDATES, ..ModelQuery::default() };
-            let page = self.fal.search_models(key, &query).await.map_err(|e| Failure::fal("search the catalog", &e))?;
-            if !page.models.is_empty() {
-                return Ok(page.models.clone());
-            }
-        }
-        Ok(Vec::new())
+        Ok((None, models, order))
     }
 
     /// Each recommendation's unit price, from one batched lookup; without them when it fails (the

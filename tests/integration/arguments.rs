@@ -91,6 +91,6 @@ async fn explicit_nulls_for_optional_arguments_mean_the_default() {
             .await,
     );
     assert!(found["total_shown"].as_u64().unwrap() > 0);
-    let request = app.fake.requests_to("/v1/models").pop().unwrap();
+    let request = app.fake.keyed_requests_to("/v1/models").pop().unwrap();
     assert!(request.query.contains("limit=20"), "{}", request.query);
 }

@@ -339,7 +339,7 @@ async fn access_tokens_open_mcp_and_anything_else_gets_a_401_that_points_at_the_
     let found = ok(&crate::support::call(&mcp, "search_models", json!({"query": "flux"})).await);
     assert!(found["total_shown"].as_u64().unwrap() > 0);
     mcp.cancel().await.ok();
-    let sent = app.fake.requests_to("/v1/models").pop().unwrap();
+    let sent = app.fake.keyed_requests_to("/v1/models").pop().unwrap();
     assert_eq!(sent.authorization.as_deref(), Some(format!("Key {KEY}").as_str()), "the sealed key reaches fal");
 
     let list = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#;

@@ -31,15 +31,55 @@ async fn search_models_returns_catalog_entries_and_pages() {
     let request = app.fake.requests_to("/v1/models").pop().unwrap();
     assert!(request.query.contains("category=text-to-image") && request.query.contains("limit=5"), "{}", request.query);
 
-    let by_text = ok(&app.call(KEY, "search_models", json!({"query": "lip sync"})).await);
+    let by_text = ok(&app.call(KEY, "search_models", json!({"query": "lip sync", "limit": 10})).await);
     let found = ids(&by_text);
     assert!(found.contains(&json!("fal-ai/sync-lipsync/v2")), "{found:?}");
-    assert_eq!(by_text["has_more"], false);
-    assert_eq!(by_text["next_cursor"], Value::Null);
+    // More lip-sync models than one page: this server's own cursor pages its ranking.
+    assert_eq!(by_text["has_more"], true);
+    let cursor = by_text["next_cursor"].as_str().unwrap();
+    assert_eq!(cursor, "fm:10");
+    let more = ok(&app.call(KEY, "search_models", json!({"query": "lip sync", "limit": 10, "cursor": cursor})).await);
+    assert!(!ids(&more).is_empty() && ids(&more).iter().all(|id| !found.contains(id)), "page 2 repeats page 1");
+    let (e, sentence) = err(&app.call(KEY, "search_models", json!({"query": "lip sync", "cursor": "fm:x"})).await);
+    assert_eq!(e["type"], "invalid_argument");
+    assert!(sentence.contains("cursor"), "{sentence}");
 
-    let nothing = ok(&app.call(KEY, "search_models", json!({"query": "no-such-model-anywhere"})).await);
+    let nothing = ok(&app.call(KEY, "search_models", json!({"query": "qwxzv-plorbt"})).await);
     assert_eq!(nothing["total_shown"], 0);
     assert!(app.fake.unexpected().is_empty());
+}
+
+#[tokio::test]
+async fn search_models_reads_what_a_model_should_do_and_still_finds_names_first() {
+    let app = spawn_app().await;
+    let top = |answer: &Value, n: usize| -> Vec<(String, String)> {
+        answer["models"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .take(n)
+            .map(|m| (m["endpoint_id"].as_str().unwrap().to_string(), m["category"].as_str().unwrap().to_string()))
+            .collect()
+    };
+    // fal's own search (the fake's: every word must appear) finds nothing for this sentence.
+    for query in
+        ["remove the background from a video", "quitar el fondo de un vídeo", "Hintergrund aus einem Video entfernen"]
+    {
+        let answer = ok(&app.call(KEY, "search_models", json!({"query": query})).await);
+        let found = top(&answer, 3);
+        assert!(
+            found.iter().any(|(id, category)| category == "video-to-video" && id.contains("background")),
+            "{query}: {found:?}"
+        );
+    }
+    let by_id = ok(&app.call(KEY, "search_models", json!({"query": "fal-ai/flux/dev"})).await);
+    assert_eq!(top(&by_id, 1)[0].0, "fal-ai/flux/dev");
+    let by_name = ok(&app.call(KEY, "search_models", json!({"query": "Nano Banana"})).await);
+    assert_eq!(top(&by_name, 1)[0].0, "fal-ai/nano-banana");
+    let in_category =
+        ok(&app.call(KEY, "search_models", json!({"query": "upscale", "category": "video-to-video"})).await);
+    assert!(in_category["models"].as_array().unwrap().iter().all(|m| m["category"] == "video-to-video"));
+    assert!(in_category["total_shown"].as_u64().unwrap() > 0);
 }
 
 #[tokio::test]

@@ -1,7 +1,7 @@
 //! The fake's Platform API: the model catalog (list, search, find, OpenAPI expansion), prices and
 //! cost estimates, with fal's `{"error": {"type", "message"}}` envelope for refusals.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use axum::{
     Json,
@@ -14,6 +14,31 @@ use base64::Engine;
 use serde_json::{Map, Value, json};
 
 use super::{ALICE_PRIVATE, FakeState};
+
+/// The fake's catalog: the hand-made fixture (prices, dates, kinds, the models tests name) and
+/// then every other active model of fal's real catalog (`catalog-real.json`, with its sources), so
+/// that ranking and search are measured on fal's own names, categories and descriptions.
+pub fn entries() -> Vec<Value> {
+    static ENTRIES: LazyLock<Vec<Value>> = LazyLock::new(|| {
+        let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+        let read = |name: &str| std::fs::read_to_string(format!("{fixtures}/{name}")).unwrap();
+        let mut entries: Vec<Value> = serde_json::from_str(&read("catalog.json")).unwrap();
+        let real: Value = serde_json::from_str(&read("catalog-real.json")).unwrap();
+        for model in real["models"].as_array().unwrap() {
+            let id = &model["endpoint_id"];
+            if model["status"] != "active" || entries.iter().any(|e| e["endpoint_id"] == *id) {
+                continue;
+            }
+            entries.push(json!({
+                "endpoint_id": id, "display_name": model["display_name"], "category": model["category"],
+                "description": model["description"], "status": "active", "tags": model["tags"].as_array().cloned().unwrap_or_default(),
+                "kind": if model["category"] == "training" { "training" } else { "inference" },
+            }));
+        }
+        entries
+    });
+    ENTRIES.clone()
+}
 
 fn platform_error(status: StatusCode, kind: &str, message: &str) -> Response {
     (status, Json(json!({ "error": { "type": kind, "message": message } }))).into_response()
@@ -116,8 +141,10 @@ fn matches_q(entry: &Value, q: &str) -> bool {
 }
 
 pub async fn models(State(state): State<Arc<FakeState>>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
+    // fal serves its catalog without a key too (a key only raises the rate limit).
     let key_id = match platform_auth(&headers) {
         Ok(id) => id,
+        Err(_) if !headers.contains_key("authorization") => String::new(),
         Err(response) => return response,
     };
     let pairs = pairs(&query);

@@ -90,8 +90,7 @@ pub const PRIVATE_APPS: &[&str] = &["acme-studio/private-upscaler", "workflows/a
 impl FakeFal {
     pub async fn start() -> Self {
         let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
-        let catalog: Vec<Value> =
-            serde_json::from_str(&std::fs::read_to_string(format!("{fixtures}/catalog.json")).unwrap()).unwrap();
+        let catalog = catalog::entries();
         let mut openapi = HashMap::new();
         for entry in std::fs::read_dir(format!("{fixtures}/openapi")).unwrap() {
             let path = entry.unwrap().path();
@@ -147,6 +146,12 @@ impl FakeFal {
     /// Requests whose path ends with `suffix`.
     pub fn requests_to(&self, suffix: &str) -> Vec<Recorded> {
         self.requests().into_iter().filter(|r| r.path.ends_with(suffix)).collect()
+    }
+
+    /// Requests whose path ends with `suffix` and that carried a key: the caller's, not the
+    /// server's keyless fetch of the public catalog.
+    pub fn keyed_requests_to(&self, suffix: &str) -> Vec<Recorded> {
+        self.requests_to(suffix).into_iter().filter(|r| r.authorization.is_some()).collect()
     }
 
     /// Waits (at most 10 s) until the fake has received a request matching `wanted`, and returns it.

@@ -1,0 +1,201 @@
+//! The live catalog prepared for ranking, built once per catalog fetch: each model's meaning
+//! (its name, id words, category, description and tags, embedded), its words in an inverted
+//! index scored by BM25, and the sub-tasks its name says it is built for. Scoring a query against
+//! the whole catalog then takes well under a millisecond.
+
+use std::{
+    collections::HashMap,
+    hash::{DefaultHasher, Hash, Hasher},
+};
+
+use meaning::Embedding;
+
+use super::{priors::STOPWORDS, stem, subtasks::SUBTASKS, words};
+use crate::fal::Model;
+
+/// BM25's term-frequency saturation and length normalization, at their usual values.
+const K1: f32 = 1.2;
+const B: f32 = 0.75;
+
+pub(crate) struct Index {
+    models: Vec<Model>,
+    meanings: Vec<Option<Embedding>>,
+    /// A hash of the text each meaning was made from, so a refresh re-embeds only what changed.
+    texts: Vec<u64>,
+    traits: Vec<Traits>,
+    /// stem → (model, BM25 weight) for every model whose text has it.
+    postings: HashMap<String, Vec<(u32, f32)>>,
+    average_length: f32,
+}
+
+/// What a model's own words say it is built for.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Traits {
+    /// Sub-tasks (bits in `SUBTASKS` order) its id, name or tags name.
+    pub(crate) built_for: u64,
+    /// Sub-tasks only its description names.
+    pub(crate) does: u64,
+    /// It takes LoRA weights, and it trains them.
+    pub(crate) takes_lora: bool,
+    pub(crate) trains: bool,
+}
+
+impl Traits {
+    pub(crate) fn of(model: &Model) -> Self {
+        let strong =
+            words::normalized(&format!("{} {} {}", id_words(&model.endpoint_id), model.name(), model.tags().join(" ")));
+        let weak = words::normalized(model.description());
+        let marks = |text: &str| {
+            SUBTASKS
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| made_for(text, s.made_for))
+                .fold(0u64, |bits, (i, _)| bits | 1 << i)
+        };
+        Self {
+            built_for: marks(&strong),
+            does: marks(&weak),
+            takes_lora: made_for(&strong, &["lora"]),
+            trains: made_for(&strong, &["train"]),
+        }
+    }
+}
+
+/// Whether a model's normalized text names any of `marks` at a word start.
+fn made_for(text: &str, marks: &[&str]) -> bool {
+    marks.iter().any(|mark| words::has(text, mark))
+}
+
+/// One query against the index: per model, meaning similarity (cosine) and BM25 score.
+pub(crate) struct Scores {
+    pub(crate) meaning: Vec<f32>,
+    pub(crate) words: Vec<f32>,
+}
+
+impl Index {
+    /// Indexes `models`, reusing `previous`'s meanings for texts that did not change.
+    pub(crate) fn build(models: Vec<Model>, previous: Option<&Index>) -> Self {
+        let known: HashMap<u64, &Option<Embedding>> =
+            previous.map(|p| p.texts.iter().copied().zip(&p.meanings).collect()).unwrap_or_default();
+        let mut meanings = Vec::with_capacity(models.len());
+        let mut texts = Vec::with_capacity(models.len());
+        for model in &models {
+            let text = meaning_text(model);
+            let hash = hash(&text);
+            meanings.push(match known.get(&hash) {
+                Some(meaning) => (*meaning).clone(),
+                None => meaning::embed(&text),
+            });
+            texts.push(hash);
+        }
+        let counts: Vec<HashMap<String, f32>> = models.iter().map(word_counts).collect();
+        let lengths: Vec<f32> = counts.iter().map(|c| c.values().sum()).collect();
+        let average_length = lengths.iter().sum::<f32>() / lengths.len().max(1) as f32;
+        let mut frequency: HashMap<&str, u32> = HashMap::new();
+        for word in counts.iter().flat_map(HashMap::keys) {
+            *frequency.entry(word).or_default() += 1;
+        }
+        let n = models.len() as f32;
+        let mut postings: HashMap<String, Vec<(u32, f32)>> = HashMap::new();
+        for (at, (doc, length)) in counts.iter().zip(&lengths).enumerate() {
+            for (word, tf) in doc {
+                let weight = bm25(n, frequency[word.as_str()] as f32, *tf, *length, average_length);
+                postings.entry(word.clone()).or_default().push((at as u32, weight));
+            }
+        }
+        let traits = models.iter().map(Traits::of).collect();
+        Self { models, meanings, texts, traits, postings, average_length }
+    }
+
+    pub(crate) fn models(&self) -> &[Model] {
+        &self.models
+    }
+
+    pub(crate) fn traits(&self, at: usize) -> &Traits {
+        &self.traits[at]
+    }
+
+    pub(crate) fn contains(&self, id: &str) -> bool {
+        self.models.iter().any(|m| m.endpoint_id == id)
+    }
+
+    /// How well each model's text matches a query: its meaning and its (lexical) words.
+    pub(crate) fn scores(&self, meaning: Option<&Embedding>, query_words: &[String]) -> Scores {
+        let similarity = |m: &Option<Embedding>| match (meaning, m) {
+            (Some(q), Some(m)) => q.similarity(m),
+            _ => 0.0,
+        };
+        let mut words = vec![0.0f32; self.models.len()];
+        for word in query_words {
+            for &(at, weight) in self.postings.get(word).map_or(&[][..], Vec::as_slice) {
+                words[at as usize] += weight;
+            }
+        }
+        Scores { meaning: self.meanings.iter().map(similarity).collect(), words }
+    }
+
+    /// The BM25 score of a model outside the index, with the index's word statistics.
+    pub(crate) fn words_outside(&self, model: &Model, query_words: &[String]) -> f32 {
+        let doc = word_counts(model);
+        let length: f32 = doc.values().sum();
+        let n = self.models.len() as f32 + 1.0;
+        query_words
+            .iter()
+            .filter_map(|word| {
+                let tf = *doc.get(word)?;
+                let df = self.postings.get(word).map_or(0, Vec::len) as f32 + 1.0;
+                Some(bm25(n, df, tf, length, self.average_length))
+            })
+            .sum()
+    }
+}
+
+fn bm25(n: f32, df: f32, tf: f32, length: f32, average: f32) -> f32 {
+    let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
+    idf * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * length / average.max(1.0)))
+}
+
+/// The text a model's meaning is made from: everything the catalog says of it.
+pub(crate) fn meaning_text(model: &Model) -> String {
+    format!(
+        "{}. {}. {}. {} {}",
+        model.name(),
+        id_words(&model.endpoint_id),
+        model.category().replace('-', " "),
+        model.description(),
+        model.tags().join(" ")
+    )
+}
+
+fn id_words(id: &str) -> String {
+    id.replace(['/', '-', '_', '.'], " ")
+}
+
+/// A model's lexical words: its id, name and tags count twice, its description and category once.
+fn word_counts(model: &Model) -> HashMap<String, f32> {
+    let mut counts: HashMap<String, f32> = HashMap::new();
+    let strong = format!("{} {} {}", id_words(&model.endpoint_id), model.name(), model.tags().join(" "));
+    for (text, weight) in [(strong.as_str(), 2.0), (model.description(), 1.0), (model.category(), 1.0)] {
+        for word in lexical_words(text) {
+            *counts.entry(word).or_default() += weight;
+        }
+    }
+    counts
+}
+
+/// A text's words for lexical matching: normalized, stemmed, without filler.
+pub(crate) fn lexical_words(text: &str) -> impl Iterator<Item = String> {
+    words::normalized(text)
+        .split_whitespace()
+        .map(|w| w.trim_matches('\''))
+        .filter(|w| w.chars().count() >= 2 && !STOPWORDS.contains(w))
+        .map(stem)
+        .collect::<Vec<_>>()
+        .into_iter()
+}
+
+fn hash(text: &str) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    text.hash(&mut hasher);
+    hasher.finish()
+}

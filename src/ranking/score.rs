@@ -1,0 +1,130 @@
+//! One candidate's score for a request, in points, with the reasons that earned them. The weights
+//! were set on the studied task sets and judged on fresh blind ones (README, "How models are ranked").
+
+use super::{
+    Request,
+    index::Traits,
+    priors,
+    request::{gives_other_media, takes_other_media},
+    subtasks::SUBTASKS,
+    words::{self, Media},
+};
+use crate::fal::Model;
+
+/// Points per unit of cosine similarity between the request's meaning and the model's text.
+pub(super) const MEANING: f64 = 100.0;
+/// Points for the best lexical (BM25) match among the candidates; others in proportion.
+pub(super) const WORDS: f64 = 40.0;
+/// Points for a category holding all of the best matches; others in proportion.
+const VOTE: f64 = 20.0;
+/// Sub-tasks whose marks ("edit", "speech") general models carry too: no penalty for them.
+const BROAD: [&str; 2] = ["image editing", "narration"];
+
+/// What the catalog says of one candidate for this request.
+pub(super) struct Candidate<'a> {
+    pub(super) model: &'a Model,
+    /// Cosine similarity of meanings.
+    pub(super) meaning: f32,
+    /// BM25, divided by the best candidate's.
+    pub(super) words: f32,
+    pub(super) traits: Traits,
+}
+
+/// What every candidate is scored against.
+pub(super) struct Context<'a> {
+    pub(super) request: &'a Request,
+    /// The category the request fits, from its words or, failing them, its meaning.
+    pub(super) category: Option<&'a str>,
+    pub(super) searched: &'a [String],
+    pub(super) newest: Option<i64>,
+    /// Whether the category came from the request's words (else from the meaning vote).
+    pub(super) category_from_words: bool,
+    /// Each category's share of the best meaning and word matches.
+    pub(super) votes: Vec<(&'a str, f64)>,
+}
+
+/// How near a candidate's text is to the request: meaning and words together.
+pub(super) fn closeness(c: &Candidate<'_>) -> f64 {
+    MEANING * f64::from(c.meaning) + WORDS * f64::from(c.words)
+}
+
+/// The candidate's points and the reasons, strongest first.
+pub(super) fn score(c: &Candidate<'_>, ctx: &Context<'_>) -> (f64, Vec<String>) {
+    let model = c.model;
+    let request = ctx.request;
+    let text = &request.english;
+    let mut score = closeness(c);
+    score +=
+        VOTE * ctx.votes.iter().find(|(category, _)| *category == model.category()).map_or(0.0, |(_, share)| *share);
+    let mut reasons: Vec<String> = Vec::new();
+    let subtask = request.subtask.and_then(|s| SUBTASKS.iter().position(|t| t == s).map(|i| (s, 1u64 << i)));
+    let built_for_this = subtask.is_some_and(|(_, bit)| c.traits.built_for & bit != 0);
+    if let Some((s, bit)) = subtask {
+        if built_for_this {
+            score += 50.0;
+            reasons.push(format!("built for {}", s.name));
+        } else if c.traits.does & bit != 0 {
+            score += 20.0;
+            reasons.push(format!("does {}", s.name));
+        }
+    }
+    // A LoRA the user has runs on the endpoints that take LoRA weights.
+    if request.has == Media::Trained && c.traits.takes_lora && !c.traits.trains {
+        score += 25.0;
+        reasons.push("runs your LoRA weights".into());
+    }
+    // A specialist for another job is a poor general pick ("an upscaler" for "edit this photo").
+    let broad: u64 =
+        SUBTASKS.iter().enumerate().filter(|(_, s)| BROAD.contains(&s.name)).fold(0, |bits, (i, _)| bits | 1 << i);
+    let own = subtask.map_or(0, |(_, bit)| bit);
+    if c.traits.built_for & !broad & !own != 0 && !built_for_this {
+        score -= 5.0;
+    }
+    // English words that ask for something made from words alone rule out models that need a
+    // medium (in another language the tables may just have missed the user's "mi foto").
+    let from_words_alone = ctx.category_from_words
+        && matches!(request.language, None | Some(whatlang::Lang::Eng))
+        && request.category.as_deref().is_some_and(|c| c.starts_with("text-"));
+    let user_has = if request.has == Media::Nothing && from_words_alone { Media::Text } else { request.has };
+    let in_category = ctx.category == Some(model.category());
+    if in_category {
+        // The words' reading is one signal among several; the meaning's alone decides more.
+        score += if ctx.category_from_words { 15.0 } else { 30.0 };
+    } else if takes_other_media(model.category(), user_has) || gives_other_media(model.category(), request.wants) {
+        // A video model for a photo, a voice for a transcript: whatever else it is built for.
+        score -= 20.0;
+    }
+    if let Some((position, strengths)) = priors::flagship(model.category(), &model.endpoint_id) {
+        if in_category {
+            score += (20.0 - 2.5 * position as f64).max(10.0);
+        }
+        let matched: Vec<&str> =
+            strengths.iter().filter(|(cue, _)| words::has(text, cue)).map(|(_, what)| *what).collect();
+        score += 15.0 * matched.len().min(3) as f64;
+        let standing = if position == 0 { "the flagship" } else { "a leading" };
+        match matched.first() {
+            Some(first) => reasons.push(format!("{standing} {} model, strong at {first}", model.category())),
+            None => reasons.push(format!("{standing} {} model", model.category())),
+        }
+    }
+    if let Some(rank) = ctx.searched.iter().position(|id| *id == model.endpoint_id) {
+        score += (12.0 - 2.0 * rank as f64).max(0.0);
+        if rank < 3 {
+            reasons.push(format!("fal's catalog search ranks it #{} for these words", rank + 1));
+        }
+    }
+    if let (Some(newest), Some(changed)) = (ctx.newest, model.last_changed())
+        && let Some(day) = super::days(changed)
+    {
+        score += 8.0 * (1.0 - (newest - day) as f64 / 365.0).max(0.0);
+    }
+    if model.tags().iter().any(|t| t.eq_ignore_ascii_case("beta")) {
+        score -= 3.0;
+        reasons.push("in beta".into());
+    }
+    if model.status() == "deprecated" {
+        score -= 100.0;
+        reasons.push("deprecated: prefer an active model".into());
+    }
+    (score, reasons)
+}
