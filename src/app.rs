@@ -25,7 +25,7 @@ use crate::{
     http::{account, admit, auth, fast_list, guard, serve},
     metrics,
     oauth::OAuth,
-    tools::{FalMcp, ToolSettings},
+    tools::{FalMcp, ToolSettings, catalog::Catalog},
     ui::View,
 };
 
@@ -64,9 +64,15 @@ pub(crate) fn mcp_server(config: &Config, fal: FalClient, fetcher: Fetcher, hand
 
 /// The whole HTTP application, exactly as production serves it.
 pub fn build_app(config: &Config, hand_back: CancellationToken) -> Result<Router, String> {
+    build(config, hand_back).map(|(app, _)| app)
+}
+
+/// The application and its catalog index, which a long-running server builds at start.
+fn build(config: &Config, hand_back: CancellationToken) -> Result<(Router, Arc<Catalog>), String> {
     let (fal, fetcher) = clients(config)?;
     let oauth = config.oauth().map(|settings| OAuth::new(settings, fal.clone(), fetcher.clone()));
     let server = mcp_server(config, fal, fetcher, hand_back);
+    let catalog = server.catalog();
     // The fast tools/list path serves exactly what this server's router lists.
     let tools_list = Arc::new(fast_list::ToolsList::new(&server.listed_tools()));
     let rmcp_config = StreamableHttpServerConfig::default()
@@ -103,7 +109,7 @@ pub fn build_app(config: &Config, hand_back: CancellationToken) -> Result<Router
     if let Some(oauth) = oauth {
         app = app.merge(oauth.routes().layer(from_fn_with_state(allowed, guard::check_host)));
     }
-    Ok(app)
+    Ok((app, catalog))
 }
 
 /// CORS for browser clients from allowed (or loopback) origins; preflights are answered before auth.
@@ -136,8 +142,22 @@ pub async fn serve(
     config: &Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
+    serve_app(listener, config, shutdown, false).await
+}
+
+/// [`serve`], fetching and indexing fal's catalog at once when `warm` (a long-running server:
+/// the first recommend_model or search_models then finds it ready).
+async fn serve_app(
+    listener: TcpListener,
+    config: &Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    warm: bool,
+) -> io::Result<()> {
     let hand_back = CancellationToken::new();
-    let app = build_app(config, hand_back.clone()).map_err(io::Error::other)?;
+    let (app, catalog) = build(config, hand_back.clone()).map_err(io::Error::other)?;
+    if warm {
+        catalog.refresh_if_due();
+    }
     let settings = serve::ServeSettings {
         header_timeout: config.header_timeout(),
         per_address: config.max_connections_per_address,
@@ -152,5 +172,5 @@ pub async fn listen(config: &Config, shutdown: impl Future<Output = ()> + Send +
     let listener = TcpListener::bind(&address).await.map_err(|e| format!("cannot listen on {address}: {e}"))?;
     let bound = listener.local_addr().map_or(address, |a| a.to_string());
     tracing::info!("fal-mcp listening on http://{bound}/mcp");
-    serve(listener, config, shutdown).await.map_err(|e| format!("server error: {e}"))
+    serve_app(listener, config, shutdown, true).await.map_err(|e| format!("server error: {e}"))
 }

@@ -6,6 +6,7 @@
 use std::sync::LazyLock;
 
 use meaning::Embedding;
+use whatlang::Lang;
 
 use super::{priors::STOPWORDS, subtasks::SUBTASKS, words};
 
@@ -13,11 +14,42 @@ use super::{priors::STOPWORDS, subtasks::SUBTASKS, words};
 /// kept as written. Set on the studied sets: lower lets "hazme" become "upres".
 const NEAR_ENOUGH: f32 = 0.85;
 
-/// The language of `text` by its letters and common words, in English ("Spanish"), when the
-/// detector is sure enough to say.
-pub(crate) fn detect(text: &str) -> Option<whatlang::Lang> {
-    let info = whatlang::detect(text)?;
-    (info.is_reliable() || info.confidence() >= 0.5).then(|| info.lang())
+/// The commonest short words of the languages that share the Latin script, which tell them apart
+/// where letter trigrams do not (Spanish, Italian and Portuguese above all). Articles,
+/// prepositions, pronouns and the verbs of asking; a word two languages share counts for both.
+#[rustfmt::skip]
+const FUNCTION_WORDS: &[(Lang, &[&str])] = &[
+    (Lang::Eng, &["the", "and", "of", "to", "my", "this", "is", "for", "with", "it", "that", "i", "me", "can", "you", "please", "want", "need", "from", "into", "an"]),
+    (Lang::Spa, &["el", "la", "los", "las", "de", "del", "y", "en", "un", "una", "por", "para", "con", "es", "mi", "mis", "esta", "este", "quiero", "necesito", "que", "lo", "al", "puedes"]),
+    (Lang::Ita, &["il", "lo", "la", "le", "gli", "di", "da", "del", "della", "dello", "dal", "dalla", "che", "e", "un", "una", "per", "con", "mio", "mia", "questa", "questo", "vorrei", "sono", "nel", "alla", "puoi", "mi", "ho"]),
+    (Lang::Por, &["o", "os", "de", "do", "da", "dos", "das", "e", "um", "uma", "para", "com", "meu", "minha", "não", "quero", "preciso", "que", "na", "essa", "tenho"]),
+    (Lang::Fra, &["le", "la", "les", "de", "du", "des", "et", "en", "un", "une", "pour", "avec", "est", "que", "mon", "ma", "mes", "je", "cette", "ce", "dans", "veux", "voudrais", "j'ai", "sur"]),
+    (Lang::Deu, &["der", "die", "das", "und", "ein", "eine", "einen", "ich", "mit", "von", "für", "ist", "nicht", "mein", "meine", "meinem", "den", "dem", "zu", "auf", "mir"]),
+    (Lang::Nld, &["de", "het", "een", "en", "van", "ik", "met", "voor", "niet", "mijn", "dat", "op", "te", "wil", "graag", "kan", "deze", "naar"]),
+    (Lang::Pol, &["w", "na", "z", "nie", "się", "jest", "że", "mam", "jak", "ale", "czy", "moje", "mojego", "chcę", "jestem", "mnie"]),
+];
+
+/// How sure the trigram detector must be of a language the short words do not name.
+const SURE_ENOUGH: f64 = 0.2;
+
+/// The language of `text` when it can be told: the one whose short words it uses most (two at
+/// least, or one English word alone), the trigram detector (whatlang) breaking ties and naming
+/// the rest, other scripts above all, when it is sure.
+pub(crate) fn detect(text: &str) -> Option<Lang> {
+    let normalized = words::normalized(text);
+    let words: Vec<&str> = normalized.split_whitespace().collect();
+    let counts: Vec<(Lang, usize)> =
+        FUNCTION_WORDS.iter().map(|(lang, list)| (*lang, words.iter().filter(|w| list.contains(w)).count())).collect();
+    let most = counts.iter().map(|(_, n)| *n).max().unwrap_or(0);
+    let guess = whatlang::detect(text);
+    let tied: Vec<Lang> = counts.iter().filter(|(_, n)| *n == most && most > 0).map(|(l, _)| *l).collect();
+    // One English word and no other language's is enough: short English requests are the commonest
+    // and the ones the trigram detector misreads most.
+    if most >= 2 || tied == [Lang::Eng] {
+        return Some(guess.map(|g| g.lang()).filter(|g| tied.contains(g)).unwrap_or(tied[0]));
+    }
+    let info = guess?;
+    (info.is_reliable() || info.confidence() >= SURE_ENOUGH).then(|| info.lang())
 }
 
 /// `text` (normalized) with each word of another language replaced by its English counterpart
@@ -59,5 +91,11 @@ static VOCABULARY: LazyLock<Vec<(&'static str, Embedding)>> = LazyLock::new(|| {
         phrases.iter().flat_map(|p| p.split_whitespace()).filter(|w| w.chars().count() >= 2).collect();
     vocabulary.sort_unstable();
     vocabulary.dedup();
-    vocabulary.into_iter().filter_map(|w| Some((w, meaning::embed(w)?))).collect()
+    // Only words the encoder knows whole: a stem such as "upscal" or a rare word spelled in
+    // pieces has a meaning of fragments, near anything ("mamá" would become "matting").
+    vocabulary
+        .into_iter()
+        .filter(|w| meaning::pieces(w).len() == 1)
+        .filter_map(|w| Some((w, meaning::embed(w)?)))
+        .collect()
 });

@@ -14,12 +14,15 @@ mod request;
 mod score;
 mod search;
 mod subtasks;
+#[cfg(test)]
+mod tests;
 mod words;
 
 pub(crate) use index::Index;
 pub(crate) use priors::flagships;
 pub(crate) use request::{Request, read};
 pub(crate) use search::search;
+use subtasks::{SUBTASKS, Subtask};
 pub(crate) use words::Media;
 use words::normalized;
 
@@ -71,6 +74,8 @@ pub(crate) struct Ranking<'a> {
 
 /// How many of the best meaning and word matches vote for a category the words did not name.
 const VOTERS: usize = 7;
+/// How much nearer (in closeness points) the models of another named sub-task must be to take over.
+const SUBTASK_MARGIN: f64 = 10.0;
 /// How many of the best are told with the phrase of their description nearest the request.
 const EXPLAINED: usize = 20;
 /// The longest description phrase a reason quotes, in characters.
@@ -121,20 +126,28 @@ pub(crate) fn rank<'a>(
     if best_words > 0.0 {
         candidates.iter_mut().for_each(|c| c.words /= best_words);
     }
-    // Words that name nothing in the catalog, in no language the detector knows, with no medium
-    // or job the tables read: every model is as near as any other, so none is recommended.
-    let english_or_unknown = matches!(request.language, None | Some(whatlang::Lang::Eng));
-    if best_words == 0.0 && searched.is_empty() && request.category.is_none() && english_or_unknown {
+    // Words that name nothing in the catalog, no medium or job the tables read, and that the
+    // encoder knows in no language: every model is as near as any other, so none is recommended.
+    if best_words == 0.0 && searched.is_empty() && request.category.is_none() && !known_words(task) {
         return Ranking { category: None, ranked: Vec::new() };
     }
+    let checked = checked_subtask(request, &candidates);
+    let request = checked.as_ref().unwrap_or(request);
     let votes = votes(&candidates);
-    let category = request.category.clone().or_else(|| votes.first().map(|(c, _)| c.to_string()));
+    // In another language the tables read the request through word-by-word English and miss
+    // the user's "mi video": a category made from words alone is not trusted there.
+    let foreign = !matches!(request.language, None | Some(whatlang::Lang::Eng));
+    let read = request
+        .category
+        .clone()
+        .filter(|_| !foreign || matches!(request.has, Media::Image | Media::Video | Media::Audio));
+    let category = read.clone().or_else(|| votes.first().map(|(c, _)| c.to_string()));
     let context = score::Context {
         request,
         category: category.as_deref(),
         searched,
         newest: candidates.iter().filter_map(|c| c.model.last_changed()).filter_map(days).max(),
-        category_from_words: request.category.is_some(),
+        category_from_words: read.is_some(),
         votes: votes.clone(),
     };
     let mut ranked: Vec<Ranked<'a>> = candidates
@@ -148,7 +161,13 @@ pub(crate) fn rank<'a>(
             Ranked { model: c.model, score, reason: capitalize(&reasons.join("; ")) }
         })
         .collect();
-    ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.model.endpoint_id.cmp(&b.model.endpoint_id)));
+    // A deprecated model never ranks above an active one, however well it matches.
+    ranked.sort_by(|a, b| {
+        (a.model.status() == "deprecated")
+            .cmp(&(b.model.status() == "deprecated"))
+            .then_with(|| b.score.total_cmp(&a.score))
+            .then_with(|| a.model.endpoint_id.cmp(&b.model.endpoint_id))
+    });
     for r in ranked.iter_mut().take(EXPLAINED) {
         if let Some(phrase) = meaning.as_ref().and_then(|m| matching_phrase(m, r.model.description())) {
             r.reason.push_str(&format!("; its description: \"{phrase}\""));
@@ -158,6 +177,38 @@ pub(crate) fn rank<'a>(
         }
     }
     Ranking { category, ranked }
+}
+
+/// The request with another sub-task its words name when the catalog backs that one clearly
+/// better: the models built for it are nearer the request than those built for the first
+/// reading ("a karaoke version of our song" names music, and stem separation; demucs is nearer).
+fn checked_subtask(request: &Request, candidates: &[score::Candidate<'_>]) -> Option<Request> {
+    let chosen = request.subtask?;
+    let support = |subtask: &Subtask| {
+        let bit = 1u64 << SUBTASKS.iter().position(|s| s == subtask).unwrap_or(63);
+        candidates.iter().filter(|c| c.traits.built_for & bit != 0).map(score::closeness).fold(0.0, f64::max)
+    };
+    let first = support(chosen);
+    let (better, backing) = request.alternatives.iter().map(|s| (*s, support(s))).max_by(|a, b| a.1.total_cmp(&b.1))?;
+    if backing < first + SUBTASK_MARGIN {
+        return None;
+    }
+    let mut checked = request.clone();
+    checked.subtask = Some(better);
+    checked.wants = better.gives.or(request.wants);
+    checked.category = better.category_for(request.has).map(str::to_string).or(checked.category);
+    Some(checked)
+}
+
+/// Whether `text` is written in a language rather than strings of letters: the detector names
+/// its language, or most of its words are ones the encoder knows whole or nearly (a piece or two).
+pub(crate) fn known_words(text: &str) -> bool {
+    if language::detect(text).is_some() {
+        return true;
+    }
+    let words: Vec<&str> = text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    let known = words.iter().filter(|w| meaning::pieces(w).len() <= 2).count();
+    !words.is_empty() && 2 * known >= words.len()
 }
 
 /// The sentence of `description` nearest in meaning to the request.
@@ -239,7 +290,7 @@ fn capitalize(text: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+mod small {
     use super::*;
 
     #[test]

@@ -30,6 +30,9 @@ pub(crate) struct Request {
     pub(crate) language: Option<whatlang::Lang>,
     /// The task normalized, in English words where it was written in another language.
     pub(crate) english: String,
+    /// Other sub-tasks the words name strongly enough, strongest first: the catalog may show one
+    /// of them is meant (`rank` checks).
+    pub(crate) alternatives: Vec<&'static Subtask>,
 }
 
 /// Reads `task`; `has` and `wants` are the caller's hints, which win over the words.
@@ -62,6 +65,13 @@ pub(crate) fn read(task: &str, has: Option<Media>, wants: Option<Media>) -> Requ
         *strength >= minimum && !outweighed && wants.is_none_or(|w| s.gives == Some(w))
     });
     let subtask = subtask.map(|(s, _)| s).or_else(|| implied_subtask(&text, &inputs, wants.or(output.map(|(m, _)| m))));
+    let alternatives: Vec<&'static Subtask> = named_subtasks(&text, &inputs)
+        .into_iter()
+        .filter(|(s, strength)| {
+            Some(*s) != subtask && *strength >= SUBTASK_MIN && wants.is_none_or(|w| s.gives == Some(w))
+        })
+        .map(|(s, _)| s)
+        .collect();
     // A photo and a recording that should become a video or speech: a talking avatar, whatever
     // else the words suggest.
     let wants_video =
@@ -70,6 +80,9 @@ pub(crate) fn read(task: &str, has: Option<Media>, wants: Option<Media>) -> Requ
         subtask.is_some_and(|s| matches!(s.name, "narration" | "lip sync" | "voice cloning" | "talking avatar"));
     let subtask = if inputs.contains(&Media::Image) && inputs.contains(&Media::Audio) && (wants_video || speaking) {
         named("talking avatar")
+    } else if inputs.first() == Some(&Media::Video) && subtask.is_some_and(|s| s.name == "sound effects") {
+        // Sound effects for a video the user has are made from the video: foley.
+        named("sound for a video")
     } else {
         subtask
     };
@@ -104,31 +117,52 @@ pub(crate) fn read(task: &str, has: Option<Media>, wants: Option<Media>) -> Requ
         }
         _ => None,
     };
-    Request { has, wants, subtask, category: category.map(str::to_string), assumed, language, english }
+    Request { has, wants, subtask, category: category.map(str::to_string), assumed, language, english, alternatives }
 }
 
-/// The text without the word each "not" denies ("hear them talking, not just music" asks for no
-/// music). "No" and "without" are left alone: "no background" and "without sound" are requests.
+/// The text without what each "not" (or "don't", "never") denies: the next word ("hear them
+/// talking, not just music" asks for no music), or, when a medium's noun comes within four words,
+/// everything up to it ("I don't need a new video" asks for no video). "No" and "without" are
+/// left alone: "no background" and "without sound" are requests.
 fn without_negated(text: &str) -> String {
+    let words: Vec<&str> = text.split_whitespace().collect();
     let mut out: Vec<&str> = Vec::new();
-    let mut words = text.split_whitespace();
-    while let Some(word) = words.next() {
-        if word == "not" {
-            for next in words.by_ref() {
-                if !matches!(next, "just" | "a" | "an" | "any" | "only" | "the") {
-                    break;
-                }
-            }
+    let mut at = 0;
+    while at < words.len() {
+        let word = words[at];
+        at += 1;
+        if !matches!(word, "not" | "don't" | "dont" | "doesn't" | "doesnt" | "didn't" | "never") {
+            out.push(word);
             continue;
         }
-        out.push(word);
+        let reach = &words[at..words.len().min(at + 4)];
+        match reach.iter().position(|w| is_media_noun(w)) {
+            Some(noun) => at += noun + 1,
+            None => {
+                while at < words.len() && matches!(words[at], "just" | "a" | "an" | "any" | "only" | "the") {
+                    at += 1;
+                }
+                at += 1;
+            }
+        }
     }
     format!(" {} ", out.join(" "))
 }
 
-/// The sub-task the task names most strongly, with its strength. Sub-tasks that need a medium
-/// the user has none of are skipped (when they say what they have).
+fn is_media_noun(word: &str) -> bool {
+    let spaced = format!(" {word} ");
+    words::MEDIA_NOUNS.iter().flat_map(|(_, nouns)| nouns.iter()).any(|noun| spaced.starts_with(&format!(" {noun}")))
+}
+
+/// The sub-task the task names most strongly, with its strength (the first listed wins a tie:
+/// the table lists specific sub-tasks before broad ones).
 fn best_subtask(text: &str, inputs: &[Media]) -> Option<(&'static Subtask, u32)> {
+    named_subtasks(text, inputs).into_iter().next()
+}
+
+/// Every sub-task the task names, strongest first. Sub-tasks that need a medium the user has none
+/// of are skipped (when they say what they have).
+fn named_subtasks(text: &str, inputs: &[Media]) -> Vec<(&'static Subtask, u32)> {
     let fits = |s: &Subtask| {
         // A video has a soundtrack, so what works on a recording works on a video too.
         inputs.is_empty()
@@ -136,20 +170,31 @@ fn best_subtask(text: &str, inputs: &[Media]) -> Option<(&'static Subtask, u32)>
                 inputs.iter().any(|&h| n == h || (h == Media::Video && (s.on_video.is_some() || n == Media::Audio)))
             })
     };
-    SUBTASKS
-        .iter()
-        .filter(|s| fits(s))
-        .map(|s| (s, score(text, s.cues)))
-        .filter(|(_, score)| *score > 0)
-        // The first listed wins a tie: the table lists specific sub-tasks before broad ones.
-        .fold(None, |best: Option<(&Subtask, u32)>, (s, score)| match best {
-            Some((_, b)) if b >= score => best,
-            _ => Some((s, score)),
-        })
+    let mut named: Vec<(&'static Subtask, u32)> =
+        SUBTASKS.iter().filter(|s| fits(s)).map(|s| (s, score(text, s.cues))).filter(|(_, score)| *score > 0).collect();
+    // Stable: equal strengths keep the table's order.
+    named.sort_by_key(|(_, strength)| std::cmp::Reverse(*strength));
+    named
 }
 
 fn score(text: &str, cues: &[Cue]) -> u32 {
-    cues.iter().filter(|(cue, _)| words::has(text, cue)).map(|(_, w)| w).sum()
+    cues.iter().filter(|(cue, _)| words::has(text, cue) || split_verb(text, cue)).map(|(_, w)| w).sum()
+}
+
+/// Whether a phrasal-verb cue ("cut out", "take off") appears with up to two words between its
+/// verb and its particle, as people write it ("cut my dog out").
+fn split_verb(text: &str, cue: &str) -> bool {
+    let Some((verb, particle)) = cue.split_once(' ') else {
+        return false;
+    };
+    if particle.contains(' ') || !matches!(particle, "out" | "off" | "up" | "away") {
+        return false;
+    }
+    let words: Vec<&str> = text.split_whitespace().collect();
+    words
+        .iter()
+        .enumerate()
+        .any(|(at, w)| w.starts_with(verb) && words.iter().skip(at + 2).take(2).any(|next| *next == particle))
 }
 
 /// The media the user says they have, first the one they start from: a possessive or
@@ -317,6 +362,18 @@ mod tests {
         for (task, expected) in cases {
             assert_eq!(category(task).as_deref(), expected, "{task}");
         }
+    }
+
+    #[test]
+    fn split_verbs_negations_and_capture_verbs_are_read() {
+        assert!(split_verb(" cut my dog out of this photo ", "cut out"));
+        assert!(!split_verb(" cut the long intro scene out ", "cut out"), "more than two words between");
+        assert_eq!(category("cut my dog out of this photo").as_deref(), Some("image-to-image"));
+        // "I don't need a new video": the video is not what they want.
+        let skeleton = read("I filmed a dance. I don't need a new video, just the skeleton keypoints", None, None);
+        assert_eq!(skeleton.has, Media::Video, "what they filmed, they have");
+        assert_eq!(without_negated(" i don't need a new video just the keypoints "), " i just the keypoints ");
+        assert_eq!(without_negated(" hear them talking not just music "), " hear them talking ");
     }
 
     #[test]

@@ -85,7 +85,12 @@ pub(super) fn score(c: &Candidate<'_>, ctx: &Context<'_>) -> (f64, Vec<String>) 
     let from_words_alone = ctx.category_from_words
         && matches!(request.language, None | Some(whatlang::Lang::Eng))
         && request.category.as_deref().is_some_and(|c| c.starts_with("text-"));
-    let user_has = if request.has == Media::Nothing && from_words_alone { Media::Text } else { request.has };
+    // Everyone has words: "the text" the user has is no medium to rule models out by.
+    let user_has = match request.has {
+        Media::Nothing | Media::Text if from_words_alone => Media::Text,
+        Media::Text => Media::Nothing,
+        has => has,
+    };
     let in_category = ctx.category == Some(model.category());
     if in_category {
         // The words' reading is one signal among several; the meaning's alone decides more.

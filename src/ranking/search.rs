@@ -10,7 +10,7 @@ const FAL_ORDER: f64 = 12.0;
 /// A model whose meaning is this much below the best one's is not shown for meaning alone.
 const MEANING_SPREAD: f32 = 0.12;
 /// Nor one whose meaning is under this, whatever the best (every text shares some meaning).
-const MEANING_FLOOR: f32 = 0.4;
+const MEANING_FLOOR: f32 = 0.3;
 /// The BM25 score that counts as matching words: one uncommon word, not "such" or "with".
 const WORDS_FLOOR: f32 = 3.0;
 
@@ -38,18 +38,21 @@ pub(crate) fn search<'a>(query: &str, index: &'a Index, found: &'a [Model], cate
     let best_words = candidates.iter().map(|c| c.2).fold(0.0f32, f32::max);
     let best_meaning = candidates.iter().map(|c| c.1).fold(0.0f32, f32::max);
     let wanted = query.trim().to_lowercase();
+    // Strings of letters the encoder knows in no language mean nothing: only names and words count.
+    let readable = super::known_words(query);
     let mut scored: Vec<(&'a Model, f64)> = candidates
         .into_iter()
         .filter_map(|(model, similarity, lexical)| {
             let fal_rank = found.iter().position(|m| m.endpoint_id == model.endpoint_id);
-            let close = similarity >= MEANING_FLOOR.max(best_meaning - MEANING_SPREAD);
-            if fal_rank.is_none() && lexical < WORDS_FLOOR && !close {
+            let close = readable && similarity >= MEANING_FLOOR.max(best_meaning - MEANING_SPREAD);
+            let named = named(model, &wanted);
+            if fal_rank.is_none() && lexical < WORDS_FLOOR && !close && named == 0.0 {
                 return None;
             }
             let lexical = if best_words > 0.0 { lexical / best_words } else { 0.0 };
             let mut points = score::MEANING * f64::from(similarity) + score::WORDS * f64::from(lexical);
             points += fal_rank.map_or(0.0, |rank| (FAL_ORDER - 2.0 * rank as f64).max(0.0));
-            points += named(model, &wanted);
+            points += named;
             if model.status() == "deprecated" {
                 points -= 20.0;
             }

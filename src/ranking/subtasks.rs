@@ -33,14 +33,12 @@ impl Subtask {
 
 #[rustfmt::skip]
 const LANGUAGES: &[Cue] = &[
-    ("dub", 9), ("dubbing", 10), ("dubbed", 6), ("translate the video", 9), ("translate my video", 9),
-    ("translate the audio", 9), ("translate this video", 9), ("translate my podcast", 9), ("into spanish", 6),
-    ("into french", 6), ("into german", 6), ("into hindi", 6), ("into japanese", 6), ("into english", 6),
-    ("into italian", 6), ("into portuguese", 6), ("into chinese", 6), ("into korean", 6), ("in spanish", 2),
-    ("another language", 5), ("other languages", 5), ("different language", 5), ("spanish version", 7),
-    ("french version", 7), ("german version", 7), ("hindi version", 7), ("japanese version", 7),
-    ("english version", 7), ("italian version", 7), ("portuguese version", 7), ("chinese version", 7),
-    ("korean version", 7),
+    ("dub", 9), ("dubbing", 10), ("dubbed", 6), ("another language", 5), ("other languages", 5),
+    ("different language", 5), ("into spanish", 6), ("into french", 6), ("into german", 6), ("into hindi", 6),
+    ("into japanese", 6), ("into english", 6), ("into italian", 6), ("into portuguese", 6), ("into chinese", 6),
+    ("into korean", 6), ("spanish version", 7), ("french version", 7), ("german version", 7), ("hindi version", 7),
+    ("japanese version", 7), ("english version", 7), ("italian version", 7), ("portuguese version", 7),
+    ("chinese version", 7), ("korean version", 7),
 ];
 
 /// Sub-tasks, each with its cues, what it needs and gives, and the words of models built for it.
@@ -49,17 +47,7 @@ pub(crate) const SUBTASKS: &[Subtask] = &[
     Subtask {
         name: "background removal",
         search: "background removal",
-        cues: &[
-            ("remove the background", 9), ("remove background", 9), ("background removal", 9), ("remove bg", 9),
-            ("background remover", 9), ("cut out", 7), ("cutout", 7), ("cut him out", 8), ("cut her out", 8),
-            ("cut it out", 8), ("transparent", 7), ("no background", 8), ("without the background", 8),
-            ("without background", 8), ("without a background", 8), ("get rid of the background", 9),
-            ("remove the bg", 9), ("green screen", 6), ("matting", 7), ("isolate the subject", 7),
-            ("background", 2), ("backdrop", 6), ("out of this photo", 6), ("out of the photo", 6),
-            ("out of this picture", 6), ("out of the picture", 6), ("out of the image", 6), ("clean edge", 4),
-            ("only the person", 5), ("only the product", 5), ("just the person", 5), ("just the product", 5),
-            ("alpha", 4),
-        ],
+        cues: &[("remove the background", 9), ("remove background", 9), ("background removal", 9), ("transparent", 7), ("cutout", 7), ("cut out", 7), ("no background", 8), ("backdrop", 6)],
         needs: Some(Media::Image),
         gives: Some(Media::Image),
         category: Some("image-to-image"),
@@ -69,13 +57,7 @@ pub(crate) const SUBTASKS: &[Subtask] = &[
     Subtask {
         name: "upscaling",
         search: "upscale",
-        cues: &[
-            ("upscal", 9), ("up scale", 9), ("enlarge", 7), ("sharpen", 6), ("blurry", 6), ("blurred", 5),
-            ("higher resolution", 7), ("higher res", 7), ("increase the resolution", 7), ("super resolution", 8),
-            ("unblur", 7), ("deblur", 7), ("pixelated", 6), ("low res", 6), ("low resolution", 6), ("4k", 3),
-            ("8k", 3), ("make it bigger", 6), ("bigger", 3), ("enhance", 3), ("crisper", 5), ("sharper", 6),
-            ("hd", 2), ("resolution", 3), ("grainy", 4), ("upres", 8), ("larger", 4), ("but bigger", 6),
-        ],
+        cues: &[("upscal", 9), ("super resolution", 8), ("higher resolution", 7), ("resolution", 3), ("sharpen", 6), ("blurry", 6), ("bigger", 5), ("enhance", 3), ("grainy", 4)],
         needs: Some(Media::Image),
         gives: Some(Media::Image),
         category: Some("image-to-image"),
@@ -87,13 +69,7 @@ pub(crate) const SUBTASKS: &[Subtask] = &[
     Subtask {
         name: "object removal",
         search: "object removal",
-        cues: &[
-            ("erase", 9), ("eraser", 9), ("remove the person", 9), ("remove the people", 9), ("remove the guy", 9),
-            ("remove the man", 9), ("remove the woman", 9), ("remove the object", 9), ("remove the car", 8),
-            ("remove the text", 7), ("remove the watermark", 8), ("remove someone", 9), ("remove unwanted", 8),
-            ("get rid of", 6), ("object removal", 9), ("take out the", 6), ("photobomb", 7), ("never there", 6),
-            ("remove the", 5), ("remove a", 5), ("remove an", 5), ("wipe out", 5), ("remove those", 5),
-        ],
+        cues: &[("erase", 9), ("object removal", 9), ("remove the", 5), ("get rid of", 6)],
         needs: Some(Media::Image),
         gives: Some(Media::Image),
         category: Some("image-to-image"),
@@ -103,10 +79,7 @@ pub(crate) const SUBTASKS: &[Subtask] = &[
     Subtask {
         name: "inpainting",
         search: "fill",
-        cues: &[
-            ("inpaint", 10), ("mask", 6), ("fill it with", 8), ("fill in", 6), ("fill the", 4),
-            ("painted over", 5), ("masked", 7),
-        ],
+        cues: &[("inpaint", 10), ("mask", 6), ("fill in", 6)],
         needs: Some(Media::Image),
         gives: Some(Media::Image),
         category: Some("image-to-image"),
@@ -116,14 +89,7 @@ pub(crate) const SUBTASKS: &[Subtask] = &[
     Subtask {
         name: "virtual try-on",
         search: "try-on",
-        cues: &[
-            ("try on", 9), ("tryon", 9), ("virtual try", 9), ("put this shirt", 7), ("put this dress", 7),
-            ("put the dress", 7), ("put the shirt", 7), ("wearing this", 6), ("wearing my", 5), ("outfit on", 6),
-            ("clothes on", 6), ("garment", 6), ("how this dress", 6), ("how this jacket", 6), ("dress on", 5),
-            ("look on me", 8), ("would look on", 7), ("looks on me", 8), ("wearing the", 5), ("try this on", 9),
-            ("look like on me", 8), ("like on me", 6), ("wearing", 3), ("her wearing", 6), ("him wearing", 6),
-            ("them wearing", 6), ("flat lay", 5), ("full body", 4), ("on me", 2),
-        ],
+        cues: &[("try on", 9), ("virtual try", 9), ("tryon", 9), ("wearing", 3), ("would look on", 7), ("flat lay", 5)],
         needs: Some(Media::Image),
         gives: Some(Media::Image),
         category: Some("image-to-image"),
@@ -133,7 +99,7 @@ pub(crate) const SUBTASKS: &[Subtask] = &[
     Subtask {
         name: "vector graphics",
         search: "vector",
-        cues: &[("svg", 9), ("vector", 8), ("vectori", 9), ("scalable", 4), ("eps", 3), ("illustrator", 3)],
+        cues: &[("svg", 9), ("vector", 8), ("vectori", 9)],
         needs: None,
         gives: Some(Media::Image),
         category: None,
@@ -143,7 +109,7 @@ pub(crate) const SUBTASKS: &[Subtask] = &[
     Subtask {
         name: "stickers",
         search: "sticker",
-        cues: &[("sticker", 8), ("die cut", 7), ("decal", 5)],
+        cues: &[("sticker", 8), ("die cut", 7)],
         needs: None,
         gives: Some(Media::Image),
         category: None,
@@ -153,10 +119,7 @@ pub(crate) const SUBTASKS: &[Subtask] = &[
     Subtask {
         name: "face swap",
         search: "face swap",
-        cues: &[
-            ("face swap", 10), ("swap face", 10), ("swap my face", 10), ("swap the face", 10), ("faceswap", 10),
-            ("put my face", 8), ("replace the face", 8),
-        ],
+        cues: &[("face swap", 10), ("faceswap", 10), ("swap face", 10), ("swap my face", 10), ("swap the face", 10)],
         needs: Some(Media::Image),
         gives: Some(Media::Image),
         category: Some("image-to-image"),
@@ -166,7 +129,7 @@ pub(crate) const SUBTASKS: &[Subtask] = &[
     Subtask {
         name: "relighting",
         search: "relight",
-        cues: &[("relight", 9), ("change the lighting", 8), ("lighting", 3)],
+        cues: &[("relight", 9), ("lighting", 3)],
         needs: Some(Media::Image),
         gives: Some(Media::Image),
         category: Some("image-to-image"),
@@ -176,10 +139,7 @@ pub(crate) const SUBTASKS: &[Subtask] = &[
     Subtask {
         name: "restoration",
         search: "restore",
-        cues: &[
-            ("restor", 8), ("old photo", 6), ("coloriz", 9), ("colouris", 9), ("colour it", 5), ("color it", 5),
-            ("black and white", 4), ("scratches", 5), ("scratched", 5), ("damaged", 5), ("faded", 4),
-        ],
+        cues: &[("restor", 8), ("coloriz", 9), ("colouris", 9), ("old photo", 6), ("scratches", 5), ("damaged", 5)],
         needs: Some(Media::Image),
         gives: Some(Media::Image),
         category: Some("image-to-image"),
@@ -189,15 +149,7 @@ pub(crate) const SUBTASKS: &[Subtask] = &[
     Subtask {
         name: "image editing",
         search: "edit",
-        cues: &[
-            ("edit", 6), ("change the", 4), ("change his", 4), ("change her", 4), ("replace the", 4), ("add a", 2),
-            ("make it look", 3), ("retouch", 6), ("fix the", 3), ("modify", 5), ("adjust", 4), ("swap the", 4),
-            ("turn the", 2), ("put a", 2), ("in the style of", 3), ("style transfer", 8), ("put him", 4),
-            ("put her", 4), ("put them", 4), ("put it", 3), ("combine", 5), ("merge", 5), ("composite", 6),
-            ("blend", 4), ("pixar", 5), ("cartoon", 4), ("change it to", 6), ("change the text", 7),
-            ("replace the text", 7), ("make him", 2), ("make her", 2), ("restyle", 6), ("cartoonify", 7),
-            ("ghibli", 4), ("anime version", 6), ("cartoon version", 6),
-        ],
+        cues: &[("edit", 6), ("change the", 4), ("replace the", 4), ("change it", 5), ("style transfer", 8), ("restyle", 6)],
         needs: Some(Media::Image),
         gives: Some(Media::Image),
         category: Some("image-to-image"),
@@ -207,12 +159,7 @@ pub(crate) const SUBTASKS: &[Subtask] = &[
     Subtask {
         name: "character consistency",
         search: "character",
-        cues: &[
-            ("same character", 8), ("consistent character", 9), ("character consistency", 10), ("same girl", 7),
-            ("same guy", 7), ("same person", 6), ("same woman", 7), ("same man", 7), ("keep the same", 5),
-            ("different scenes", 4), ("stay identical", 7), ("same face", 7), ("keep her face", 7),
-            ("keep his face", 7), ("face has to stay", 6), ("across scenes", 5), ("consistent", 3),
-        ],
+        cues: &[("same character", 8), ("consistent character", 9), ("same person", 6), ("same face", 7)],
         needs: None,
         gives: Some(Media::Image),
         category: None,
@@ -222,10 +169,7 @@ pub(crate) const SUBTASKS: &[Subtask] = &[
     Subtask {
         name: "outpainting",
         search: "expand",
-        cues: &[
-            ("outpaint", 10), ("expand", 6), ("extend", 5), ("uncrop", 9), ("zoom out", 6), ("missing sides", 8),
-            ("wider", 3), ("fill the sides", 8),
-        ],
+        cues: &[("outpaint", 10), ("uncrop", 9), ("expand", 6), ("extend", 5), ("zoom out", 6)],
         needs: Some(Media::Image),
         gives: Some(Media::Image),
         category: Some("image-to-image"),
@@ -235,12 +179,7 @@ pub(crate) const SUBTASKS: &[Subtask] = &[
     Subtask {
         name: "lip sync",
         search: "lipsync",
-        cues: &[
-            ("lip sync", 10), ("lipsync", 10), ("sync the lips", 10), ("sync his lips", 10), ("sync her lips", 10),
-            ("sync their lips", 10), ("mouth movement", 7), ("match the mouth", 8), ("lips match", 8),
-            ("lips move", 7), ("mouth match", 7), ("mouth to match", 9), ("match the new audio", 8),
-            ("match the audio", 7), ("new audio track", 5), ("mouth movements", 7),
-        ],
+        cues: &[("lip sync", 10), ("lipsync", 10), ("mouth", 6), ("lips", 6)],
         needs: Some(Media::Audio),
         gives: Some(Media::Video),
         category: Some("video-to-video"),
@@ -250,13 +189,7 @@ pub(crate) const SUBTASKS: &[Subtask] = &[
     Subtask {
         name: "talking avatar",
         search: "avatar",
-        cues: &[
-            ("talking head", 10), ("talking avatar", 10), ("talking photo", 10), ("avatar", 6), ("talking", 3),
-            ("make it talk", 9), ("make him talk", 9), ("make her talk", 9), ("make them talk", 9),
-            ("make it speak", 9), ("make him speak", 9), ("make her speak", 9), ("speaking", 4),
-            ("say the words", 5), ("presenter", 4), ("spokesperson", 5), ("actually saying", 6), ("saying it", 5),
-            ("talk", 2), ("photo talk", 9), ("picture talk", 9), ("photo speak", 9), ("pic talk", 9),
-        ],
+        cues: &[("talking head", 10), ("talking avatar", 10), ("talking photo", 10), ("avatar", 6), ("make it talk", 9), ("talking", 3)],
         needs: Some(Media::Image),
         gives: Some(Media::Video),
         category: Some("image-to-video"),
@@ -277,12 +210,7 @@ pub(crate) const SUBTASKS: &[Subtask] = &[
     Subtask {
         name: "voice cloning",
         search: "voice clone",
-        cues: &[
-            ("clone my voice", 10), ("clone a voice", 10), ("clone his voice", 10), ("clone her voice", 10),
-            ("clone the voice", 10), ("voice clone", 10), ("voice cloning", 10), ("clone", 5),
-            ("sound like me", 8), ("in my voice", 9), ("in my own voice", 9), ("with my voice", 9),
-            ("my own voice", 8), ("copy my voice", 9), ("same voice", 5),
-        ],
+        cues: &[("clone", 5), ("voice clone", 10), ("voice cloning", 10), ("in my voice", 9), ("my own voice", 8), ("sound like me", 8)],
         needs: Some(Media::Audio),
         gives: Some(Media::Speech),
         category: Some("text-to-speech"),
@@ -292,14 +220,7 @@ pub(crate) const SUBTASKS: &[Subtask] = &[
     Subtask {
         name: "sound for a video",
         search: "sound effects",
-        cues: &[
-            ("sound effects for", 7), ("sound effects to", 7), ("sfx for", 7), ("sfx to", 7), ("add sound", 8),
-            ("add audio", 8), ("add sfx", 8), ("silent", 5), ("foley", 8), ("audio for my video", 9),
-            ("audio for the video", 9), ("audio to my video", 9), ("sound to my", 7), ("sound for my", 7),
-            ("soundtrack for my video", 8), ("video to audio", 10), ("audio to this video", 9),
-            ("sounds to this", 7), ("sound to this", 7), ("noises to", 5), ("no sound", 7), ("without sound", 7),
-            ("matching audio", 7), ("audio for this", 6), ("sound for this", 6), ("no audio", 7),
-        ],
+        cues: &[("add sound", 8), ("foley", 8), ("silent", 5), ("no sound", 7), ("video to audio", 10)],
         needs: Some(Media::Video),
         gives: Some(Media::Audio),
         // fal files its video-to-audio (foley) models under video-to-video.
@@ -310,14 +231,7 @@ pub(crate) const SUBTASKS: &[Subtask] = &[
     Subtask {
         name: "audio clean-up",
         search: "isolation",
-        cues: &[
-            ("clean up", 5), ("cleanup", 5), ("noise", 4), ("noisy", 6), ("denois", 8), ("background noise", 8),
-            ("hiss", 6), ("echo", 4), ("isolate the voice", 9), ("isolate my voice", 9), ("voice isolation", 10),
-            ("remove the music", 6), ("enhance the audio", 8), ("clearer", 4), ("hard to hear", 6),
-            ("just our voices", 7), ("only our voices", 7), ("voices are left", 6), ("just the voice", 7),
-            ("chatter", 3), ("clatter", 3), ("muffled", 6), ("hum", 3), ("wind noise", 7), ("crackle", 5),
-            ("static", 4), ("audio quality", 6),
-        ],
+        cues: &[("noise", 4), ("noisy", 6), ("denois", 8), ("clean up", 5), ("echo", 4), ("isolate the voice", 9)],
         needs: Some(Media::Audio),
         gives: Some(Media::Audio),
         category: Some("audio-to-audio"),
@@ -327,13 +241,7 @@ pub(crate) const SUBTASKS: &[Subtask] = &[
     Subtask {
         name: "stem separation",
         search: "stems",
-        cues: &[
-            ("split the vocals", 9), ("separate the vocals", 9), ("isolate the vocals", 9), ("isolate vocals", 9),
-            ("stems", 8), ("stem separation", 10), ("karaoke", 8), ("vocals from", 6), ("acapella", 7),
-            ("a cappella", 7), ("remove the vocals", 9), ("instrumental version", 6), ("just the instrumental", 9),
-            ("vocals out", 9), ("take the vocals", 9), ("remove the singer", 9), ("without the vocals", 9),
-            ("without vocals", 8), ("the instrumental of", 8),
-        ],
+        cues: &[("stems", 8), ("stem separation", 10), ("karaoke", 8), ("acapella", 7), ("a cappella", 7), ("instrumental version", 6), ("vocals", 5), ("singer", 4)],
         needs: Some(Media::Audio),
         gives: Some(Media::Audio),
         category: Some("audio-to-audio"),
@@ -343,10 +251,7 @@ pub(crate) const SUBTASKS: &[Subtask] = &[
     Subtask {
         name: "voice changing",
         search: "voice changer",
-        cues: &[
-            ("voice changer", 10), ("change my voice", 9), ("change the voice", 8), ("speech to speech", 10),
-            ("make me sound like", 8), ("convert my voice", 8),
-        ],
+        cues: &[("voice changer", 10), ("change my voice", 9), ("change the voice", 8), ("speech to speech", 10)],
         needs: Some(Media::Audio),
         gives: Some(Media::Audio),
         category: Some("audio-to-audio"),
@@ -356,12 +261,7 @@ pub(crate) const SUBTASKS: &[Subtask] = &[
     Subtask {
         name: "transcription",
         search: "transcription",
-        cues: &[
-            ("transcri", 10), ("subtitle", 9), ("captions for", 7), ("closed captions", 8), ("speech to text", 10),
-            ("diariz", 8), ("dictation", 7), ("what was said", 7), ("what they say", 6), ("what they said", 6),
-            ("minutes of", 5), ("srt", 8), ("written down", 5), ("write down what", 6), ("into text", 5),
-            ("transcib", 9), ("trancri", 9), ("who said what", 7),
-        ],
+        cues: &[("transcri", 10), ("subtitle", 9), ("captions for", 7), ("speech to text", 10), ("srt", 8)],
         needs: Some(Media::Audio),
         gives: Some(Media::Text),
         category: Some("speech-to-text"),
@@ -371,11 +271,7 @@ pub(crate) const SUBTASKS: &[Subtask] = &[
     Subtask {
         name: "OCR",
         search: "ocr",
-        cues: &[
-            ("ocr", 10), ("read the text", 9), ("extract the text", 10), ("extract text", 10), ("text from", 5),
-            ("text out of", 6), ("receipt", 5), ("invoice", 4), ("handwriting", 4), ("handwritten", 5),
-            ("what does it say", 6), ("what does this say", 6), ("digitize", 6), ("copy the text", 7),
-        ],
+        cues: &[("ocr", 10), ("extract the text", 10), ("read the text", 9), ("text from", 5), ("receipt", 5), ("handwrit", 5)],
         needs: Some(Media::Image),
         gives: Some(Media::Text),
         category: Some("vision"),
@@ -385,13 +281,7 @@ pub(crate) const SUBTASKS: &[Subtask] = &[
     Subtask {
         name: "image description",
         search: "caption",
-        cues: &[
-            ("describe", 7), ("caption this", 7), ("caption for", 5), ("captions for my", 5), ("alt text", 9),
-            ("what is in", 7), ("what's in", 7), ("whats in", 7), ("what is this", 5), ("analy", 4),
-            ("identify", 4), ("detect", 4), ("tell me about this", 5), ("count the", 4), ("what do you see", 7),
-            ("what breed", 8), ("which breed", 8), ("what kind of", 5), ("what type of", 5),
-            ("detailed captions", 8), ("captions for", 6), ("dataset", 3), ("what species", 8), ("who is in", 6),
-        ],
+        cues: &[("describe", 7), ("caption", 6), ("alt text", 9), ("what is in", 7), ("what kind of", 5), ("what breed", 8), ("what species", 8), ("identify", 4), ("detect", 4), ("count the", 4)],
         needs: Some(Media::Image),
         gives: Some(Media::Text),
         category: Some("vision"),
@@ -401,11 +291,7 @@ pub(crate) const SUBTASKS: &[Subtask] = &[
     Subtask {
         name: "music",
         search: "music",
-        cues: &[
-            ("music", 6), ("song", 7), ("lyrics", 6), ("jingle", 6), ("melody", 5), ("beat", 4),
-            ("instrumental", 6), ("tune", 4), ("soundtrack", 6), ("lo fi", 5), ("rap", 4), ("sing", 5),
-            ("vocals", 4), ("anthem", 5), ("ringtone", 5),
-        ],
+        cues: &[("music", 6), ("song", 7), ("lyrics", 6), ("melody", 5), ("beat", 4), ("instrumental", 6), ("soundtrack", 6), ("jingle", 6)],
         needs: None,
         gives: Some(Media::Audio),
         category: Some("text-to-audio"),
@@ -415,10 +301,7 @@ pub(crate) const SUBTASKS: &[Subtask] = &[
     Subtask {
         name: "sound effects",
         search: "sound effects",
-        cues: &[
-            ("sound effect", 9), ("sfx", 8), ("sound of", 6), ("noise of", 5), ("whoosh", 6), ("sounds like a", 4),
-            ("ambience", 5), ("ambient sound", 6),
-        ],
+        cues: &[("sound effect", 9), ("sfx", 8), ("sound of", 6)],
         needs: None,
         gives: Some(Media::Audio),
         category: Some("text-to-audio"),
@@ -428,10 +311,7 @@ pub(crate) const SUBTASKS: &[Subtask] = &[
     Subtask {
         name: "dialogue",
         search: "dialogue",
-        cues: &[
-            ("two host", 9), ("two speaker", 9), ("two voices", 8), ("dialog", 7), ("conversation between", 7),
-            ("host a", 6), ("host b", 6), ("co host", 6), ("podcast audio", 5),
-        ],
+        cues: &[("dialog", 7), ("two speaker", 9), ("two voices", 8), ("conversation between", 7)],
         needs: None,
         gives: Some(Media::Speech),
         category: Some("text-to-speech"),
@@ -441,12 +321,7 @@ pub(crate) const SUBTASKS: &[Subtask] = &[
     Subtask {
         name: "narration",
         search: "text-to-speech",
-        cues: &[
-            ("narrat", 8), ("voiceover", 8), ("voice over", 8), ("read aloud", 8), ("read out", 6),
-            ("text to speech", 10), ("tts", 9), ("audiobook", 7), ("speak", 4), ("say", 2), ("pronounc", 5),
-            ("announcement", 4), ("voice for", 4), ("read this", 4), ("read my", 4), ("into speech", 9),
-            ("to speech", 7), ("accent", 4), ("speech", 3),
-        ],
+        cues: &[("narrat", 8), ("voiceover", 8), ("voice over", 8), ("read aloud", 8), ("read out", 6), ("text to speech", 10), ("tts", 9), ("audiobook", 7)],
         needs: None,
         gives: Some(Media::Speech),
         category: Some("text-to-speech"),
@@ -456,10 +331,7 @@ pub(crate) const SUBTASKS: &[Subtask] = &[
     Subtask {
         name: "training",
         search: "training",
-        cues: &[
-            ("train", 9), ("finetun", 9), ("fine tun", 9), ("lora", 8), ("dreambooth", 9), ("custom model", 7),
-            ("learn my", 6), ("learns my", 6), ("teach it", 6), ("teach the model", 7),
-        ],
+        cues: &[("train", 9), ("finetun", 9), ("fine tun", 9), ("lora", 8), ("dreambooth", 9), ("custom model", 7)],
         needs: None,
         gives: Some(Media::Trained),
         category: Some("training"),

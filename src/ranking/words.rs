@@ -80,8 +80,13 @@ pub(crate) const MEDIA_NOUNS: &[(Media, &[&str])] = &[
     (Media::Trained, &["lora", "weights", "checkpoint", "fine tune", "finetune"]),
 ];
 
-/// Nouns that are the user's without an owner word: nobody asks to generate a receipt to OCR.
+/// Words that say the user has a medium without an owner word: nobody asks to generate a receipt
+/// to OCR, or films what they want made.
 pub(crate) const ALWAYS_INPUT: &[(&str, Media)] = &[
+    // The verbs of capturing: what someone filmed or photographed, they have.
+    ("filmed", Media::Video),
+    ("videoed", Media::Video),
+    ("photographed", Media::Image),
     ("headshot", Media::Image),
     ("selfie", Media::Image),
     ("screenshot", Media::Image),
@@ -136,8 +141,7 @@ pub(crate) const OUTPUTS: &[(Media, &[Cue])] = &[
             ("poster", 4), ("icon", 3), ("wallpaper", 4), ("drawing", 3), ("painting", 3), ("artwork", 3),
             ("sticker", 4), ("banner", 3), ("thumbnail", 4), ("portrait", 3), ("concept art", 4), ("svg", 4),
             ("vector", 3), ("meme", 3), ("mockup", 3), ("render", 2), ("headshot", 2), ("comic", 3),
-            ("album cover", 4), ("book cover", 4), ("text to image", 9), ("png", 2), ("35mm", 3), ("dslr", 3),
-            ("lens", 2),
+            ("album cover", 4), ("book cover", 4), ("text to image", 9), ("png", 2),
         ],
     ),
     (
@@ -146,9 +150,8 @@ pub(crate) const OUTPUTS: &[(Media, &[Cue])] = &[
             ("video", 5), ("clip", 3), ("short clip", 5), ("animat", 5), ("film", 2), ("come alive", 6),
             ("alive", 3), ("movie", 3), ("trailer", 4), ("reel", 3), ("b roll", 4), ("commercial", 3), ("gif", 3),
             ("make it move", 6), ("bring to life", 6), ("bring it to life", 6), ("cinematic", 2), ("shot of", 2),
-            ("timelapse", 4), ("text to video", 9), ("image to video", 9), ("to life", 5), ("flap", 3),
-            ("moving", 3), ("motion", 3), ("loop", 3), ("camera", 3), ("pushes in", 4), ("pan across", 4),
-            ("seconds", 1), ("move", 4), ("drift", 2), ("rippl", 2), ("sway", 2),
+            ("timelapse", 4), ("text to video", 9), ("image to video", 9), ("to life", 5),
+            ("moving", 3), ("motion", 3), ("loop", 3), ("camera", 3), ("seconds", 1), ("move", 4),
         ],
     ),
     (
@@ -174,7 +177,7 @@ pub(crate) const OUTPUTS: &[(Media, &[Cue])] = &[
             ("extract", 4), ("answer", 4), ("write", 3), ("translate", 3), ("chatbot", 5), ("chat with", 4),
             ("explain", 4), ("text", 1), ("llm", 8), ("language model", 8), ("essay", 3), ("email", 3),
             ("rewrite", 4), ("classify", 4), ("alt text", 6), ("the text", 4), ("text of", 4), ("in writing", 4),
-            ("written", 3), ("brainstorm", 3), ("names for", 4), ("ideas for", 4), ("slogan", 5), ("tagline", 5),
+            ("written", 3), ("brainstorm", 3), ("slogan", 5), ("tagline", 5),
         ],
     ),
     (

@@ -2,7 +2,7 @@
 //! this module assembles them into one server.
 
 mod args;
-mod catalog;
+pub(crate) mod catalog;
 mod check_job;
 mod discovery;
 mod docs;
@@ -100,6 +100,11 @@ impl FalMcp {
     }
 
     /// The tools this server lists: what the fast tools/list path serializes.
+    /// The live catalog's index this server ranks with.
+    pub(crate) fn catalog(&self) -> Arc<catalog::Catalog> {
+        Arc::clone(&self.catalog)
+    }
+
     pub(crate) fn listed_tools(&self) -> Vec<Tool> {
         self.tools.list_all()
     }

@@ -239,8 +239,9 @@ async fn the_catalog_index_answers_when_fal_search_is_rate_limited() {
     assert!(reason.contains("background removal"), "{reason}");
 }
 
-/// A task from `tests/fixtures/recommend-tasks.json`: written as users write, by someone who had
-/// not seen the ranking code, with every catalog model that would do the job well.
+/// A task from `tests/fixtures/recommend-*.json`: written as users write, by someone who had not
+/// seen the ranking code, with every catalog model that would do the job well (the first four
+/// sets' fits widened to fal's real catalog by another who saw only the catalog and the sets).
 #[derive(serde::Deserialize)]
 struct HeldOut {
     task: String,
@@ -270,6 +271,12 @@ async fn a_fitting_model_is_in_the_top_3_for_95_percent_of_real_requests() {
     let (blind_rates, blind_misses) = measure(&client, &blind).await;
     let fresh = load("recommend-fresh.json");
     let (fresh_rates, fresh_misses) = measure(&client, &fresh).await;
+    // Written blind against fal's real catalog, long tail and other languages included; measured
+    // once untouched (README), then studied: they hold the level reached, they do not set it.
+    let dev = load("recommend-dev.json");
+    let (dev_rates, dev_misses) = measure(&client, &dev).await;
+    let round1 = load("recommend-round1.json");
+    let (round1_rates, round1_misses) = measure(&client, &round1).await;
     client.cancel().await.ok();
     let report = |name: &str, n: usize, (top1, top3, category): (f64, f64, f64), misses: &[String]| {
         println!("recommend_model, {name} ({n} tasks): top-1 {top1:.1}%, top-3 {top3:.1}%, category {category:.1}%");
@@ -281,12 +288,16 @@ async fn a_fitting_model_is_in_the_top_3_for_95_percent_of_real_requests() {
     report("the second set", holdout.len(), holdout_rates, &holdout_misses);
     report("the blind set", blind.len(), blind_rates, &blind_misses);
     report("the fresh set", fresh.len(), fresh_rates, &fresh_misses);
+    report("the dev set", dev.len(), dev_rates, &dev_misses);
+    report("round 1", round1.len(), round1_rates, &round1_misses);
     assert!(tasks.len() >= 90 && holdout.len() >= 40, "both sets are whole");
     assert!(rates.1 >= 95.0, "top-3 hit rate {:.1}% is under 95%:\n{}", rates.1, misses.join("\n"));
     // Written later, measured once untouched (README), then studied too: the same bar.
     assert!(holdout_rates.1 >= 95.0, "second set top-3 {:.1}%:\n{}", holdout_rates.1, holdout_misses.join("\n"));
     assert!(blind_rates.1 >= 95.0, "blind set top-3 {:.1}%:\n{}", blind_rates.1, blind_misses.join("\n"));
     assert!(fresh_rates.1 >= 95.0, "fresh set top-3 {:.1}%:\n{}", fresh_rates.1, fresh_misses.join("\n"));
+    assert!(dev_rates.1 >= 63.0, "dev set top-3 {:.1}%:\n{}", dev_rates.1, dev_misses.join("\n"));
+    assert!(round1_rates.1 >= 47.5, "round 1 top-3 {:.1}%:\n{}", round1_rates.1, round1_misses.join("\n"));
 }
 
 fn load(name: &str) -> Vec<HeldOut> {
@@ -391,4 +402,51 @@ async fn measure_set_from_env() {
             }
         }
     }
+}
+
+#[tokio::test]
+async fn the_catalog_is_fetched_once_without_a_key_and_shared_by_every_caller() {
+    let app = spawn_app().await;
+    let alice = ok(&app.call("alice:alice-secret-1", "recommend_model", json!({"task": "a logo for a bakery"})).await);
+    let bob = ok(&app.call("bob:bob-secret-2", "recommend_model", json!({"task": "a logo for a bakery"})).await);
+    assert_eq!(ids(&alice), ids(&bob), "the same public catalog ranks the same for both");
+    let pages =
+        app.fake.requests_to("/v1/models").into_iter().filter(|r| r.authorization.is_none()).collect::<Vec<_>>();
+    let first_pages = pages.iter().filter(|r| !r.query.contains("cursor=")).count();
+    assert_eq!(first_pages, 1, "one walk through the catalog for both callers");
+    assert!(pages.len() > 10, "every page of fal's catalog was read: {}", pages.len());
+    // A private app fal's search finds for its owner is ranked for the owner only.
+    let task = json!({"task": "a private portrait model"});
+    let for_alice = ok(&app.call("alice:alice-secret-1", "recommend_model", task.clone()).await);
+    let for_bob = ok(&app.call("bob:bob-secret-2", "recommend_model", task).await);
+    assert!(ids(&for_alice).iter().any(|id| id == crate::support::fake::ALICE_PRIVATE), "{for_alice}");
+    assert!(!ids(&for_bob).iter().any(|id| id == crate::support::fake::ALICE_PRIVATE));
+}
+
+#[tokio::test]
+async fn requests_in_six_languages_find_what_they_ask_for_and_the_answer_names_the_language() {
+    let app = spawn_app().await;
+    let client = app.client(KEY).await;
+    let cases = [
+        ("quita el fondo de esta foto de mi producto, la necesito con fondo transparente", "Spanish", "background"),
+        ("enlève l'arrière-plan de la photo de mon produit, je veux un fond transparent", "French", "background"),
+        (
+            "entferne den Hintergrund von meinem Produktfoto, ich brauche einen transparenten Hintergrund",
+            "German",
+            "background",
+        ),
+        ("remova o fundo da foto do meu produto, preciso do fundo transparente", "Portuguese", "background"),
+        ("rimuovi lo sfondo dalla foto del mio prodotto, mi serve lo sfondo trasparente", "Italian", "background"),
+        ("remove the background from the photo of my product, I need it transparent", "English", "background"),
+    ];
+    for (task, language, wanted) in cases {
+        let answer = ok(&crate::support::call(&client, "recommend_model", json!({"task": task})).await);
+        assert_eq!(answer["language"], language, "{task}");
+        let top: Vec<String> = ids(&answer).into_iter().take(3).collect();
+        assert!(
+            top.iter().any(|id| id.contains(wanted) || id.contains("rembg") || id.contains("birefnet")),
+            "{task}: {top:?}"
+        );
+    }
+    client.cancel().await.ok();
 }

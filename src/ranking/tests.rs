@@ -1,0 +1,206 @@
+//! The ranking's pure parts on small catalogs: the meaning signal, languages, reasons, the
+//! catalog's check of a sub-task, deprecation and the floor under words that name nothing.
+
+use serde_json::json;
+
+use super::{Index, index::meaning_text, language, rank, read, search};
+use crate::fal::Model;
+
+fn model(id: &str, category: &str, description: &str, status: &str) -> Model {
+    serde_json::from_value(json!({"endpoint_id": id, "metadata": {
+        "display_name": id.rsplit('/').next(), "category": category, "description": description, "status": status}}))
+    .unwrap()
+}
+
+/// A few real fal models, with their real descriptions.
+fn catalog() -> Vec<Model> {
+    vec![
+        model(
+            "fal-ai/birefnet/v2",
+            "image-to-image",
+            "bilateral reference framework (BiRefNet) for high-resolution dichotomous image segmentation (background removal)",
+            "active",
+        ),
+        model(
+            "fal-ai/kokoro/spanish",
+            "text-to-speech",
+            "A natural and expressive Spanish text-to-speech model for lively narrations.",
+            "active",
+        ),
+        model(
+            "fal-ai/flux/dev",
+            "text-to-image",
+            "FLUX.1 [dev] is a 12B parameter flow transformer that generates high-quality images from text.",
+            "active",
+        ),
+        model(
+            "fal-ai/demucs",
+            "audio-to-audio",
+            "SOTA stemming model for voice, drums, bass, guitar and more.",
+            "active",
+        ),
+        model(
+            "fal-ai/minimax-music",
+            "text-to-audio",
+            "Generate music from text prompts with the MiniMax model, which uses advanced AI techniques to create high-quality, diverse musical compositions.",
+            "active",
+        ),
+        model(
+            "fal-ai/image-preprocessors/depth-anything/v2",
+            "image-to-image",
+            "Depth Anything v2 preprocessor: produces a depth map from an image.",
+            "active",
+        ),
+        model(
+            "fal-ai/stable-diffusion-v15",
+            "text-to-image",
+            "Original Stable Diffusion 1.5 that generates photorealistic images, logos and illustrations from text.",
+            "deprecated",
+        ),
+        model(
+            "fal-ai/recraft/v3/text-to-image",
+            "text-to-image",
+            "Recraft V3 generates photorealistic images, logos and illustrations, with long texts in them.",
+            "active",
+        ),
+    ]
+}
+
+fn ranked_ids(task: &str, index: &Index) -> Vec<String> {
+    rank(task, &read(task, None, None), index, &[], &[]).ranked.iter().map(|r| r.model.endpoint_id.clone()).collect()
+}
+
+#[test]
+fn the_meaning_signal_matches_its_reference_and_reads_across_languages() {
+    // Values from crates/meaning's Python reference (the same table, tokenizer and head in numpy).
+    let texts = [
+        ("Remove the background from product photos", [-0.04631, 0.02506, 0.05212, 0.01496]),
+        ("Quitar el fondo de esta foto", [-0.07981, -0.01288, -0.00266, 0.01821]),
+        ("Lis ce texte à voix haute", [-0.00613, -0.03434, 0.01075, 0.00839]),
+    ];
+    let vectors: Vec<meaning::Embedding> = texts.iter().map(|(text, _)| meaning::embed(text).unwrap()).collect();
+    for ((text, expected), vector) in texts.iter().zip(&vectors) {
+        for (got, want) in vector.values().iter().zip(expected) {
+            assert!((got - want).abs() < 2e-4, "{text}: {got} against {want}");
+        }
+    }
+    assert!((vectors[0].similarity(&vectors[1]) - 0.6191).abs() < 1e-3);
+    assert!(vectors[0].similarity(&vectors[1]) > 3.0 * vectors[0].similarity(&vectors[2]));
+    assert_eq!(meaning::pieces("Ein Video aus meinem Foto!").len(), 6, "▁ein ▁video ▁aus ▁meine m ▁foto");
+    assert_eq!(meaning::embed("  ?! -- "), None);
+    assert!((meaning::embed("Foto").unwrap().similarity(&meaning::embed("FOTO").unwrap()) - 1.0).abs() < 1e-6);
+}
+
+#[test]
+fn requests_in_other_languages_mean_the_same_and_say_their_language() {
+    let index = Index::build(catalog(), None);
+    for task in [
+        "quitar el fondo de esta foto de producto",
+        "enlever l'arrière-plan de cette photo",
+        "Hintergrund von meinem Produktfoto entfernen",
+        "remover o fundo desta foto",
+        "rimuovere lo sfondo da questa foto",
+    ] {
+        let meaning = meaning::embed(task);
+        let scores = index.scores(meaning.as_ref(), &[]);
+        let nearest = scores.meaning.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).unwrap().0;
+        assert_eq!(index.models()[nearest].endpoint_id, "fal-ai/birefnet/v2", "{task}");
+        assert!(read(task, None, None).language.is_some_and(|l| l != whatlang::Lang::Eng), "{task}");
+    }
+    assert_eq!(language::in_english(" minha foto "), " my photo ");
+    // A word the encoder only knows in fragments stands for nothing: no English word is forced on it.
+    assert_eq!(language::in_english(" qwxzvpl "), " qwxzvpl ");
+}
+
+#[test]
+fn the_catalog_decides_between_two_sub_tasks_the_words_name() {
+    let index = Index::build(catalog(), None);
+    let task = "my band recorded a song and I want a karaoke version of it, the same track without the singer";
+    let request = read(task, None, None);
+    assert!(request.subtask.is_some() && !request.alternatives.is_empty(), "{:?}", request.subtask);
+    let ranking = rank(task, &request, &index, &[], &[]);
+    assert_eq!(ranking.ranked[0].model.endpoint_id, "fal-ai/demucs");
+    assert_eq!(ranking.category.as_deref(), Some("audio-to-audio"));
+    // Asked for a song, the music model stays first.
+    assert_eq!(ranked_ids("write a lo-fi song for studying", &index)[0], "fal-ai/minimax-music");
+}
+
+#[test]
+fn reasons_quote_the_description_and_say_what_the_model_takes() {
+    let index = Index::build(catalog(), None);
+    let task = "make a depth map from my landscape photo";
+    let ranking = rank(task, &read(task, None, None), &index, &[], &[]);
+    let best = &ranking.ranked[0];
+    assert_eq!(best.model.endpoint_id, "fal-ai/image-preprocessors/depth-anything/v2");
+    assert!(
+        best.reason.contains("its description: \"Depth Anything v2 preprocessor: produces a depth map from an image\""),
+        "{}",
+        best.reason
+    );
+    assert!(best.reason.contains("takes an image"), "{}", best.reason);
+}
+
+#[test]
+fn deprecated_models_rank_below_active_ones_and_say_so() {
+    let index = Index::build(catalog(), None);
+    // The deprecated model's description matches these words best of all.
+    let ranking = rank(
+        "photorealistic images, logos and illustrations",
+        &read("photorealistic images, logos and illustrations", None, None),
+        &index,
+        &[],
+        &[],
+    );
+    let position = ranking.ranked.iter().position(|r| r.model.endpoint_id == "fal-ai/stable-diffusion-v15").unwrap();
+    let active_below = ranking.ranked[position..].iter().filter(|r| r.model.status() == "active").count();
+    assert_eq!(active_below, 0, "deprecated ranks below every active model");
+    assert!(
+        ranking.ranked[position].reason.to_lowercase().contains("deprecated"),
+        "{}",
+        ranking.ranked[position].reason
+    );
+}
+
+#[test]
+fn words_that_name_nothing_recommend_nothing_and_a_model_outside_the_index_still_counts() {
+    let index = Index::build(catalog(), None);
+    assert!(rank("qwxzv plorbt", &read("qwxzv plorbt", None, None), &index, &[], &[]).ranked.is_empty());
+    // A private app fal's search found for the caller ranks with the rest.
+    let private = [model(
+        "acme/private-background-remover",
+        "image-to-image",
+        "Removes the background of product photos for our shop.",
+        "active",
+    )];
+    let task = "remove the background from product photos";
+    let ranking =
+        rank(task, &read(task, None, None), &index, &private, &["acme/private-background-remover".to_string()]);
+    let top: Vec<&str> = ranking.ranked.iter().take(2).map(|r| r.model.endpoint_id.as_str()).collect();
+    assert!(top.contains(&"acme/private-background-remover"), "{top:?}");
+}
+
+#[test]
+fn a_rebuilt_index_reuses_the_meanings_of_unchanged_models() {
+    let first = Index::build(catalog(), None);
+    let mut changed = catalog();
+    changed[0] = model("fal-ai/birefnet/v2", "image-to-image", "Now it also relights portraits.", "active");
+    let second = Index::build(changed.clone(), Some(&first));
+    let fresh = Index::build(changed, None);
+    let task = "relight my portrait";
+    assert_eq!(ranked_ids(task, &second), ranked_ids(task, &fresh), "a changed text is embedded again");
+    assert_eq!(meaning_text(&second.models()[3]), meaning_text(&first.models()[3]));
+}
+
+#[test]
+fn search_puts_names_first_and_reads_descriptions_by_meaning() {
+    let index = Index::build(catalog(), None);
+    let ids = |query: &str| -> Vec<String> {
+        search(query, &index, &[], None).iter().map(|m| m.endpoint_id.clone()).collect()
+    };
+    assert_eq!(ids("fal-ai/demucs")[0], "fal-ai/demucs");
+    assert_eq!(ids("separate the drums from the vocals")[0], "fal-ai/demucs");
+    assert_eq!(ids("quitar el fondo de una foto")[0], "fal-ai/birefnet/v2");
+    assert_eq!(read("make my photo talk", None, None).language, Some(whatlang::Lang::Eng));
+    assert!(search("music", &index, &[], Some("text-to-image")).iter().all(|m| m.category() == "text-to-image"));
+    assert!(ids("qwxzv plorbt").is_empty());
+}
