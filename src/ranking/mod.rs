@@ -355,7 +355,7 @@ mod eval {
                     println!(
                         "  miss [{:?}] {} -> {:?} {picks:?}\n      english: {}\n      reader: {:?} has {:?} wants {:?} sub {:?} want-cat {}",
                         request.language,
-                        &task[..task.len().min(90)],
+                        task.chars().take(90).collect::<String>(),
                         ranking.category,
                         request.english,
                         request.category,

@@ -47,13 +47,23 @@ pub(crate) fn read(task: &str, has: Option<Media>, wants: Option<Media>) -> Requ
     for (phrase, instead) in words::REWRITES {
         text = text.replace(phrase, instead);
     }
-    let inputs = match has {
+    let nothing_to_start = words::NOTHING_TO_START.iter().any(|phrase| words::has(&text, phrase));
+    let mut inputs = match has {
         Some(has) => vec![has],
-        None if words::NOTHING_TO_START.iter().any(|phrase| words::has(&text, phrase)) => Vec::new(),
+        None if nothing_to_start => Vec::new(),
         None => input_media(&text),
     };
+    let mut output = output_media(&text, inputs.first().copied());
+    // A picture, video or recording named beside a wish for something else is what the user
+    // starts from, owned or not ("users upload profile pics; flag the explicit ones").
+    if has.is_none() && !nothing_to_start && inputs.is_empty() {
+        let wanted = output.map(|(m, _)| m);
+        inputs = mentioned_media(&text).into_iter().filter(|m| Some(*m) != wanted).collect();
+        if !inputs.is_empty() {
+            output = output_media(&text, inputs.first().copied());
+        }
+    }
     let said_has = inputs.first().copied();
-    let output = output_media(&text, said_has);
     let subtask = best_subtask(&text, &inputs).filter(|(s, strength)| {
         // "a video of a dog saying hello" names a video far more than a narration.
         // A tie goes to the output cue; one that needs a picture or recording the user never
@@ -229,6 +239,25 @@ fn input_media(text: &str) -> Vec<Media> {
     found.sort_by_key(|(media, at)| (*media == Media::Text, *at));
     let mut media: Vec<Media> = Vec::new();
     for (m, _) in found {
+        if !media.contains(&m) {
+            media.push(m);
+        }
+    }
+    media
+}
+
+/// The pictures, videos and recordings a text names, in the order it names them.
+fn mentioned_media(text: &str) -> Vec<Media> {
+    let mut found: Vec<(usize, Media)> = words::MEDIA_NOUNS
+        .iter()
+        .filter(|(media, _)| matches!(media, Media::Image | Media::Video | Media::Audio))
+        .flat_map(|(media, nouns)| {
+            nouns.iter().filter_map(move |noun| text.find(&format!(" {noun}")).map(|at| (at, *media)))
+        })
+        .collect();
+    found.sort_by_key(|(at, _)| *at);
+    let mut media: Vec<Media> = Vec::new();
+    for (_, m) in found {
         if !media.contains(&m) {
             media.push(m);
         }
