@@ -8,7 +8,7 @@ use std::{
     hash::{DefaultHasher, Hash, Hasher},
 };
 
-use meaning::Embedding;
+use meaning::{Compact, Embedding};
 
 use super::{priors::STOPWORDS, stem, subtasks::SUBTASKS, words};
 use crate::fal::Model;
@@ -19,7 +19,7 @@ const B: f32 = 0.75;
 
 pub(crate) struct Index {
     models: Vec<Model>,
-    meanings: Vec<Option<Embedding>>,
+    meanings: Vec<Option<Compact>>,
     /// A hash of the text each meaning was made from, so a refresh re-embeds only what changed.
     texts: Vec<u64>,
     traits: Vec<Traits>,
@@ -75,7 +75,7 @@ pub(crate) struct Scores {
 impl Index {
     /// Indexes `models`, reusing `previous`'s meanings for texts that did not change.
     pub(crate) fn build(models: Vec<Model>, previous: Option<&Index>) -> Self {
-        let known: HashMap<u64, &Option<Embedding>> =
+        let known: HashMap<u64, &Option<Compact>> =
             previous.map(|p| p.texts.iter().copied().zip(&p.meanings).collect()).unwrap_or_default();
         let mut meanings = Vec::with_capacity(models.len());
         let mut texts = Vec::with_capacity(models.len());
@@ -84,7 +84,7 @@ impl Index {
             let hash = hash(&text);
             meanings.push(match known.get(&hash) {
                 Some(meaning) => (*meaning).clone(),
-                None => meaning::embed(&text),
+                None => meaning::embed(&text).map(|m| m.compact()),
             });
             texts.push(hash);
         }
@@ -104,6 +104,8 @@ impl Index {
             }
         }
         let traits = models.iter().map(Traits::of).collect();
+        // Embedding a whole catalog read most of the token table; a query reads a few rows of it.
+        meaning::release();
         Self { models, meanings, texts, traits, postings, average_length }
     }
 
@@ -121,8 +123,8 @@ impl Index {
 
     /// How well each model's text matches a query: its meaning and its (lexical) words.
     pub(crate) fn scores(&self, meaning: Option<&Embedding>, query_words: &[String]) -> Scores {
-        let similarity = |m: &Option<Embedding>| match (meaning, m) {
-            (Some(q), Some(m)) => q.similarity(m),
+        let similarity = |m: &Option<Compact>| match (meaning, m) {
+            (Some(q), Some(m)) => m.similarity(q),
             _ => 0.0,
         };
         let mut words = vec![0.0f32; self.models.len()];

@@ -1,9 +1,10 @@
-//! Model recommendation without a popularity signal (fal has none). A task is read as a request
-//! (`request`: what the user has, what they want, the sub-task, hence the category); the live
-//! catalog's candidates are then ranked by the evidence for each: built for the sub-task, in the
-//! category, a curated flagship whose strengths match the task's words (`priors`), fal's own
-//! search order, text relevance, status and recency. Pure functions; the tool fetches. The word
-//! tables are data: `words.rs` (media, owners, outputs), `subtasks.rs`, `priors.rs`.
+//! Model recommendation without a popularity signal (fal has none), over the whole live catalog.
+//! `index` holds the catalog's meanings (crates/meaning) and words; a task is read as a request
+//! (`request`, `language`: what the user has and wants, the sub-task, the language); `rank` then
+//! scores every model on the evidence for it (`score`): meaning, words, the request's shape checked
+//! against the catalog, curated flagships (`priors`), fal's own search order, status. `search` is
+//! search_models' ranking. Pure functions; the tools fetch. The word tables are data: `words.rs`
+//! (media, owners, outputs), `subtasks.rs`, `priors.rs`.
 
 use crate::fal::Model;
 
@@ -37,7 +38,7 @@ pub(crate) fn run_with(model: &Model) -> &'static str {
     if is_long_running(model.category()) || model.is_training() || slow { "submit_job" } else { "run_model" }
 }
 
-/// The task's informative words, for text relevance and catalog search.
+/// The task's informative words, for fal's catalog search.
 pub(crate) fn keywords(task: &str) -> Vec<String> {
     let mut words: Vec<String> = Vec::new();
     for word in normalized(task).split_whitespace() {
@@ -76,8 +77,6 @@ pub(crate) struct Ranking<'a> {
 const VOTERS: usize = 7;
 /// How much nearer (in closeness points) the models of another named sub-task must be to take over.
 const SUBTASK_MARGIN: f64 = 10.0;
-/// How many of the best are told with the phrase of their description nearest the request.
-const EXPLAINED: usize = 20;
 /// The longest description phrase a reason quotes, in characters.
 const PHRASE: usize = 110;
 
@@ -145,7 +144,7 @@ pub(crate) fn rank<'a>(
     let context = score::Context {
         request,
         category: category.as_deref(),
-        searched,
+        searched: searched.iter().enumerate().map(|(rank, id)| (id.as_str(), rank)).collect(),
         newest: candidates.iter().filter_map(|c| c.model.last_changed()).filter_map(days).max(),
         category_from_words: read.is_some(),
         votes: votes.clone(),
@@ -168,15 +167,27 @@ pub(crate) fn rank<'a>(
             .then_with(|| b.score.total_cmp(&a.score))
             .then_with(|| a.model.endpoint_id.cmp(&b.model.endpoint_id))
     });
-    for r in ranked.iter_mut().take(EXPLAINED) {
-        if let Some(phrase) = meaning.as_ref().and_then(|m| matching_phrase(m, r.model.description())) {
-            r.reason.push_str(&format!("; its description: \"{phrase}\""));
-        }
-        if let Some(input) = takes(r.model.category()) {
-            r.reason.push_str(&format!("; takes {input}"));
-        }
-    }
     Ranking { category, ranked }
+}
+
+/// The rest of the evidence for the models picked for `task`, one string each, to follow their
+/// reason: the sentence of the description nearest the task and what the model takes. Told only
+/// of the few picked: it embeds each description's sentences.
+pub(crate) fn explain(task: &str, picked: &[&Model]) -> Vec<String> {
+    let meaning = meaning::embed(task);
+    picked
+        .iter()
+        .map(|model| {
+            let mut more = String::new();
+            if let Some(phrase) = meaning.as_ref().and_then(|m| matching_phrase(m, model.description())) {
+                more.push_str(&format!("; its description: \"{phrase}\""));
+            }
+            if let Some(input) = takes(model.category()) {
+                more.push_str(&format!("; takes {input}"));
+            }
+            more
+        })
+        .collect()
 }
 
 /// The request with another sub-task its words name when the catalog backs that one clearly

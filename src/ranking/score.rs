@@ -35,7 +35,8 @@ pub(super) struct Context<'a> {
     pub(super) request: &'a Request,
     /// The category the request fits, from its words or, failing them, its meaning.
     pub(super) category: Option<&'a str>,
-    pub(super) searched: &'a [String],
+    /// fal's own search order for the task: id → place.
+    pub(super) searched: std::collections::HashMap<&'a str, usize>,
     pub(super) newest: Option<i64>,
     /// Whether the category came from the request's words (else from the meaning vote).
     pub(super) category_from_words: bool,
@@ -112,7 +113,7 @@ pub(super) fn score(c: &Candidate<'_>, ctx: &Context<'_>) -> (f64, Vec<String>) 
             None => reasons.push(format!("{standing} {} model", model.category())),
         }
     }
-    if let Some(rank) = ctx.searched.iter().position(|id| *id == model.endpoint_id) {
+    if let Some(&rank) = ctx.searched.get(model.endpoint_id.as_str()) {
         score += (12.0 - 2.0 * rank as f64).max(0.0);
         if rank < 3 {
             reasons.push(format!("fal's catalog search ranks it #{} for these words", rank + 1));

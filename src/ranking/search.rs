@@ -38,14 +38,17 @@ pub(crate) fn search<'a>(query: &str, index: &'a Index, found: &'a [Model], cate
     let best_words = candidates.iter().map(|c| c.2).fold(0.0f32, f32::max);
     let best_meaning = candidates.iter().map(|c| c.1).fold(0.0f32, f32::max);
     let wanted = query.trim().to_lowercase();
+    let slug = wanted.replace(' ', "-");
+    let fal_order: std::collections::HashMap<&str, usize> =
+        found.iter().enumerate().map(|(rank, m)| (m.endpoint_id.as_str(), rank)).collect();
     // Strings of letters the encoder knows in no language mean nothing: only names and words count.
     let readable = super::known_words(query);
     let mut scored: Vec<(&'a Model, f64)> = candidates
         .into_iter()
         .filter_map(|(model, similarity, lexical)| {
-            let fal_rank = found.iter().position(|m| m.endpoint_id == model.endpoint_id);
+            let fal_rank = fal_order.get(model.endpoint_id.as_str()).copied();
             let close = readable && similarity >= MEANING_FLOOR.max(best_meaning - MEANING_SPREAD);
-            let named = named(model, &wanted);
+            let named = named(model, &wanted, &slug);
             if fal_rank.is_none() && lexical < WORDS_FLOOR && !close && named == 0.0 {
                 return None;
             }
@@ -64,18 +67,19 @@ pub(crate) fn search<'a>(query: &str, index: &'a Index, found: &'a [Model], cate
 }
 
 /// Points for naming the model: its exact id or name, then an id the query starts, then a part
-/// of its id or the start of its name ("flux" finds fal-ai/flux/dev before a FLUX LoRA).
-fn named(model: &Model, query: &str) -> f64 {
-    let id = model.endpoint_id.to_lowercase();
-    let name = model.name().to_lowercase();
-    let slug = query.replace(' ', "-");
-    if id == query || name == query {
+/// of its id or the start of its name ("flux" finds fal-ai/flux/dev before a FLUX LoRA). `query`
+/// is lower case and `slug` it with dashes for spaces; ids are ASCII.
+fn named(model: &Model, query: &str, slug: &str) -> f64 {
+    let id = model.endpoint_id.as_str();
+    let name = model.name();
+    let starts = |text: &str, prefix: &str| text.get(..prefix.len()).is_some_and(|p| p.eq_ignore_ascii_case(prefix));
+    if id.eq_ignore_ascii_case(query) || name.eq_ignore_ascii_case(query) {
         1000.0
-    } else if query.contains('/') && id.starts_with(query) {
+    } else if query.contains('/') && starts(id, query) {
         500.0
-    } else if id.split('/').any(|part| part == slug) {
+    } else if id.split('/').any(|part| part.eq_ignore_ascii_case(slug)) {
         60.0
-    } else if name.starts_with(query) {
+    } else if starts(name, query) {
         30.0
     } else {
         0.0

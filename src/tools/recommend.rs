@@ -124,13 +124,15 @@ and get fal models ranked for it, each with why it fits, its unit price and run_
         if let Some((_, other)) = &request.assumed {
             include_alternative(&mut picked, &ranking.ranked, other);
         }
+        let told = ranking::explain(task, &picked.iter().map(|r| r.model).collect::<Vec<_>>());
         let mut recommendations: Vec<Recommendation> = picked
             .into_iter()
-            .map(|r| Recommendation {
+            .zip(told)
+            .map(|(r, more)| Recommendation {
                 endpoint_id: r.model.endpoint_id.clone(),
                 name: r.model.name().to_string(),
                 category: r.model.category().to_string(),
-                reason: r.reason.clone(),
+                reason: format!("{}{more}", r.reason),
                 run_with: ranking::run_with(r.model).to_string(),
                 unit_price: None,
                 unit: None,

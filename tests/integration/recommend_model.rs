@@ -281,6 +281,8 @@ async fn a_fitting_model_is_in_the_top_3_for_95_percent_of_real_requests() {
     let (round2_rates, round2_misses) = measure(&client, &round2).await;
     let round3 = load("recommend-round3.json");
     let (round3_rates, round3_misses) = measure(&client, &round3).await;
+    let round4 = load("recommend-round4.json");
+    let (round4_rates, round4_misses) = measure(&client, &round4).await;
     client.cancel().await.ok();
     let report = |name: &str, n: usize, (top1, top3, category): (f64, f64, f64), misses: &[String]| {
         println!("recommend_model, {name} ({n} tasks): top-1 {top1:.1}%, top-3 {top3:.1}%, category {category:.1}%");
@@ -296,6 +298,7 @@ async fn a_fitting_model_is_in_the_top_3_for_95_percent_of_real_requests() {
     report("round 1", round1.len(), round1_rates, &round1_misses);
     report("round 2", round2.len(), round2_rates, &round2_misses);
     report("round 3", round3.len(), round3_rates, &round3_misses);
+    report("round 4", round4.len(), round4_rates, &round4_misses);
     assert!(tasks.len() >= 90 && holdout.len() >= 40, "both sets are whole");
     assert!(rates.1 >= 95.0, "top-3 hit rate {:.1}% is under 95%:\n{}", rates.1, misses.join("\n"));
     // Written later, measured once untouched (README), then studied too: the same bar.
@@ -306,6 +309,7 @@ async fn a_fitting_model_is_in_the_top_3_for_95_percent_of_real_requests() {
     assert!(round1_rates.1 >= 50.0, "round 1 top-3 {:.1}%:\n{}", round1_rates.1, round1_misses.join("\n"));
     assert!(round2_rates.1 >= 37.5, "round 2 top-3 {:.1}%:\n{}", round2_rates.1, round2_misses.join("\n"));
     assert!(round3_rates.1 >= 57.5, "round 3 top-3 {:.1}%:\n{}", round3_rates.1, round3_misses.join("\n"));
+    assert!(round4_rates.1 >= 55.0, "round 4 top-3 {:.1}%:\n{}", round4_rates.1, round4_misses.join("\n"));
 }
 
 fn load(name: &str) -> Vec<HeldOut> {

@@ -1,20 +1,26 @@
-//! The bundled table (`data/meaning/table.bin`, built by `data/meaning/build.py`): the
-//! SentencePiece vocabulary with its unigram scores, each piece's 4-bit token vector, and the
-//! encoder's dense head. Parsed once, on first use; the token rows stay in the binary's
-//! read-only data, so only the pages of pieces actually met count towards memory.
+//! The bundled table (`data/table.bin`, built by `data/build.py`): the SentencePiece vocabulary
+//! with its unigram scores, each piece's 4-bit token vector, and the encoder's dense head. Read in
+//! place from the binary's read-only data: only the head (4 MB) and the piece lookup (1 MB) are
+//! copied to the heap, on first use, and only the pages of pieces actually met are resident.
 
-use std::{collections::HashMap, sync::OnceLock};
+use std::sync::OnceLock;
 
 use super::DIM;
 
 static BYTES: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/data/table.bin"));
 const MAGIC: &[u8; 8] = b"FALMEAN\x01";
 pub(super) const HIDDEN: usize = 320;
+/// Slots of the piece lookup: a power of two, twice the vocabulary, so probes stay short.
+const SLOTS: usize = 1 << 18;
 
 pub(super) struct Table {
-    ids: HashMap<&'static str, u32>,
-    scores: Vec<f32>,
-    scales: Vec<f32>,
+    /// Open addressing by the FNV-1a hash of a piece's bytes: the piece's id plus one, 0 when
+    /// empty. A megabyte, where a map of strings would take five.
+    slots: Vec<u32>,
+    offsets: &'static [u8],
+    blob: &'static [u8],
+    scores: &'static [u8],
+    scales: &'static [u8],
     rows: &'static [u8],
     pub(super) head: Head,
 }
@@ -33,28 +39,78 @@ pub(super) struct Head {
 
 pub(super) fn table() -> &'static Table {
     static TABLE: OnceLock<Table> = OnceLock::new();
-    TABLE.get_or_init(|| parse(BYTES).expect("data/meaning/table.bin is the file build.py writes"))
+    TABLE.get_or_init(|| parse(BYTES).expect("data/table.bin is the file build.py writes"))
+}
+
+/// Drops the resident pages of `bytes`, a part of this binary's read-only data.
+fn release(bytes: &'static [u8]) {
+    #[cfg(unix)]
+    {
+        let page = 4096;
+        let start = (bytes.as_ptr() as usize).div_ceil(page) * page;
+        let end = (bytes.as_ptr() as usize + bytes.len()) / page * page;
+        if end > start {
+            // SAFETY: the whole pages in this range lie inside `bytes`, read-only data of this
+            // binary's own file mapping; MADV_DONTNEED drops them from memory and the kernel
+            // reads them back from the file on the next access, unchanged. No mutable reference
+            // to them exists.
+            unsafe {
+                libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED);
+            }
+        }
+    }
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, b| (hash ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3))
+}
+
+fn u32_at(bytes: &[u8], index: usize) -> u32 {
+    u32::from_le_bytes(bytes[index * 4..index * 4 + 4].try_into().expect("4 bytes"))
+}
+
+fn f32_at(bytes: &[u8], index: usize) -> f32 {
+    f32::from_bits(u32_at(bytes, index))
 }
 
 impl Table {
     pub(super) fn id(&self, piece: &str) -> Option<u32> {
-        self.ids.get(piece).copied()
+        let mut slot = fnv1a(piece.as_bytes()) as usize & (SLOTS - 1);
+        loop {
+            match self.slots[slot] {
+                0 => return None,
+                stored if self.piece(stored - 1) == piece.as_bytes() => return Some(stored - 1),
+                _ => slot = (slot + 1) & (SLOTS - 1),
+            }
+        }
+    }
+
+    fn piece(&self, id: u32) -> &'static [u8] {
+        let id = id as usize;
+        &self.blob[u32_at(self.offsets, id) as usize..u32_at(self.offsets, id + 1) as usize]
     }
 
     /// The piece's unigram log-probability.
     pub(super) fn score(&self, id: u32) -> f32 {
-        self.scores[id as usize]
+        f32_at(self.scores, id as usize)
     }
 
     /// Adds the piece's token vector to `sum`.
     pub(super) fn add_row(&self, id: u32, sum: &mut [f32; DIM]) {
-        let scale = self.scales[id as usize];
+        let scale = f32_at(self.scales, id as usize);
         let row = &self.rows[id as usize * DIM / 2..][..DIM / 2];
         for (pair, byte) in sum.chunks_exact_mut(2).zip(row) {
             // Two signed 4-bit levels a byte, the even index in the low half.
             pair[0] += f32::from(((byte << 4) as i8) >> 4) * scale;
             pair[1] += f32::from((*byte as i8) >> 4) * scale;
         }
+    }
+
+    /// Hands the token rows' pages back to the system: a whole catalog's embedding reads
+    /// thousands of rows, a request's a few dozen. They stay in the binary and come back from
+    /// the page cache when read again.
+    pub(super) fn release_rows(&self) {
+        release(self.rows);
     }
 }
 
@@ -85,25 +141,16 @@ fn parse(bytes: &'static [u8]) -> Option<Table> {
     }
     let mut r = Reader { at: 8 };
     let (count, dim, hidden, blob_len) = (r.u32()? as usize, r.u32()? as usize, r.u32()? as usize, r.u32()? as usize);
-    if dim != DIM || hidden != HIDDEN {
+    if dim != DIM || hidden != HIDDEN || count * 2 > SLOTS {
         return None;
     }
-    let offsets: Vec<usize> = r
-        .take((count + 1) * 4)?
-        .chunks_exact(4)
-        .map(|b| u32::from_le_bytes(b.try_into().expect("4")) as usize)
-        .collect();
-    let blob = std::str::from_utf8(r.take(blob_len)?).ok()?;
-    let mut ids = HashMap::with_capacity(count);
-    for (id, span) in offsets.windows(2).enumerate() {
-        // The first six ids are <unk>, <s>, </s> and reserved tokens: never matched in text.
-        if id >= 6 {
-            ids.insert(blob.get(span[0]..span[1])?, id as u32);
-        }
-    }
-    let scores = r.f32s(count)?;
-    let scales = r.f32s(count)?;
+    let offsets = r.take((count + 1) * 4)?;
+    let blob = r.take(blob_len)?;
+    std::str::from_utf8(blob).ok()?;
+    let scores = r.take(count * 4)?;
+    let scales = r.take(count * 4)?;
     let rows = r.take(count * DIM / 2)?;
+    let head_starts = r.at;
     let head = Head {
         bias: r.f32s(DIM)?,
         d0: r.f32s(DIM * HIDDEN)?,
@@ -113,5 +160,22 @@ fn parse(bytes: &'static [u8]) -> Option<Table> {
         p3: r.f32s(HIDDEN * DIM)?,
         d3: r.f32s(DIM * DIM)?,
     };
-    (r.at == bytes.len()).then_some(Table { ids, scores, scales, rows, head })
+    if r.at != bytes.len() {
+        return None;
+    }
+    let mut table = Table { slots: vec![0; SLOTS], offsets, blob, scores, scales, rows, head };
+    // The first six ids are <unk>, <s>, </s> and reserved tokens: never matched in text.
+    for id in 6..count as u32 {
+        let mut slot = fnv1a(table.piece(id)) as usize & (SLOTS - 1);
+        while table.slots[slot] != 0 {
+            slot = (slot + 1) & (SLOTS - 1);
+        }
+        table.slots[slot] = id + 1;
+    }
+    // Filling the slots read every piece; a text reads a few.
+    release(offsets);
+    release(blob);
+    // The head was copied out to be read as aligned f32s.
+    release(&bytes[head_starts..]);
+    Some(table)
 }
