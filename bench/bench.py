@@ -72,6 +72,9 @@ def server_env(fake, extra=None):
         "FAL_QUEUE_URL": f"{fake}/queue",
         "FAL_REST_URL": f"{fake}/rest",
         "FAL_DOCS_URL": f"{fake}/docs",
+        # The load generator is one address: its 64 connections plus the ones the previous run is
+        # still closing would meet the default cap of 64 per address (one refusal in 22,000 did).
+        "FAL_MCP_MAX_CONNECTIONS_PER_ADDRESS": "128",
     }
     env.update(extra or {})
     return env

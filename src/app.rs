@@ -70,7 +70,7 @@ pub fn build_app(config: &Config, hand_back: CancellationToken) -> Result<Router
 /// The application and its catalog index, which a long-running server builds at start.
 fn build(config: &Config, hand_back: CancellationToken) -> Result<(Router, Arc<Catalog>), String> {
     let (fal, fetcher) = clients(config)?;
-    let oauth = config.oauth().map(|settings| OAuth::new(settings, fal.clone(), fetcher.clone()));
+    let oauth = config.oauth().map(|settings| OAuth::new(settings, fal.clone(), fetcher.clone())).transpose()?;
     let server = mcp_server(config, fal, fetcher, hand_back);
     let catalog = server.catalog();
     // The fast tools/list path serves exactly what this server's router lists.
@@ -84,10 +84,14 @@ fn build(config: &Config, hand_back: CancellationToken) -> Result<(Router, Arc<C
     let mcp =
         StreamableHttpService::new(move || Ok(server.clone()), Arc::new(NeverSessionManager::default()), rmcp_config);
     let allowed = Arc::new(guard::Allowed::new(&config.allowed_hosts(), &config.allowed_origins));
+    let (per_key, per_address) = config.shares();
     let limits = Arc::new(admit::Limits {
         slots: Arc::new(Semaphore::new(config.max_concurrency.max(1))),
-        max_body_bytes: config.max_body_bytes,
-        body_timeout: config.body_timeout(),
+        body: admit::BodyLimits { max_bytes: config.max_body_bytes, timeout: config.body_timeout() },
+        per_key,
+        per_address,
+        client_ip: Arc::new(config.client_ip()),
+        held: Arc::default(),
     });
     // route_layer: the layers guard /mcp only, not the 404 of paths that do not exist.
     let protected = Router::new()
@@ -142,20 +146,22 @@ pub async fn serve(
     config: &Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    serve_app(listener, config, shutdown, false).await
+    serve_app(listener, config, shutdown, None).await
 }
 
-/// [`serve`], fetching and indexing fal's catalog at once when `warm` (a long-running server:
-/// the first recommend_model or search_models then finds it ready).
+/// [`serve`]; a long-running server (`announce`: the address it listens on) says where it listens
+/// once the application is built (a setting it refuses is never preceded by that line) and
+/// fetches and indexes fal's catalog at once, so the first recommend_model finds it ready.
 async fn serve_app(
     listener: TcpListener,
     config: &Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
-    warm: bool,
+    announce: Option<String>,
 ) -> io::Result<()> {
     let hand_back = CancellationToken::new();
     let (app, catalog) = build(config, hand_back.clone()).map_err(io::Error::other)?;
-    if warm {
+    if let Some(bound) = announce {
+        tracing::info!("fal-mcp listening on http://{bound}/mcp");
         catalog.refresh_if_due();
     }
     let settings = serve::ServeSettings {
@@ -171,6 +177,5 @@ pub async fn listen(config: &Config, shutdown: impl Future<Output = ()> + Send +
     let address = format!("{}:{}", config.host, config.port);
     let listener = TcpListener::bind(&address).await.map_err(|e| format!("cannot listen on {address}: {e}"))?;
     let bound = listener.local_addr().map_or(address, |a| a.to_string());
-    tracing::info!("fal-mcp listening on http://{bound}/mcp");
-    serve_app(listener, config, shutdown, true).await.map_err(|e| format!("server error: {e}"))
+    serve_app(listener, config, shutdown, Some(bound)).await.map_err(|e| e.to_string())
 }

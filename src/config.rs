@@ -5,7 +5,11 @@ use std::time::Duration;
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum, builder::BoolishValueParser};
 use url::Url;
 
-use crate::{fal::FalKey, oauth::seal::Secret};
+use crate::{
+    fal::FalKey,
+    http::client_ip::{ClientIp, parse_network},
+    oauth::seal::Secret,
+};
 
 /// The `fal-mcp` command line.
 #[derive(Debug, Parser)]
@@ -103,8 +107,8 @@ pub struct Config {
     #[arg(long, env = "FAL_MCP_MAX_CONNECTIONS_PER_ADDRESS", default_value_t = 64)]
     pub(crate) max_connections_per_address: usize,
     /// The fal key for `fal-mcp stdio` (HTTP callers send their own). Set it in the environment, not on the command line.
-    #[arg(long, env = "FAL_KEY", hide_env_values = true, value_parser = parse_key)]
-    pub(crate) fal_key: Option<FalKey>,
+    #[arg(long, env = "FAL_KEY", hide_env_values = true, value_parser = Concealed::read)]
+    pub(crate) fal_key: Option<Concealed>,
     /// Set by Vercel: the deployment's host name, accepted as a Host.
     #[arg(long, env = "VERCEL_URL", hide = true)]
     pub(crate) vercel_url: Option<String>,
@@ -133,11 +137,11 @@ pub struct Config {
     #[arg(long, env = "FAL_MCP_PUBLIC_URL")]
     pub(crate) public_url: Option<Url>,
     /// The secret the sign-in's tokens are sealed with: at least 32 random bytes, base64 (`openssl rand -base64 32`).
-    #[arg(long, env = "FAL_MCP_TOKEN_SECRET", hide_env_values = true, value_parser = Secret::parse)]
-    pub(crate) token_secret: Option<Secret>,
+    #[arg(long, env = "FAL_MCP_TOKEN_SECRET", hide_env_values = true, value_parser = Concealed::read)]
+    pub(crate) token_secret: Option<Concealed>,
     /// The previous token secret, still accepted while the secret rotates.
-    #[arg(long, env = "FAL_MCP_TOKEN_SECRET_PREVIOUS", hide_env_values = true, value_parser = Secret::parse)]
-    pub(crate) token_secret_previous: Option<Secret>,
+    #[arg(long, env = "FAL_MCP_TOKEN_SECRET_PREVIOUS", hide_env_values = true, value_parser = Concealed::read)]
+    pub(crate) token_secret_previous: Option<Concealed>,
     /// How long an access token from the sign-in lasts, in seconds.
     #[arg(long, env = "FAL_MCP_ACCESS_TOKEN_SECS", default_value_t = 3600)]
     pub(crate) access_token_secs: u64,
@@ -147,9 +151,21 @@ pub struct Config {
     /// Most sign-in attempts one client address may make in 10 minutes.
     #[arg(long, env = "FAL_MCP_SIGN_IN_ATTEMPTS", default_value_t = 10)]
     pub(crate) sign_in_attempts: u32,
-    /// A header a trusted proxy sets to the client's address (e.g. x-real-ip on Vercel), for the sign-in limit.
+    /// A header a trusted proxy sets to the client's address (e.g. x-real-ip on Vercel), for the per-address limits; read only from FAL_MCP_TRUSTED_PROXIES.
     #[arg(long, env = "FAL_MCP_CLIENT_IP_HEADER")]
     pub(crate) client_ip_header: Option<String>,
+    /// The proxies whose FAL_MCP_CLIENT_IP_HEADER is believed, comma separated addresses or networks (e.g. 10.0.0.0/8).
+    #[arg(long, env = "FAL_MCP_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub(crate) trusted_proxies: Vec<String>,
+    /// Most /mcp requests one fal key (or sign-in) may have in progress at once (default: an eighth of FAL_MCP_MAX_CONCURRENCY, at least 2).
+    #[arg(long, env = "FAL_MCP_MAX_CONCURRENCY_PER_KEY")]
+    pub(crate) max_concurrency_per_key: Option<usize>,
+    /// Most /mcp requests one client address may have in progress at once (default: a quarter of FAL_MCP_MAX_CONCURRENCY, at least 2).
+    #[arg(long, env = "FAL_MCP_MAX_CONCURRENCY_PER_ADDRESS")]
+    pub(crate) max_concurrency_per_address: Option<usize>,
+    /// Redis (redis:// or rediss://) that holds the sign-in's replay memory and sign-in limits for every instance; without it each instance keeps its own.
+    #[arg(long, env = "FAL_MCP_REDIS_URL", hide_env_values = true, value_parser = Concealed::read)]
+    pub(crate) redis_url: Option<Concealed>,
     /// For tests only: seconds added to the clock the sign-in's tokens are timed by.
     #[arg(long, env = "FAL_MCP_CLOCK_OFFSET_SECS", default_value_t = 0, allow_hyphen_values = true, hide = true)]
     pub(crate) clock_offset_secs: i64,
@@ -167,6 +183,8 @@ impl Config {
 
     /// Refuses settings that contradict each other.
     pub(crate) fn validate(&self) -> Result<(), String> {
+        self.secrets()?;
+        self.stdio_key()?;
         // base64 takes 4 bytes per 3, plus room for the JSON-RPC envelope around it.
         let needed = self.max_data_bytes.div_ceil(3) * 4 + 64 * 1024;
         if (self.max_body_bytes as u64) < needed {
@@ -201,6 +219,15 @@ impl Config {
         {
             return Err(format!("FAL_MCP_CLIENT_IP_HEADER ({name}) is not a header name"));
         }
+        let proxies = self.trusted_networks()?;
+        if self.client_ip_header.is_some() && proxies.is_empty() && self.vercel_url.is_none() {
+            return Err("FAL_MCP_CLIENT_IP_HEADER is believed only from the proxies in FAL_MCP_TRUSTED_PROXIES: \
+                        set that to your proxy's addresses (e.g. 10.0.0.0/8), or unset the header to use the connection's address"
+                .into());
+        }
+        if self.redis_url.as_ref().is_some_and(|u| !u.0.starts_with("redis://") && !u.0.starts_with("rediss://")) {
+            return Err("FAL_MCP_REDIS_URL must start with redis:// or rediss:// (TLS)".into());
+        }
         if let Some(ceiling) = self.max_cost_per_call.filter(|c| !c.is_finite() || *c < 0.0) {
             return Err(format!("FAL_MCP_MAX_COST_PER_CALL ({ceiling}) must be an amount in USD of 0 or more"));
         }
@@ -224,23 +251,47 @@ impl Config {
     /// secret, a secret is made for this process (sign-ins end with it) and the log says so.
     pub(crate) fn oauth(&self) -> Option<crate::oauth::Settings> {
         let public_url = self.public_url.clone()?;
-        let secret = self.token_secret.clone().unwrap_or_else(|| {
+        let (current, previous) = self.secrets().ok()?;
+        let secret = current.unwrap_or_else(|| {
             tracing::warn!("FAL_MCP_TOKEN_SECRET is not set: this process made its own; sign-ins end when it stops");
             Secret::random()
         });
         Some(crate::oauth::Settings {
             public_url,
-            sealer: crate::oauth::seal::Sealer::new(&secret, self.token_secret_previous.as_ref()),
+            sealer: crate::oauth::seal::Sealer::new(&secret, previous.as_ref()),
             access_secs: self.access_token_secs.max(1),
             refresh_secs: self.refresh_token_days.max(1) * 86_400,
             attempts_per_window: self.sign_in_attempts,
-            client_ip_header: self
-                .client_ip_header
-                .as_deref()
-                .and_then(|h| http::HeaderName::from_bytes(h.trim().as_bytes()).ok()),
+            client_ip: std::sync::Arc::new(self.client_ip()),
+            redis_url: self.redis_url().map(str::to_owned),
+            body_timeout: self.body_timeout(),
             clock_offset: self.clock_offset_secs,
             allow_http_documents: self.allow_private_urls,
         })
+    }
+
+    /// How a request's client address is read (see `http::client_ip`).
+    pub(crate) fn client_ip(&self) -> ClientIp {
+        let header =
+            self.client_ip_header.as_deref().and_then(|h| http::HeaderName::from_bytes(h.trim().as_bytes()).ok());
+        ClientIp::new(header, self.trusted_networks().unwrap_or_default())
+    }
+
+    fn trusted_networks(&self) -> Result<Vec<ipnet::IpNet>, String> {
+        self.trusted_proxies.iter().filter(|p| !p.trim().is_empty()).map(|p| parse_network(p)).collect()
+    }
+
+    /// The fair shares of the concurrency slots: per key and per client address.
+    pub(crate) fn shares(&self) -> (usize, usize) {
+        let slots = self.max_concurrency.max(1);
+        let per_key = self.max_concurrency_per_key.unwrap_or((slots / 8).max(2));
+        let per_address = self.max_concurrency_per_address.unwrap_or((slots / 4).max(2));
+        (per_key.clamp(1, slots), per_address.clamp(1, slots))
+    }
+
+    /// FAL_MCP_REDIS_URL, read (it may carry a password, so it is never printed).
+    pub(crate) fn redis_url(&self) -> Option<&str> {
+        self.redis_url.as_ref().map(|u| u.0.as_str())
     }
 
     pub(crate) fn upstream_timeout(&self) -> Duration {
@@ -297,8 +348,42 @@ fn is_origin(text: &str) -> bool {
         && Url::parse(&format!("{scheme}://{host}")).is_ok_and(|u| u.path() == "/" && u.host_str().is_some())
 }
 
-fn parse_key(raw: &str) -> Result<FalKey, String> {
-    FalKey::new(raw.trim()).ok_or_else(|| "FAL_KEY has characters a fal key cannot have".to_string())
+/// A setting whose value is a secret: clap stores it unread, so a value it would refuse never
+/// reaches clap's error (which prints the value); `validate` reads it and names only the setting.
+#[derive(Clone)]
+pub(crate) struct Concealed(String);
+
+impl Concealed {
+    fn read(raw: &str) -> Result<Self, std::convert::Infallible> {
+        Ok(Self(raw.to_string()))
+    }
+}
+
+impl std::fmt::Debug for Concealed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<concealed>")
+    }
+}
+
+impl Config {
+    /// FAL_MCP_TOKEN_SECRET and FAL_MCP_TOKEN_SECRET_PREVIOUS, read; errors name the setting, never the value.
+    fn secrets(&self) -> Result<(Option<Secret>, Option<Secret>), String> {
+        let read = |name: &str, value: &Option<Concealed>| {
+            value.as_ref().map(|v| Secret::parse(&v.0).map_err(|why| format!("{name}: {why}"))).transpose()
+        };
+        Ok((
+            read("FAL_MCP_TOKEN_SECRET", &self.token_secret)?,
+            read("FAL_MCP_TOKEN_SECRET_PREVIOUS", &self.token_secret_previous)?,
+        ))
+    }
+
+    /// FAL_KEY, for `fal-mcp stdio`, when it is set.
+    pub(crate) fn stdio_key(&self) -> Result<Option<FalKey>, String> {
+        self.fal_key
+            .as_ref()
+            .map(|raw| FalKey::new(raw.0.trim()).ok_or_else(|| format!("FAL_KEY is not a fal key: {}", FalKey::SHAPE)))
+            .transpose()
+    }
 }
 
 #[cfg(test)]

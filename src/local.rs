@@ -17,8 +17,7 @@ use crate::{
 
 /// Serves the tools over stdin/stdout with the key from FAL_KEY until the client closes the stream.
 pub async fn serve_stdio(config: &Config) -> Result<(), String> {
-    let key =
-        config.fal_key.clone().ok_or("FAL_KEY is not set: export your fal key before starting `fal-mcp stdio`")?;
+    let key = config.stdio_key()?.ok_or("FAL_KEY is not set: export your fal key before starting `fal-mcp stdio`")?;
     let (fal, fetcher) = clients(config)?;
     let server = mcp_server(config, fal, fetcher, CancellationToken::new()).with_default_key(key);
     let running = server.serve(rmcp::transport::stdio()).await.map_err(|e| format!("stdio handshake failed: {e}"))?;

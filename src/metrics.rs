@@ -31,6 +31,7 @@ struct Metrics {
     fal_latency: Family<RouteLabels, Histogram>,
     in_flight: Gauge,
     shed: Family<ShedLabels, Counter>,
+    redis_failures: Counter,
 }
 
 static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
@@ -53,7 +54,13 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         "Requests refused because the server was at its concurrency limit (503), or connections because their address held too many (429)",
         shed.clone(),
     );
-    Metrics { registry, tool_calls, fal_latency, in_flight, shed }
+    let redis_failures = Counter::default();
+    registry.register(
+        "replay_memory_failures",
+        "Redis commands of the sign-in's replay memory that failed or timed out",
+        redis_failures.clone(),
+    );
+    Metrics { registry, tool_calls, fal_latency, in_flight, shed, redis_failures }
 });
 
 /// The tools whose names become label values; anything else is counted as "unknown".
@@ -84,6 +91,15 @@ pub(crate) fn in_flight(delta: i64) {
 
 pub(crate) fn shed() {
     METRICS.shed.get_or_create(&ShedLabels { reason: "concurrency" }).inc();
+}
+
+/// A request refused because its key or its address already held its share of the slots (429).
+pub(crate) fn shed_share(reason: &'static str) {
+    METRICS.shed.get_or_create(&ShedLabels { reason }).inc();
+}
+
+pub(crate) fn redis_failure() {
+    METRICS.redis_failures.inc();
 }
 
 pub(crate) fn shed_connection() {

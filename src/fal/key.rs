@@ -37,9 +37,18 @@ pub(crate) struct FalKey {
 }
 
 impl FalKey {
-    /// Accepts a key made of visible ASCII characters (no spaces), at most 1024 of them.
+    /// What a fal key looks like, for the messages that refuse one.
+    pub(crate) const SHAPE: &str = "fal keys look like key_id:key_secret (create one at https://fal.ai/dashboard/keys)";
+
+    /// Accepts a key shaped as fal's are, `key_id:key_secret`: two non-empty parts of visible
+    /// ASCII (no spaces) around one colon, at most 1024 characters. Anything else cannot be a
+    /// key fal would accept, so it is never sent to fal.
     pub(crate) fn new(secret: &str) -> Option<Self> {
-        let valid = !secret.is_empty() && secret.len() <= MAX_KEY_LEN && secret.bytes().all(|b| b.is_ascii_graphic());
+        let valid = secret.len() <= MAX_KEY_LEN
+            && secret.bytes().all(|b| b.is_ascii_graphic())
+            && secret
+                .split_once(':')
+                .is_some_and(|(id, rest)| !id.is_empty() && !rest.is_empty() && !rest.contains(':'));
         if !valid {
             return None;
         }
@@ -101,9 +110,13 @@ mod tests {
     }
 
     #[test]
-    fn rejects_empty_spaced_and_control_keys() {
-        for bad in ["", "a b", "a\tb", "ключ", &"x".repeat(1025)] {
+    fn only_key_id_colon_secret_is_a_key() {
+        let long = format!("id:{}", "x".repeat(1022));
+        for bad in ["", "a b:c", "a:b\tc", "ключ:x", "abc123", ":secret", "id:", "a:b:c", "falmcp_at_AAAA", &long] {
             assert!(FalKey::new(bad).is_none(), "{bad:?}");
+        }
+        for good in ["id:secret", "0b1d2c9e-8a7f-4c3b-9e2d-1f0a5b6c7d8e:5f3a9c0e1b2d4f6a8c0e2b4d6f8a0c1e", &long[1..]] {
+            assert!(FalKey::new(good).is_some(), "{good:?}");
         }
     }
 

@@ -56,6 +56,8 @@ struct Inner {
     urls: FalUrls,
     timeout: Duration,
     cache: cache::Caches,
+    /// Keys fal accepted recently (by fingerprint), so that proving a key costs one call in ten minutes.
+    accepted: moka::future::Cache<Fingerprint, ()>,
 }
 
 impl FalClient {
@@ -75,6 +77,10 @@ impl FalClient {
                 urls: settings.urls,
                 timeout: settings.timeout,
                 cache: cache::Caches::new(settings.cache_ttl),
+                accepted: moka::future::Cache::builder()
+                    .max_capacity(50_000)
+                    .time_to_live(Duration::from_secs(600))
+                    .build(),
             }),
         };
         client.keep_tidy(settings.cache_ttl);

@@ -88,6 +88,18 @@ impl FalClient {
         }
     }
 
+    /// [`verify_key`](Self::verify_key), remembered for ten minutes once fal accepted the key:
+    /// work done for a caller before fal is asked (fetching the caller's URL) waits on it.
+    pub(crate) async fn accepted_key(&self, key: &FalKey) -> Result<(), FalError> {
+        let fingerprint = key.fingerprint();
+        if self.inner.accepted.contains_key(&fingerprint) {
+            return Ok(());
+        }
+        self.verify_key(key).await?;
+        self.inner.accepted.insert(fingerprint, ()).await;
+        Ok(())
+    }
+
     /// The total cost of `quantity` billing units of each endpoint, priced at fal's unit price.
     pub(crate) async fn estimate(&self, key: &FalKey, ids: &[EndpointId], quantity: f64) -> Result<Estimate, FalError> {
         let endpoints: Map<String, Value> =

@@ -65,6 +65,8 @@ pub(crate) struct Fetched {
 #[derive(Clone)]
 pub(crate) struct Fetcher {
     client: reqwest::Client,
+    /// The same, never following a redirect (documents that must come from exactly their URL).
+    direct: reqwest::Client,
     allow_private: bool,
     max_bytes: u64,
     timeout: Duration,
@@ -80,17 +82,41 @@ impl Fetcher {
                 Err(refusal) => attempt.error(refusal),
             }
         });
-        let mut builder = reqwest::Client::builder()
-            .user_agent(concat!("fal-mcp/", env!("CARGO_PKG_VERSION")))
-            .redirect(policy)
-            .no_proxy()
-            .connect_timeout(Duration::from_secs(10).min(timeout))
-            .timeout(timeout);
-        if !allow_private {
-            builder = builder.dns_resolver(Arc::new(GuardedResolver));
+        let build = |policy: redirect::Policy| {
+            let mut builder = reqwest::Client::builder()
+                .user_agent(concat!("fal-mcp/", env!("CARGO_PKG_VERSION")))
+                .redirect(policy)
+                .no_proxy()
+                .connect_timeout(Duration::from_secs(10).min(timeout))
+                .timeout(timeout);
+            if !allow_private {
+                builder = builder.dns_resolver(Arc::new(GuardedResolver));
+            }
+            builder.build().map_err(|e| format!("cannot build the fetch client: {e}"))
+        };
+        Ok(Self { client: build(policy)?, direct: build(redirect::Policy::none())?, allow_private, max_bytes, timeout })
+    }
+
+    /// GETs `raw` from exactly that URL (a redirect is refused) within `deadline`; only a 200
+    /// answer passes.
+    pub(crate) async fn get_direct(&self, raw: &str, deadline: Duration) -> Result<Fetched, FetchError> {
+        let url = Url::parse(raw).map_err(|e| FetchError::Refused(format!("'{raw}' is not a valid URL ({e})")))?;
+        check_url(&url, self.allow_private).map_err(FetchError::Refused)?;
+        let sent = self.direct.get(url).timeout(deadline).send().await;
+        let response = sent.map_err(|e| match self.classify(e) {
+            FetchError::Timeout(_) => FetchError::Timeout(deadline.as_secs()),
+            other => other,
+        })?;
+        if response.status().is_redirection() {
+            return Err(FetchError::Refused(format!(
+                "the URL answered a redirect (HTTP {}), which is not followed here",
+                response.status().as_u16()
+            )));
         }
-        let client = builder.build().map_err(|e| format!("cannot build the fetch client: {e}"))?;
-        Ok(Self { client, allow_private, max_bytes, timeout })
+        if response.status() != reqwest::StatusCode::OK {
+            return Err(FetchError::Status(response.status().as_u16()));
+        }
+        Ok(fetched(response))
     }
 
     pub(crate) fn max_bytes(&self) -> u64 {
@@ -108,14 +134,7 @@ impl Fetcher {
         if response.content_length().is_some_and(|len| len > self.max_bytes) {
             return Err(FetchError::TooLarge { limit: self.max_bytes });
         }
-        let content_type = response
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .map(|v| v.trim().to_ascii_lowercase())
-            .filter(|v| !v.is_empty());
-        Ok(Fetched { final_url: response.url().clone(), content_type, response })
+        Ok(fetched(response))
     }
 
     fn classify(&self, error: reqwest::Error) -> FetchError {
@@ -187,6 +206,18 @@ pub(crate) fn allowed_addresses(host: &str, found: Vec<SocketAddr>) -> Result<Ve
         }));
     }
     Ok(allowed)
+}
+
+/// A response, with its media type read (lowercase, without parameters).
+fn fetched(response: reqwest::Response) -> Fetched {
+    let content_type = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .filter(|v| !v.is_empty());
+    Fetched { final_url: response.url().clone(), content_type, response }
 }
 
 #[cfg(test)]

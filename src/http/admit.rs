@@ -2,15 +2,15 @@
 //! limits (a declared `Content-Length` over the limit is refused before a byte is read), and only
 //! then does the request take one of the concurrency slots, which it holds until its response
 //! ends. A slow or stalled body therefore never holds a slot: the concurrency limit counts work,
-//! not waiting. The JSON-RPC method and tool name are read for the log line and the tools/list
-//! fast path.
+//! not waiting. With the slot comes the caller's fair share: one key, and one client address,
+//! hold at most their share of the slots (429 beyond it), so no caller can starve the others. The JSON-RPC method and tool name are read for the log line and the tools/list fast path.
 
-use std::{borrow::Cow, sync::Arc, time::Duration};
+use std::{borrow::Cow, net::SocketAddr, sync::Arc, time::Duration};
 
 use axum::{
-    body::Body,
-    extract::{Request, State},
-    http::{HeaderValue, StatusCode, header},
+    body::{Body, Bytes},
+    extract::{ConnectInfo, Request, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
     middleware::Next,
     response::Response,
 };
@@ -18,14 +18,24 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use tokio::sync::Semaphore;
 
-use super::{account::Holding, refusal};
-use crate::{metrics, telemetry::CallLog};
+use super::{account::Holding, client_ip::ClientIp, refusal, share::Shares};
+use crate::{fal::FalKey, metrics, telemetry::CallLog};
 
 /// The limits one /mcp request is admitted under.
 pub(crate) struct Limits {
     pub(crate) slots: Arc<Semaphore>,
-    pub(crate) max_body_bytes: usize,
-    pub(crate) body_timeout: Duration,
+    pub(crate) body: BodyLimits,
+    /// The fair shares: most slots one key, and one client address, may hold at once.
+    pub(crate) per_key: usize,
+    pub(crate) per_address: usize,
+    pub(crate) client_ip: Arc<ClientIp>,
+    pub(crate) held: Arc<Shares>,
+}
+
+/// How large a request body may be and how long it may take to arrive.
+pub(crate) struct BodyLimits {
+    pub(crate) max_bytes: usize,
+    pub(crate) timeout: Duration,
 }
 
 /// What the JSON-RPC message asks, for the layers after this one.
@@ -38,32 +48,47 @@ pub(crate) struct Rpc {
     pub(crate) plain_params: bool,
 }
 
-pub(crate) async fn admit(State(limits): State<Arc<Limits>>, request: Request, next: Next) -> Response {
-    let (mut parts, body) = request.into_parts();
-    let declared = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limits.max_body_bytes as u64) {
-        return too_large(limits.max_body_bytes);
+/// For routes other than /mcp (the sign-in's): the body read whole within its limits, with the
+/// same 408 and 413 answers, before the handler runs.
+pub(crate) async fn bounded_body(State(limits): State<Arc<BodyLimits>>, request: Request, next: Next) -> Response {
+    let (parts, body) = request.into_parts();
+    match read_body(&limits, &parts.headers, body).await {
+        Ok(bytes) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
+        Err(refused) => refused,
     }
-    let read = tokio::time::timeout(limits.body_timeout, axum::body::to_bytes(body, limits.max_body_bytes)).await;
-    let bytes = match read {
-        Ok(Ok(bytes)) => bytes,
-        Ok(Err(e)) if is_length_limit(&e) => return too_large(limits.max_body_bytes),
-        Ok(Err(_)) => {
-            return refusal(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
-                "the request body could not be read (malformed or cut off)",
-            );
-        }
+}
+
+/// The whole body, or the refusal that says why it cannot be read.
+async fn read_body(limits: &BodyLimits, headers: &HeaderMap, body: Body) -> Result<Bytes, Response> {
+    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limits.max_bytes as u64) {
+        return Err(too_large(limits.max_bytes));
+    }
+    match tokio::time::timeout(limits.timeout, axum::body::to_bytes(body, limits.max_bytes)).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(e)) if is_length_limit(&e) => Err(too_large(limits.max_bytes)),
+        Ok(Err(_)) => Err(refusal(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "the request body could not be read (malformed or cut off)",
+        )),
         Err(_) => {
             let mut response = refusal(
                 StatusCode::REQUEST_TIMEOUT,
                 "request_timeout",
-                format!("the request body did not arrive within {} s", limits.body_timeout.as_secs()),
+                format!("the request body did not arrive within {} s", limits.timeout.as_secs()),
             );
             response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
-            return response;
+            Err(response)
         }
+    }
+}
+
+pub(crate) async fn admit(State(limits): State<Arc<Limits>>, request: Request, next: Next) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let bytes = match read_body(&limits.body, &parts.headers, body).await {
+        Ok(bytes) => bytes,
+        Err(refused) => return refused,
     };
     let Ok(slot) = limits.slots.clone().try_acquire_owned() else {
         metrics::shed();
@@ -74,6 +99,19 @@ pub(crate) async fn admit(State(limits): State<Arc<Limits>>, request: Request, n
         );
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         return response;
+    };
+    // Then the caller's share: a caller over it gives the slot straight back.
+    let key = parts.extensions.get::<FalKey>().map(FalKey::fingerprint);
+    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|p| p.0);
+    let address = limits.client_ip.of(&parts.headers, peer);
+    let share = match limits.held.take(key, address, limits.per_key, limits.per_address) {
+        Ok(share) => share,
+        Err(which) => {
+            metrics::shed_share(which.reason());
+            let mut response = refusal(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", which.message());
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            return response;
+        }
     };
     if let Ok(message) = serde_json::from_slice::<Peek>(&bytes) {
         let call = match message.method.as_deref() {
@@ -103,7 +141,7 @@ pub(crate) async fn admit(State(limits): State<Arc<Limits>>, request: Request, n
     }
     let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
     let (parts, body) = response.into_parts();
-    Response::from_parts(parts, Body::new(Holding { inner: body, _held: slot }))
+    Response::from_parts(parts, Body::new(Holding { inner: body, _held: (slot, share) }))
 }
 
 /// The tool name of well-formed `tools/call` params, or what is wrong with them.

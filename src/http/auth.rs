@@ -31,7 +31,11 @@ pub(crate) async fn require_key(State(oauth): State<Option<Arc<OAuth>>>, mut req
         Ok(bearer) => bearer,
         Err(problem) => return unauthorized(problem, oauth.as_deref(), false),
     };
-    let key = match oauth.as_ref().and_then(|o| o.key_from_token(bearer)) {
+    let from_token = match &oauth {
+        Some(oauth) => oauth.key_from_token(bearer).await,
+        None => None,
+    };
+    let key = match from_token {
         Some(Ok(key)) => key,
         Some(Err(problem)) => {
             let problem = match problem {
@@ -44,11 +48,16 @@ pub(crate) async fn require_key(State(oauth): State<Option<Arc<OAuth>>>, mut req
             };
             return unauthorized(problem, oauth.as_deref(), true);
         }
+        None if oauth.is_none() && bearer.starts_with("falmcp_") => {
+            return unauthorized(
+                "the Bearer value is a sign-in token, but this server has sign-in off and never issued it",
+                None,
+                false,
+            );
+        }
         None => match FalKey::new(bearer) {
             Some(key) => key,
-            None => {
-                return unauthorized("the Bearer key has characters a fal key cannot have", oauth.as_deref(), false);
-            }
+            None => return unauthorized("the Bearer value is not a fal key", oauth.as_deref(), false),
         },
     };
     request.extensions_mut().insert(key);
@@ -73,8 +82,8 @@ fn bearer(value: Option<&HeaderValue>) -> Result<&str, &'static str> {
 fn unauthorized(problem: &str, oauth: Option<&OAuth>, token_refused: bool) -> Response {
     let sign_in = if oauth.is_some() { "Sign in through your client (OAuth), or send" } else { "Send" };
     let message = format!(
-        "{problem}. {sign_in} your fal API key on every request as 'Authorization: Bearer <FAL_KEY>' \
-         (create one at https://fal.ai/dashboard/keys; it looks like key_id:key_secret)."
+        "{problem}. {sign_in} your fal API key on every request as 'Authorization: Bearer <FAL_KEY>'; {}.",
+        FalKey::SHAPE
     );
     let mut response = super::refusal(StatusCode::UNAUTHORIZED, "unauthorized", message);
     let challenge = match oauth {

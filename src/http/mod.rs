@@ -6,9 +6,11 @@
 pub(crate) mod account;
 pub(crate) mod admit;
 pub(crate) mod auth;
+pub(crate) mod client_ip;
 pub(crate) mod fast_list;
 pub(crate) mod guard;
 pub(crate) mod serve;
+pub(crate) mod share;
 
 use axum::{http::StatusCode, response::IntoResponse, response::Response};
 

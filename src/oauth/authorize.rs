@@ -1,6 +1,9 @@
 //! The authorization endpoint: GET checks the request and shows the sign-in page; POST checks
-//! the form token (the page's CSRF defence, bound to this authorization request), checks the
-//! key with fal once, and sends the browser back to the client with a code (303, RFC 9207 `iss`).
+//! the form token (the page's CSRF defence, bound to this authorization request and this
+//! issuer), checks the key with fal once, and sends the browser back to the client with a code
+//! (303, RFC 9207 `iss`). The browser is only ever sent back after the user acted on the page:
+//! anyone may register a redirect URI, so a request that fails its checks is answered with an
+//! error page, never a redirect (RFC 9700 §4.11.2).
 
 use std::{net::SocketAddr, sync::Arc};
 
@@ -36,6 +39,8 @@ pub(super) struct Asked {
 /// The authorization request, sealed into the sign-in form.
 #[derive(Serialize, Deserialize)]
 struct Pending {
+    /// The issuer that made the form: a form moves to no other public URL sharing the secret.
+    iss: String,
     client_id: String,
     client_name: String,
     redirect_uri: String,
@@ -67,21 +72,23 @@ pub(super) async fn show(State(oauth): State<Arc<OAuth>>, Query(asked): Query<As
     else {
         return page::problem("The redirect_uri is missing or is not one this client registered.");
     };
-    let back = Back { redirect_uri, state: asked.state.as_deref(), issuer: &oauth.issuer };
     if asked.response_type.as_deref() != Some("code") {
-        return back.error("unsupported_response_type", "only response_type=code is supported");
+        return page::problem(
+            "The app asked for a kind of sign-in this server does not offer (only response_type=code).",
+        );
     }
     let challenge = asked.code_challenge.as_deref().unwrap_or("");
     let pkce_ok = asked.code_challenge_method.as_deref() == Some("S256")
         && challenge.len() == 43
         && challenge.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     if !pkce_ok {
-        return back.error("invalid_request", "PKCE is required: code_challenge with code_challenge_method=S256");
+        return page::problem("The app's sign-in request lacks PKCE (code_challenge with code_challenge_method=S256).");
     }
     if asked.resource.as_deref().is_some_and(|r| !oauth.is_our_resource(r)) {
-        return back.error("invalid_target", "resource is not this server");
+        return page::problem("The app asked to sign in to another server (its resource is not this server's).");
     }
     let pending = Pending {
+        iss: oauth.issuer.clone(),
         client_id: client.id.clone(),
         client_name: client.name.clone(),
         redirect_uri: redirect_uri.to_string(),
@@ -100,7 +107,9 @@ pub(super) async fn submit(
     Form(form): Form<Submitted>,
 ) -> Response {
     let token = form.request.unwrap_or_default();
-    let Some(pending) = oauth.sealer.open::<Pending>(Kind::Form, &token).filter(|p| p.exp > oauth.now()) else {
+    let Some(pending) =
+        oauth.sealer.open::<Pending>(Kind::Form, &token).filter(|p| p.exp > oauth.now() && p.iss == oauth.issuer)
+    else {
         return page::problem("This sign-in form has expired or was not made by this server.");
     };
     let back = Back { redirect_uri: &pending.redirect_uri, state: pending.state.as_deref(), issuer: &oauth.issuer };
@@ -108,13 +117,22 @@ pub(super) async fn submit(
         tracing::info!("oauth: sign-in cancelled");
         return back.error("access_denied", "the user cancelled the sign-in");
     }
-    if !oauth.attempt(oauth.client_address(&headers, peer)).await {
-        let why = "Too many sign-in attempts from your address. Wait a few minutes and try again.";
-        return oauth.page(&pending, &token, Some(why), StatusCode::TOO_MANY_REQUESTS);
+    match oauth.attempt(&oauth.client_address(&headers, peer)).await {
+        Ok(true) => {}
+        Ok(false) => {
+            let why = "Too many sign-in attempts from your address. Wait a few minutes and try again.";
+            return oauth.page(&pending, &token, Some(why), StatusCode::TOO_MANY_REQUESTS);
+        }
+        Err(_) => {
+            let why =
+                "Sign-in is unavailable for a moment (this server cannot reach its memory). Try again in a minute.";
+            return oauth.page(&pending, &token, Some(why), StatusCode::SERVICE_UNAVAILABLE);
+        }
     }
     let raw = form.fal_key.unwrap_or_default();
     let Some(key) = FalKey::new(raw.trim()) else {
-        let why = "That is not a fal key: keys look like key_id:key_secret.";
+        let why = format!("That is not a fal key: {}.", FalKey::SHAPE);
+        let why = why.as_str();
         return oauth.page(&pending, &token, Some(why), StatusCode::BAD_REQUEST);
     };
     if let Err(e) = oauth.fal.verify_key(&key).await {
@@ -141,7 +159,9 @@ pub(super) async fn submit(
 
 impl OAuth {
     fn page(&self, pending: &Pending, form_token: &str, problem: Option<&str>, status: StatusCode) -> Response {
-        let origin = Url::parse(&pending.redirect_uri).map(|u| u.origin().ascii_serialization()).unwrap_or_default();
+        let redirect = Url::parse(&pending.redirect_uri).ok();
+        let origin = redirect.as_ref().map(|u| u.origin().ascii_serialization()).unwrap_or_default();
+        let redirect_host = redirect.as_ref().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_default();
         let server = Url::parse(&self.issuer).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_default();
         let page = SignIn {
             client_name: &pending.client_name,
@@ -149,6 +169,7 @@ impl OAuth {
             form_token,
             problem,
             redirect_origin: &origin,
+            redirect_host: &redirect_host,
         };
         page::sign_in(&page, status)
     }

@@ -1,13 +1,15 @@
-//! Who is asking: a client registered here (its `client_id` is the sealed registration) or a
-//! client that names itself by the https URL of its metadata document (CIMD), fetched through the
-//! guarded fetcher, size-capped and cached briefly. Also the rules for redirect URIs.
+//! Who is asking: a client registered here (its `client_id` is the sealed registration, valid
+//! for [`CLIENT_DAYS`] days) or a client that names itself by the https URL of its metadata
+//! document (CIMD), fetched through the guarded fetcher from exactly that URL (no redirect, 200,
+//! JSON, a deadline of its own), size-capped, cached briefly, failures too. Also the rules for
+//! redirect URIs and for the names clients give themselves.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use super::{OAuth, is_loopback, seal::Kind};
+use super::{CLIENT_DAYS, OAuth, is_loopback, seal::Kind};
 use crate::text::shown;
 
 /// Most redirect URIs one client may have, and the longest one.
@@ -15,6 +17,30 @@ pub(super) const MAX_REDIRECTS: usize = 10;
 pub(super) const MAX_REDIRECT_LEN: usize = 512;
 /// Largest client metadata document read.
 const MAX_DOCUMENT: u64 = 16 * 1024;
+/// Longest a client metadata document may take to arrive.
+const DOCUMENT_DEADLINE: Duration = Duration::from_secs(5);
+/// Longest client name shown.
+const MAX_NAME: usize = 60;
+/// Longest client id `/authorize` reads (and so the most a registration may seal into one).
+pub(super) const MAX_CLIENT_ID: usize = 4096;
+
+/// A client's self-chosen name as it may be shown: without control or bidirectional-override
+/// characters (which could make one name read as another), spaces collapsed, clipped.
+pub(super) fn clean_name(name: &str) -> Option<String> {
+    let kept: String = name
+        .chars()
+        .map(|c| if c.is_whitespace() { ' ' } else { c })
+        .filter(|c| !c.is_control() && !is_format(*c))
+        .collect();
+    let collapsed = kept.split_whitespace().collect::<Vec<_>>().join(" ");
+    Some(crate::text::clip(&collapsed, MAX_NAME)).filter(|n| !n.is_empty())
+}
+
+/// Unicode format characters that reorder or hide text: bidi embeddings, overrides and isolates,
+/// marks, zero-width characters.
+fn is_format(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}' | '\u{061C}')
+}
 
 /// A client, as the sign-in and token endpoints know it.
 #[derive(Debug, Clone)]
@@ -69,7 +95,7 @@ pub(super) fn redirect_matches(registered: &[String], asked: &str) -> bool {
 impl OAuth {
     /// The client `client_id` names, or why it cannot be used (shown on the page, never redirected).
     pub(super) async fn client(&self, client_id: &str) -> Result<Arc<Client>, String> {
-        if client_id.is_empty() || client_id.len() > 4096 {
+        if client_id.is_empty() || client_id.len() > MAX_CLIENT_ID {
             return Err("the request names no usable client_id".into());
         }
         if client_id.starts_with(Kind::Client.prefix()) {
@@ -77,9 +103,15 @@ impl OAuth {
                 .sealer
                 .open::<Registration>(Kind::Client, client_id)
                 .ok_or("this client is not registered with this server (register again)")?;
+            if registration.iat.saturating_add(CLIENT_DAYS * 86_400) <= self.now() {
+                return Err(format!(
+                    "this client's registration is more than {CLIENT_DAYS} days old and has expired: \
+                     remove the connector in your app and add it again"
+                ));
+            }
             return Ok(Arc::new(Client {
                 id: client_id.to_string(),
-                name: registration.client_name.unwrap_or_else(|| "An MCP client".into()),
+                name: registration.client_name.and_then(|n| clean_name(&n)).unwrap_or_else(|| "An MCP client".into()),
                 redirect_uris: registration.redirect_uris,
             }));
         }
@@ -92,9 +124,20 @@ impl OAuth {
         if let Some(known) = self.documents.get(client_id).await {
             return Ok(known);
         }
-        let client = Arc::new(self.fetch_document(client_id).await?);
-        self.documents.insert(client_id.to_string(), client.clone()).await;
-        Ok(client)
+        if let Some(why) = self.document_failures.get(client_id).await {
+            return Err(why);
+        }
+        match self.fetch_document(client_id).await {
+            Ok(client) => {
+                let client = Arc::new(client);
+                self.documents.insert(client_id.to_string(), client.clone()).await;
+                Ok(client)
+            }
+            Err(why) => {
+                self.document_failures.insert(client_id.to_string(), why.clone()).await;
+                Err(why)
+            }
+        }
     }
 
     /// Reads a client metadata document: its `client_id` must be its own URL.
@@ -108,15 +151,27 @@ impl OAuth {
         }
         let refused =
             |why: String| format!("the client's metadata document at {} could not be used: {why}", shown(url));
-        let fetched = self.fetcher.get(url).await.map_err(|e| refused(e.to_string()))?;
+        let fetched = self.fetcher.get_direct(url, DOCUMENT_DEADLINE).await.map_err(|e| refused(e.to_string()))?;
+        let json = fetched.content_type.as_deref().is_some_and(|t| t == "application/json" || t.ends_with("+json"));
+        if !json {
+            return Err(refused("it is not served as application/json".into()));
+        }
         if fetched.response.content_length().is_some_and(|n| n > MAX_DOCUMENT) {
             return Err(refused(format!("it is larger than {MAX_DOCUMENT} bytes")));
         }
         let seen = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let mut body = Vec::new();
         let mut chunks = Box::pin(crate::fetch::capped_body(fetched.response, MAX_DOCUMENT, seen));
-        while let Some(chunk) = futures_util::StreamExt::next(&mut chunks).await {
-            body.extend_from_slice(&chunk.map_err(|e| refused(e.to_string()))?);
+        // The deadline covers the whole document, not only its first byte.
+        let read = tokio::time::timeout(DOCUMENT_DEADLINE, async {
+            while let Some(chunk) = futures_util::StreamExt::next(&mut chunks).await {
+                body.extend_from_slice(&chunk.map_err(|e| e.to_string())?);
+            }
+            Ok::<_, String>(())
+        });
+        match read.await {
+            Ok(done) => done.map_err(refused)?,
+            Err(_) => return Err(refused(format!("it did not arrive within {} s", DOCUMENT_DEADLINE.as_secs()))),
         }
         let document: Document =
             serde_json::from_slice(&body).map_err(|e| refused(format!("not a client metadata document ({e})")))?;
@@ -131,7 +186,7 @@ impl OAuth {
         }
         Ok(Client {
             id: url.to_string(),
-            name: document.client_name.unwrap_or_else(|| {
+            name: document.client_name.and_then(|n| clean_name(&n)).unwrap_or_else(|| {
                 Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_default()
             }),
             redirect_uris: document.redirect_uris,
@@ -155,6 +210,15 @@ mod tests {
             assert!(check_redirect_uri(bad).is_err(), "{bad}");
         }
         assert!(check_redirect_uri(&format!("https://x.example/{}", "a".repeat(600))).is_err());
+    }
+
+    #[test]
+    fn names_lose_controls_and_bidi_overrides_and_are_clipped() {
+        assert_eq!(clean_name("Claude\u{202E}edualC").as_deref(), Some("ClaudeedualC"));
+        assert_eq!(clean_name(" My\n\tApp\u{200B} ").as_deref(), Some("My App"));
+        assert_eq!(clean_name("\u{202E}\u{0}").as_deref(), None);
+        let long = clean_name(&"x".repeat(10_000)).unwrap();
+        assert!(long.chars().count() <= MAX_NAME + 1, "{}", long.len());
     }
 
     #[test]

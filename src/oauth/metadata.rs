@@ -1,5 +1,5 @@
-//! Discovery: protected resource metadata (RFC 9728) and authorization server metadata (RFC 8414,
-//! also served at OpenID's path, where some clients look).
+//! Discovery: protected resource metadata (RFC 9728) and authorization server metadata (RFC 8414).
+//! Each document states exactly the identifier its URL was formed from (RFC 9728 §3.3, RFC 8414 §3.3).
 
 use std::sync::Arc;
 
@@ -8,9 +8,20 @@ use serde_json::json;
 
 use super::OAuth;
 
+/// At `/.well-known/oauth-protected-resource/mcp`: the `/mcp` resource.
 pub(super) async fn resource(State(oauth): State<Arc<OAuth>>) -> impl IntoResponse {
+    resource_document(&oauth.resource, &oauth)
+}
+
+/// At the root `/.well-known/oauth-protected-resource`: the server's base URL, which this server
+/// also accepts as a resource indicator.
+pub(super) async fn root_resource(State(oauth): State<Arc<OAuth>>) -> impl IntoResponse {
+    resource_document(&oauth.issuer, &oauth)
+}
+
+fn resource_document(resource: &str, oauth: &OAuth) -> Json<serde_json::Value> {
     Json(json!({
-        "resource": oauth.resource,
+        "resource": resource,
         "authorization_servers": [oauth.issuer],
         "bearer_methods_supported": ["header"],
         "resource_name": "fal-mcp",

@@ -1,13 +1,15 @@
 //! The OAuth 2.1 front door, for clients that connect only through OAuth (claude.ai, Claude
 //! Desktop and mobile, ChatGPT): this server is its own authorization server; the user pastes a
 //! fal key once into its sign-in page, and the key travels sealed inside the tokens. Nothing is
-//! stored: clients, codes and tokens are sealed artefacts (`seal.rs`); only a code's single use
-//! and the sign-in attempts per address are remembered, in memory, until they expire.
-//! `metadata.rs` (RFC 9728, RFC 8414), `register.rs` (RFC 7591), `clients.rs` (registered and
-//! metadata-document clients), `authorize.rs` and `page.rs` (the sign-in), `token.rs` (RFC 6749, PKCE).
+//! stored: clients, codes and tokens are sealed artefacts (`seal.rs`); only single uses, revoked
+//! sign-ins and sign-in attempts are remembered until they expire (`memory.rs`: in this process,
+//! or in Redis for many instances). `metadata.rs` (RFC 9728, RFC 8414), `register.rs` (RFC 7591),
+//! `clients.rs` (registered and metadata-document clients), `authorize.rs` and `page.rs` (the
+//! sign-in), `token.rs` (RFC 6749, PKCE). RFC 9700 (the OAuth security BCP) is followed throughout.
 
 mod authorize;
 mod clients;
+pub(crate) mod memory;
 mod metadata;
 mod page;
 mod register;
@@ -15,18 +17,16 @@ pub(crate) mod seal;
 mod token;
 
 use std::{
-    net::{IpAddr, SocketAddr},
-    sync::{
-        Arc,
-        atomic::{AtomicU32, Ordering},
-    },
+    net::SocketAddr,
+    sync::Arc,
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
 use axum::{
     Extension, Router,
-    extract::{ConnectInfo, DefaultBodyLimit},
+    extract::ConnectInfo,
     http::{HeaderMap, HeaderName, Method, header},
+    middleware::from_fn_with_state,
     routing::{get, post},
 };
 use moka::future::Cache;
@@ -38,7 +38,9 @@ use url::Url;
 use crate::{
     fal::{FalClient, FalKey},
     fetch::Fetcher,
+    http::{admit, client_ip::ClientIp},
 };
+use memory::{Memory, Space, Unavailable};
 use seal::{Kind, Sealer};
 
 /// How long an authorization code lives.
@@ -49,6 +51,8 @@ const FORM_SECS: u64 = 600;
 const ATTEMPT_WINDOW: Duration = Duration::from_secs(600);
 /// Largest body any OAuth endpoint reads.
 const MAX_BODY: usize = 16 * 1024;
+/// How long a client id from registration works for new sign-ins (sign-ins it started go on).
+pub(crate) const CLIENT_DAYS: u64 = 180;
 
 /// How the front door is set up.
 pub(crate) struct Settings {
@@ -57,8 +61,12 @@ pub(crate) struct Settings {
     pub(crate) access_secs: u64,
     pub(crate) refresh_secs: u64,
     pub(crate) attempts_per_window: u32,
-    /// A header a trusted proxy puts the client's address in (else the connection's peer is used).
-    pub(crate) client_ip_header: Option<HeaderName>,
+    /// How a request's client address is read, for the sign-in limit.
+    pub(crate) client_ip: Arc<ClientIp>,
+    /// Where replay memory lives (None: this process).
+    pub(crate) redis_url: Option<String>,
+    /// How long an OAuth request's body may take to arrive.
+    pub(crate) body_timeout: Duration,
     /// Seconds added to the clock (tests run two servers apart in time to see codes expire).
     pub(crate) clock_offset: i64,
     /// Whether a client metadata document may be fetched over http (local tests only).
@@ -73,19 +81,17 @@ pub(crate) struct OAuth {
     access_secs: u64,
     refresh_secs: u64,
     attempts_per_window: u32,
-    client_ip_header: Option<HeaderName>,
+    client_ip: Arc<ClientIp>,
+    body_limits: Arc<admit::BodyLimits>,
     clock_offset: i64,
     allow_http_documents: bool,
     fal: FalClient,
     fetcher: Fetcher,
-    used_codes: Cache<String, ()>,
-    /// Refresh tokens already exchanged, until they would have expired anyway.
-    used_refresh: Cache<String, ()>,
-    /// Sign-ins whose refresh token was presented twice (RFC 9700 §4.14.2): every token descended
-    /// from them is refused. Kept by this instance only; see the README's OAuth section.
-    revoked: Cache<String, ()>,
-    attempts: Cache<String, Arc<AtomicU32>>,
+    /// Used codes and refresh tokens, revoked sign-ins (RFC 9700 §4.14.2), sign-in attempts.
+    memory: Memory,
     documents: Cache<String, Arc<clients::Client>>,
+    /// Client metadata documents that could not be used, with why, for a minute.
+    document_failures: Cache<String, String>,
 }
 
 /// What an access token carries.
@@ -113,32 +119,31 @@ pub(crate) enum TokenProblem {
 }
 
 impl OAuth {
-    pub(crate) fn new(settings: Settings, fal: FalClient, fetcher: Fetcher) -> Arc<Self> {
+    pub(crate) fn new(settings: Settings, fal: FalClient, fetcher: Fetcher) -> Result<Arc<Self>, String> {
         let issuer = settings.public_url.as_str().trim_end_matches('/').to_string();
-        Arc::new(Self {
+        let longest = Duration::from_secs(settings.refresh_secs.max(CODE_SECS) + 5);
+        let memory = match &settings.redis_url {
+            Some(url) => Memory::redis(url)?,
+            None => Memory::local(longest, ATTEMPT_WINDOW),
+        };
+        tracing::info!("sign-in replay memory: {}", memory.describe());
+        Ok(Arc::new(Self {
             resource: format!("{issuer}/mcp"),
             issuer,
             sealer: settings.sealer,
             access_secs: settings.access_secs,
             refresh_secs: settings.refresh_secs,
             attempts_per_window: settings.attempts_per_window,
-            client_ip_header: settings.client_ip_header,
+            client_ip: settings.client_ip,
+            body_limits: Arc::new(admit::BodyLimits { max_bytes: MAX_BODY, timeout: settings.body_timeout }),
             clock_offset: settings.clock_offset,
             allow_http_documents: settings.allow_http_documents,
             fal,
             fetcher,
-            used_codes: Cache::builder().max_capacity(100_000).time_to_live(Duration::from_secs(CODE_SECS + 5)).build(),
-            used_refresh: Cache::builder()
-                .max_capacity(200_000)
-                .time_to_live(Duration::from_secs(settings.refresh_secs + 5))
-                .build(),
-            revoked: Cache::builder()
-                .max_capacity(100_000)
-                .time_to_live(Duration::from_secs(settings.refresh_secs + 5))
-                .build(),
-            attempts: Cache::builder().max_capacity(100_000).time_to_live(ATTEMPT_WINDOW).build(),
+            memory,
             documents: Cache::builder().max_capacity(1_000).time_to_live(Duration::from_secs(300)).build(),
-        })
+            document_failures: Cache::builder().max_capacity(1_000).time_to_live(Duration::from_secs(60)).build(),
+        }))
     }
 
     /// The routes of the front door: metadata, registration, sign-in and token.
@@ -149,18 +154,20 @@ impl OAuth {
             header::AUTHORIZATION,
             HeaderName::from_static("mcp-protocol-version"),
         ]);
+        // RFC 9728 §3.3 and RFC 8414 §3.3: each metadata URL names exactly the resource or issuer
+        // its document states. OpenID's configuration is not served: this is not an OpenID provider.
         let open = Router::new()
-            .route("/.well-known/oauth-protected-resource", get(metadata::resource))
+            .route("/.well-known/oauth-protected-resource", get(metadata::root_resource))
             .route("/.well-known/oauth-protected-resource/mcp", get(metadata::resource))
             .route("/.well-known/oauth-authorization-server", get(metadata::server))
-            .route("/.well-known/oauth-authorization-server/mcp", get(metadata::server))
-            .route("/.well-known/openid-configuration", get(metadata::server))
-            .route("/.well-known/openid-configuration/mcp", get(metadata::server))
             .route("/register", post(register::register))
             .route("/token", post(token::token))
             .layer(cors);
         let sign_in = Router::new().route("/authorize", get(authorize::show).post(authorize::submit));
-        open.merge(sign_in).layer(DefaultBodyLimit::max(MAX_BODY)).with_state(self.clone())
+        // Every body is read whole within the same size and time limits as /mcp's (408, 413).
+        open.merge(sign_in)
+            .layer(from_fn_with_state(self.body_limits.clone(), admit::bounded_body))
+            .with_state(self.clone())
     }
 
     /// Where a client finds this resource's metadata (the 401's `resource_metadata`).
@@ -170,7 +177,7 @@ impl OAuth {
 
     /// The fal key inside one of our access tokens, or why the token is refused. None when the
     /// value is not shaped like any of our artefacts (then it is a raw fal key).
-    pub(crate) fn key_from_token(&self, bearer: &str) -> Option<Result<FalKey, TokenProblem>> {
+    pub(crate) async fn key_from_token(&self, bearer: &str) -> Option<Result<FalKey, TokenProblem>> {
         if !bearer.starts_with("falmcp_") {
             return None;
         }
@@ -183,7 +190,9 @@ impl OAuth {
         if grant.resource != self.resource {
             return Some(Err(TokenProblem::WrongResource));
         }
-        if self.revoked.contains_key(&grant.family) {
+        // An access token is short-lived and sealed: while Redis is away it still works until it
+        // expires (the refusal that matters, of a replayed refresh token, fails closed instead).
+        if self.memory.is_revoked(&grant.family).await == Ok(true) {
             return Some(Err(TokenProblem::Revoked));
         }
         Some(FalKey::new(&grant.key).ok_or(TokenProblem::Invalid))
@@ -195,19 +204,14 @@ impl OAuth {
     }
 
     /// Counts a sign-in attempt from `address`; false once its window's share is used up.
-    async fn attempt(&self, address: String) -> bool {
-        let count = self.attempts.get_with(address, async { Arc::new(AtomicU32::new(0)) }).await;
-        count.fetch_add(1, Ordering::Relaxed) < self.attempts_per_window
+    async fn attempt(&self, address: &str) -> Result<bool, Unavailable> {
+        let count = self.memory.count(Space::Attempts, address, ATTEMPT_WINDOW).await?;
+        Ok(count <= self.attempts_per_window)
     }
 
-    /// The client's address for rate limits: the trusted proxy header when configured, else the peer.
+    /// The client's address for the sign-in limit (see `http::client_ip`).
     fn client_address(&self, headers: &HeaderMap, peer: Option<Extension<ConnectInfo<SocketAddr>>>) -> String {
-        let from_header = self.client_ip_header.as_ref().and_then(|name| {
-            let value = headers.get(name)?.to_str().ok()?;
-            // A proxy appends: the last entry is the one it saw.
-            value.rsplit(',').next().map(str::trim).and_then(|a| a.parse::<IpAddr>().ok())
-        });
-        match from_header.or(peer.map(|p| p.0.0.ip())) {
+        match self.client_ip.of(headers, peer.map(|p| p.0.0)) {
             Some(ip) => ip.to_string(),
             None => "unknown".into(),
         }

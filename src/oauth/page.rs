@@ -26,6 +26,8 @@ pub(super) struct SignIn<'a> {
     pub(super) problem: Option<&'a str>,
     /// The origin the form's redirect goes to, which CSP's form-action must allow.
     pub(super) redirect_origin: &'a str,
+    /// Where the browser goes after Connect: the one thing a client cannot fake about itself.
+    pub(super) redirect_host: &'a str,
 }
 
 /// Connect comes first in the form so that Enter in the key field connects (a browser submits with
@@ -37,7 +39,9 @@ pub(super) fn sign_in(page: &SignIn<'_>, status: StatusCode) -> Response {
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
 <title>Connect {client} to fal</title><style>{STYLE}</style></head><body><main>\
 <h1>Connect {client} to fal</h1>\
-<p><strong>{client}</strong> asks to use fal models through <strong>{server}</strong> on your behalf.</p>\
+<p><strong>{client}</strong> asks to use fal models through <strong>{server}</strong> on your behalf. \
+Connecting sends you back to <strong>{redirect}</strong>.</p>\
+<p>It can then run paid models and spend your fal balance until you revoke the key. Connect only if you started this from {client} and trust {redirect}.</p>\
 {problem}\
 <form method=\"post\" action=\"/authorize\">\
 <input type=\"hidden\" name=\"request\" value=\"{token}\">\
@@ -50,6 +54,7 @@ It is checked with fal once and then kept only inside the tokens {client} receiv
 </form></main></body></html>",
         client = escape(page.client_name),
         server = escape(page.server),
+        redirect = escape(page.redirect_host),
         token = escape(page.form_token),
     );
     guarded(html, status, page.redirect_origin)

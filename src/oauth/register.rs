@@ -1,5 +1,6 @@
 //! Dynamic client registration (RFC 7591), stateless: the `client_id` handed back is the sealed
-//! registration itself (redirect URIs, name, time), so any instance knows the client later.
+//! registration itself (redirect URIs, name, time), so any instance knows the client later; it
+//! starts new sign-ins for `CLIENT_DAYS` days.
 
 use std::sync::Arc;
 
@@ -14,7 +15,7 @@ use serde_json::json;
 
 use super::{
     OAuth,
-    clients::{MAX_REDIRECTS, Registration, check_redirect_uri},
+    clients::{MAX_CLIENT_ID, MAX_REDIRECTS, Registration, check_redirect_uri, clean_name},
     seal::Kind,
     token::oauth_error,
 };
@@ -59,15 +60,19 @@ pub(super) async fn register(State(oauth): State<Arc<OAuth>>, body: axum::body::
     if request.response_types.iter().any(|r| r != "code") {
         return invalid("only the response type code is supported".into());
     }
-    let name = request
-        .client_name
-        .map(|n| crate::text::clip(&n.chars().filter(|c| !c.is_control()).collect::<String>(), 100).trim().to_string())
-        .filter(|n| !n.is_empty());
+    let name = request.client_name.as_deref().and_then(clean_name);
     let issued_at = oauth.now();
     let client_id = oauth.sealer.seal(
         Kind::Client,
         &Registration { redirect_uris: request.redirect_uris.clone(), client_name: name.clone(), iat: issued_at },
     );
+    // The id is the sealed registration: it must stay short enough for /authorize to read.
+    if client_id.len() > MAX_CLIENT_ID {
+        return invalid(format!(
+            "the registration would make a client_id longer than the {MAX_CLIENT_ID} characters sign-in reads; \
+             register fewer or shorter redirect_uris"
+        ));
+    }
     tracing::info!(client_name = name.as_deref().unwrap_or("-"), "oauth: client registered");
     let answer = json!({
         "client_id": client_id,

@@ -2,7 +2,7 @@
 //! becomes an access token and a refresh token; a refresh token becomes a new pair (rotated).
 //! Errors are RFC 6749 §5.2 JSON; nothing here is ever cached.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use axum::{
     Json,
@@ -15,7 +15,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use super::{AccessGrant, OAuth, client_digest, same, seal::Kind};
+use super::{
+    AccessGrant, CODE_SECS, OAuth, client_digest,
+    memory::{Space, Unavailable},
+    same,
+    seal::Kind,
+};
 
 /// What a code carries from the sign-in to the token request.
 #[derive(Serialize, Deserialize)]
@@ -82,11 +87,28 @@ pub(super) async fn token(State(oauth): State<Arc<OAuth>>, Form(request): Form<R
             tracing::info!(error = code, "oauth: token request refused");
             oauth_error(status, code, why)
         }
+        Err(Refusal::Unavailable) => {
+            let mut response = oauth_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily_unavailable",
+                "the server cannot reach its replay memory to check this token's single use; retry in a minute",
+            );
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
+            response
+        }
     }
 }
 
 enum Refusal {
     Grant(&'static str, &'static str),
+    /// The replay memory did not answer: nothing is issued (fail closed).
+    Unavailable,
+}
+
+impl From<Unavailable> for Refusal {
+    fn from(_: Unavailable) -> Self {
+        Refusal::Unavailable
+    }
 }
 
 impl OAuth {
@@ -115,15 +137,24 @@ impl OAuth {
         if !(43..=128).contains(&verifier.len()) || !same(&challenge_of(verifier), &grant.challenge) {
             return Err(Refusal::Grant("invalid_grant", "the code_verifier does not match the code_challenge"));
         }
-        // The code is always for this server's resource; a resource sent now must name it too.
+        // A code names the resource, so the issuer, it was made for: one secret shared by two
+        // public URLs does not let a code move between them.
+        if grant.resource != self.resource {
+            return Err(Refusal::Grant("invalid_grant", "the code was issued by another server"));
+        }
         if request.resource.as_deref().is_some_and(|r| !self.is_our_resource(r)) {
             return Err(Refusal::Grant("invalid_target", "resource is not this server's"));
         }
-        // Last, so a refused request does not burn the code.
-        if self.used_codes.contains_key(&grant.jti) {
-            return Err(Refusal::Grant("invalid_grant", "the code was already used; sign in again"));
+        // Last, so a refused request does not burn the code. A second use means the code leaked:
+        // the tokens of its first exchange are revoked too (RFC 9700 §4.2.4, RFC 6749 §10.5).
+        if !self.memory.first_use(Space::Code, &grant.jti, Duration::from_secs(CODE_SECS + 5)).await? {
+            self.memory.revoke(&grant.jti, self.family_lifetime()).await?;
+            tracing::warn!("oauth: an authorization code was used twice; the tokens of its first use are revoked");
+            return Err(Refusal::Grant(
+                "invalid_grant",
+                "the code was already used; the sign-in it started is revoked, sign in again",
+            ));
         }
-        self.used_codes.insert(grant.jti.clone(), ()).await;
         tracing::info!("oauth: code exchanged for tokens");
         Ok(self.tokens(grant.key, grant.client, grant.resource, grant.jti))
     }
@@ -138,27 +169,31 @@ impl OAuth {
         if grant.exp <= self.now() {
             return Err(Refusal::Grant("invalid_grant", "the refresh token has expired; sign in again"));
         }
-        if let Some(client_id) = &request.client_id
-            && !same(&grant.client, &client_digest(client_id))
-        {
+        // Public clients authenticate by their client_id alone (RFC 6749 §6): it must be sent and match.
+        let client_id =
+            request.client_id.as_deref().ok_or(Refusal::Grant("invalid_request", "client_id is required"))?;
+        if !same(&grant.client, &client_digest(client_id)) {
             return Err(Refusal::Grant("invalid_grant", "the refresh token was issued to another client"));
         }
         if grant.resource != self.resource {
             return Err(Refusal::Grant("invalid_grant", "the refresh token is for another server"));
         }
-        if self.revoked.contains_key(&grant.family) {
+        // RFC 8707 §2.2: a resource named on refresh must be one the grant covers.
+        if request.resource.as_deref().is_some_and(|r| !self.is_our_resource(r)) {
+            return Err(Refusal::Grant("invalid_target", "resource is not this server's"));
+        }
+        if self.memory.is_revoked(&grant.family).await? {
             return Err(Refusal::Grant("invalid_grant", "this sign-in was revoked; sign in again"));
         }
         // A second use means the token leaked or a client kept an old one: end the whole sign-in.
-        if self.used_refresh.contains_key(&grant.jti) {
-            self.revoked.insert(grant.family.clone(), ()).await;
+        if !self.memory.first_use(Space::Refresh, &grant.jti, self.family_lifetime()).await? {
+            self.memory.revoke(&grant.family, self.family_lifetime()).await?;
             tracing::warn!("oauth: a rotated refresh token was used again; its sign-in is revoked");
             return Err(Refusal::Grant(
                 "invalid_grant",
                 "the refresh token was already used and has been replaced; this sign-in is revoked, sign in again",
             ));
         }
-        self.used_refresh.insert(grant.jti.clone(), ()).await;
         tracing::info!("oauth: tokens refreshed");
         Ok(self.tokens(grant.key, grant.client, grant.resource, grant.family))
     }
@@ -181,6 +216,11 @@ impl OAuth {
             "expires_in": self.access_secs,
             "refresh_token": self.sealer.seal(Kind::Refresh, &refresh),
         })
+    }
+
+    /// How long a sign-in's memory is kept: as long as its last refresh token could live.
+    fn family_lifetime(&self) -> Duration {
+        Duration::from_secs(self.refresh_secs + 5)
     }
 
     /// Whether `resource` names this server (its /mcp URL, or the public URL itself, which some clients send).

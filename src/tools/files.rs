@@ -163,6 +163,9 @@ impl FalMcp {
         content_type: Option<String>,
     ) -> Result<UploadOutput, Failure> {
         let action = format!("upload {}", shown(url));
+        // Key first: the caller's URL is fetched (slow, and on this server's network) only for a
+        // key fal has accepted.
+        self.fal.accepted_key(key).await.map_err(|e| Failure::fal(&action, &e))?;
         let fetched = self.fetcher.get(url).await.map_err(|e| fetch_failure(&action, &e))?;
         let file_name = file_name
             .or_else(|| {

@@ -207,3 +207,80 @@ async fn a_body_that_stops_arriving_is_answered_408() {
     assert!(answer.starts_with("HTTP/1.1 408") && answer.contains("did not arrive within 1 s"), "{answer}");
     assert!(closed);
 }
+
+/// A tools/call of upload_file from `from`, whose URL never answers: it holds its slot until the
+/// fetch's deadline. Returns the stream, to keep the request open.
+async fn hold_a_slot(app: &TestApp, from: [u8; 4], key: &str, slow_url: &str) -> TcpStream {
+    let body = format!(
+        r#"{{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{{"name":"upload_file","arguments":{{"url":"{slow_url}"}}}}}}"#
+    );
+    let mut stream = connect_from(app, from).await.unwrap();
+    let request = post(&body, "").replace(AUTH, &format!("Authorization: Bearer {key}\r\n"));
+    stream.write_all(request.as_bytes()).await.unwrap();
+    stream
+}
+
+/// The status line's code of a tools/list sent with `key` from `from`, and the answer.
+async fn list_from(app: &TestApp, from: [u8; 4], key: &str) -> (u16, String) {
+    let mut stream = connect_from(app, from).await.unwrap();
+    let body = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#;
+    let request = post(body, "").replace(AUTH, &format!("Authorization: Bearer {key}\r\n"));
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut buffer = vec![0u8; 65536];
+    let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buffer)).await.expect("an answer").unwrap();
+    let answer = String::from_utf8_lossy(&buffer[..n]).into_owned();
+    (answer[9..12].parse().unwrap(), answer)
+}
+
+#[tokio::test]
+async fn no_key_and_no_address_can_hold_more_than_its_share_of_the_slots() {
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let slow_url = format!("http://{}/never.png", silent.local_addr().unwrap());
+    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = accepted.clone();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = silent.accept().await {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            held.push(stream);
+        }
+    });
+    let app = spawn_app_with(&[
+        "--allow-private-urls",
+        "--max-concurrency",
+        "6",
+        "--max-concurrency-per-key",
+        "2",
+        "--max-concurrency-per-address",
+        "3",
+    ])
+    .await;
+    let hogger = "hog-id:hog-secret";
+    let _a = hold_a_slot(&app, [127, 0, 0, 2], hogger, &slow_url).await;
+    let _b = hold_a_slot(&app, [127, 0, 0, 3], hogger, &slow_url).await;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while accepted.load(std::sync::atomic::Ordering::SeqCst) < 2 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 2, "both calls are fetching, holding slots");
+
+    let (status, answer) = list_from(&app, [127, 0, 0, 4], hogger).await;
+    assert_eq!(status, 429, "a third request of the same key: {answer}");
+    assert!(answer.contains("this fal key already has 2 requests in progress"), "{answer}");
+    assert!(answer.to_ascii_lowercase().contains("retry-after: 1"), "{answer}");
+
+    // One address with many keys: its share is 3.
+    let _c = hold_a_slot(&app, [127, 0, 0, 2], "other-1:s", &slow_url).await;
+    let _d = hold_a_slot(&app, [127, 0, 0, 2], "other-2:s", &slow_url).await;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while accepted.load(std::sync::atomic::Ordering::SeqCst) < 4 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (status, answer) = list_from(&app, [127, 0, 0, 2], "other-3:s").await;
+    assert_eq!(status, 429, "a fourth request from one address: {answer}");
+    assert!(answer.contains("your address already has 3"), "{answer}");
+
+    // Everyone else is served at once, however the hogs wait.
+    let (status, answer) = list_from(&app, [127, 0, 0, 9], "fair-id:fair-secret").await;
+    assert_eq!(status, 200, "{answer}");
+}

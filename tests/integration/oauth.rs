@@ -10,38 +10,38 @@ use sha2::{Digest, Sha256};
 use crate::support::{TestApp, captured_logs, err, ok, spawn_app, spawn_app_on, spawn_app_with, text};
 
 /// The public URL every test server gets: fixed, so two servers can share one identity.
-const PUBLIC: &str = "http://localhost:9";
-const SECRET: &str = "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTMyLWJ5dGVzIQ==";
-const OTHER_SECRET: &str = "YW5vdGhlci1zZWNyZXQtb2YtMzItYnl0ZXMtYXQtbGVhc3Qh";
-const KEY: &str = "oauth-id:oauth-secret-9d1e";
-const REDIRECT: &str = "http://127.0.0.1:4455/callback";
-const VERIFIER: &str = "verifier-verifier-verifier-verifier-verifier-0001";
+pub(crate) const PUBLIC: &str = "http://localhost:9";
+pub(crate) const SECRET: &str = "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTMyLWJ5dGVzIQ==";
+pub(crate) const OTHER_SECRET: &str = "YW5vdGhlci1zZWNyZXQtb2YtMzItYnl0ZXMtYXQtbGVhc3Qh";
+pub(crate) const KEY: &str = "oauth-id:oauth-secret-9d1e";
+pub(crate) const REDIRECT: &str = "http://127.0.0.1:4455/callback";
+pub(crate) const VERIFIER: &str = "verifier-verifier-verifier-verifier-verifier-0001";
 
-fn browser() -> reqwest::Client {
+pub(crate) fn browser() -> reqwest::Client {
     reqwest::Client::builder().redirect(Policy::none()).build().unwrap()
 }
 
-fn challenge(verifier: &str) -> String {
+pub(crate) fn challenge(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 
-async fn oauth_app(extra: &[&str]) -> TestApp {
+pub(crate) async fn oauth_app(extra: &[&str]) -> TestApp {
     let mut args = vec!["--public-url", PUBLIC, "--token-secret", SECRET];
     args.extend_from_slice(extra);
     spawn_app_with(&args).await
 }
 
-async fn register(app: &TestApp, body: Value) -> reqwest::Response {
+pub(crate) async fn register(app: &TestApp, body: Value) -> reqwest::Response {
     browser().post(format!("{}/register", app.base)).json(&body).send().await.unwrap()
 }
 
-async fn client_id(app: &TestApp, name: &str) -> String {
+pub(crate) async fn client_id(app: &TestApp, name: &str) -> String {
     let response = register(app, json!({"redirect_uris": [REDIRECT], "client_name": name})).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     response.json::<Value>().await.unwrap()["client_id"].as_str().unwrap().to_string()
 }
 
-fn authorize_url(app: &TestApp, client_id: &str, redirect: &str, extra: &[(&str, &str)]) -> String {
+pub(crate) fn authorize_url(app: &TestApp, client_id: &str, redirect: &str, extra: &[(&str, &str)]) -> String {
     let mut url = url::Url::parse(&format!("{}/authorize", app.base)).unwrap();
     {
         let mut q = url.query_pairs_mut();
@@ -58,7 +58,7 @@ fn authorize_url(app: &TestApp, client_id: &str, redirect: &str, extra: &[(&str,
 }
 
 /// The sign-in page for a fresh authorization request, and the form token in it.
-async fn sign_in_page(app: &TestApp, client_id: &str) -> (reqwest::Response, String) {
+pub(crate) async fn sign_in_page(app: &TestApp, client_id: &str) -> (reqwest::Response, String) {
     let response = browser().get(authorize_url(app, client_id, REDIRECT, &[])).send().await.unwrap();
     let headers = response.headers().clone();
     let html = response.text().await.unwrap();
@@ -71,7 +71,7 @@ async fn sign_in_page(app: &TestApp, client_id: &str) -> (reqwest::Response, Str
     (reqwest::Response::from(rebuilt.body(html).unwrap()), token)
 }
 
-async fn submit(app: &TestApp, form_token: &str, key: &str, action: &str) -> reqwest::Response {
+pub(crate) async fn submit(app: &TestApp, form_token: &str, key: &str, action: &str) -> reqwest::Response {
     browser()
         .post(format!("{}/authorize", app.base))
         .header("origin", "null")
@@ -82,26 +82,26 @@ async fn submit(app: &TestApp, form_token: &str, key: &str, action: &str) -> req
 }
 
 /// The query of a 303 back to the client.
-fn back(response: &reqwest::Response) -> std::collections::HashMap<String, String> {
+pub(crate) fn back(response: &reqwest::Response) -> std::collections::HashMap<String, String> {
     assert_eq!(response.status(), StatusCode::SEE_OTHER, "a 303 back to the client");
     let location = url::Url::parse(response.headers()["location"].to_str().unwrap()).unwrap();
     assert!(location.as_str().starts_with("http://127.0.0.1:4455/callback?"), "{location}");
     location.query_pairs().into_owned().collect()
 }
 
-async fn code_for(app: &TestApp, client_id: &str, key: &str) -> String {
+pub(crate) async fn code_for(app: &TestApp, client_id: &str, key: &str) -> String {
     let (_, form) = sign_in_page(app, client_id).await;
     let response = submit(app, &form, key, "connect").await;
     back(&response)["code"].clone()
 }
 
-async fn token(app: &TestApp, form: &[(&str, &str)]) -> (StatusCode, Value, reqwest::header::HeaderMap) {
+pub(crate) async fn token(app: &TestApp, form: &[(&str, &str)]) -> (StatusCode, Value, reqwest::header::HeaderMap) {
     let response = browser().post(format!("{}/token", app.base)).form(form).send().await.unwrap();
     let (status, headers) = (response.status(), response.headers().clone());
     (status, response.json().await.unwrap(), headers)
 }
 
-async fn exchange(app: &TestApp, client_id: &str, code: &str) -> (StatusCode, Value) {
+pub(crate) async fn exchange(app: &TestApp, client_id: &str, code: &str) -> (StatusCode, Value) {
     let (status, body, headers) = token(
         app,
         &[
@@ -119,7 +119,7 @@ async fn exchange(app: &TestApp, client_id: &str, code: &str) -> (StatusCode, Va
 }
 
 /// Signs in with `key` and returns (client_id, access token, refresh token).
-async fn signed_in(app: &TestApp, key: &str) -> (String, String, String) {
+pub(crate) async fn signed_in(app: &TestApp, key: &str) -> (String, String, String) {
     let client = client_id(app, "Test Client").await;
     let code = code_for(app, &client, key).await;
     let (status, tokens) = exchange(app, &client, &code).await;
@@ -130,13 +130,27 @@ async fn signed_in(app: &TestApp, key: &str) -> (String, String, String) {
 #[tokio::test]
 async fn metadata_describes_the_front_door_and_is_absent_without_a_public_url() {
     let app = oauth_app(&[]).await;
-    for path in ["/.well-known/oauth-protected-resource", "/.well-known/oauth-protected-resource/mcp"] {
+    // RFC 9728 §3.3: each document states the resource its URL was formed from.
+    for (path, resource) in [
+        ("/.well-known/oauth-protected-resource", PUBLIC.to_string()),
+        ("/.well-known/oauth-protected-resource/mcp", format!("{PUBLIC}/mcp")),
+    ] {
         let prm: Value = browser().get(format!("{}{path}", app.base)).send().await.unwrap().json().await.unwrap();
-        assert_eq!(prm["resource"], format!("{PUBLIC}/mcp"));
+        assert_eq!(prm["resource"], resource, "{path}");
         assert_eq!(prm["authorization_servers"], json!([PUBLIC]));
         assert_eq!(prm["bearer_methods_supported"], json!(["header"]));
     }
-    for path in ["/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"] {
+    // RFC 8414 §3.3: the issuer has no path, so its metadata lives only at the root; and this is
+    // not an OpenID provider, so OpenID's configuration (which needs much more) is not served.
+    for path in [
+        "/.well-known/oauth-authorization-server/mcp",
+        "/.well-known/openid-configuration",
+        "/.well-known/openid-configuration/mcp",
+    ] {
+        let status = browser().get(format!("{}{path}", app.base)).send().await.unwrap().status();
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+    }
+    for path in ["/.well-known/oauth-authorization-server"] {
         let response =
             browser().get(format!("{}{path}", app.base)).header("origin", "https://claude.ai").send().await.unwrap();
         assert_eq!(response.headers()["access-control-allow-origin"], "*", "browser clients may read it");
@@ -222,7 +236,7 @@ async fn the_sign_in_page_is_guarded_and_says_who_asks() {
 }
 
 #[tokio::test]
-async fn requests_that_cannot_be_trusted_are_refused_on_the_page_and_the_rest_go_back_with_an_error() {
+async fn a_request_that_fails_its_checks_is_answered_on_the_page_never_by_a_redirect() {
     let app = oauth_app(&[]).await;
     let client = client_id(&app, "App").await;
     for (url, said) in [
@@ -238,24 +252,39 @@ async fn requests_that_cannot_be_trusted_are_refused_on_the_page_and_the_rest_go
     }
     let plain_pkce = authorize_url(&app, &client, REDIRECT, &[("code_challenge_method", "plain")])
         .replace("code_challenge_method=S256&", "");
-    for (url, error) in [
-        (plain_pkce, "invalid_request"),
-        (authorize_url(&app, &client, REDIRECT, &[]).replace("code_challenge=", "x="), "invalid_request"),
+    // Anyone can register a redirect URI, so even a registered one is never sent an error without
+    // the user acting (RFC 9700 §4.11.2): an open redirector is what that would make.
+    let attacker = register(&app, json!({"redirect_uris": ["https://attacker.example/landing"]})).await;
+    let attacker: Value = attacker.json().await.unwrap();
+    let attacker = attacker["client_id"].as_str().unwrap();
+    for (url, said) in [
+        (plain_pkce, "PKCE"),
+        (authorize_url(&app, &client, REDIRECT, &[]).replace("code_challenge=", "x="), "PKCE"),
         (
             authorize_url(&app, &client, REDIRECT, &[]).replace("response_type=code", "response_type=token"),
-            "unsupported_response_type",
+            "response_type=code",
+        ),
+        (
+            authorize_url(&app, attacker, "https://attacker.example/landing", &[])
+                .replace("response_type=code", "response_type=token"),
+            "response_type=code",
         ),
         (
             authorize_url(&app, &client, REDIRECT, &[])
                 .replace("resource=http", "resource=https%3A%2F%2Fother.example%2Fmcp&x=http"),
-            "invalid_target",
+            "another server",
         ),
     ] {
         let response = browser().get(&url).send().await.unwrap();
-        let query = back(&response);
-        assert_eq!(query["error"], error, "{url}");
-        assert_eq!((query["state"].as_str(), query["iss"].as_str()), ("st-123", PUBLIC));
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{url}");
+        assert!(response.headers().get("location").is_none(), "never redirected: {url}");
+        assert!(response.text().await.unwrap().contains(said), "{url}");
     }
+    // Cancelling, which the user does on the page, does go back, with access_denied.
+    let (_, form) = sign_in_page(&app, &client).await;
+    let query = back(&submit(&app, &form, "", "cancel").await);
+    assert_eq!(query["error"], "access_denied");
+    assert_eq!((query["state"].as_str(), query["iss"].as_str()), ("st-123", PUBLIC));
 }
 
 #[tokio::test]
@@ -512,12 +541,12 @@ async fn a_public_url_needs_a_secret_unless_it_is_loopback() {
     assert!(fal_mcp::build_app(&local, Default::default()).is_ok(), "a loopback trial makes its own secret");
     let plain_http = fal_mcp::Config::from_args(args("http://mcp.example.com")).unwrap();
     assert!(fal_mcp::build_app(&plain_http, Default::default()).expect_err("refused").contains("https"));
-    let short = fal_mcp::Config::from_args([
-        "fal-mcp",
-        "--public-url",
-        "https://mcp.example.com",
-        "--token-secret",
-        "c2hvcnQ=",
-    ]);
-    assert!(short.unwrap_err().to_string().contains("at least 32"));
+    for flag in ["--token-secret", "--token-secret-previous"] {
+        let short =
+            fal_mcp::Config::from_args(["fal-mcp", "--public-url", "https://mcp.example.com", flag, "c2hvcnQ="])
+                .expect("a secret is read later, so that no refusal can print it");
+        let refused = fal_mcp::build_app(&short, Default::default()).expect_err("refused");
+        assert!(refused.contains("at least 32") && refused.contains("FAL_MCP_TOKEN_SECRET"), "{refused}");
+        assert!(!refused.contains("c2hvcnQ") && !format!("{short:?}").contains("c2hvcnQ"), "the secret was echoed");
+    }
 }

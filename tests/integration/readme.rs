@@ -28,13 +28,13 @@ fn assignments() -> Vec<Vec<(String, String)>> {
     readme()
         .lines()
         .map(|line| {
+            // `$(openssl rand -base64 32)` is what the README tells operators to run: do it.
+            let line = line.replace("$(openssl rand -base64 32)", &random_secret());
             line.split(|c: char| c.is_whitespace() || "`'\"(),".contains(c))
                 .filter_map(|word| word.split_once('='))
                 .filter(|(name, value)| names.iter().any(|n| n == name) && !value.is_empty())
                 .filter_map(|(name, value)| {
-                    // `$(openssl rand -base64 32)` is what the README tells operators to run: do it.
                     let value = match value {
-                        v if v.starts_with("$(openssl") => random_secret(),
                         v if v.starts_with('$') => return None,
                         v => v.trim_end_matches(['.', ';']).to_string(),
                     };

@@ -16,15 +16,63 @@ async fn missing_empty_or_malformed_auth_is_401_with_instructions() {
         vec![("authorization", "Basic dXNlcjpwYXNz")],
         vec![("authorization", "Key id:secret")],
         vec![("authorization", "Bearer two words")],
+        vec![("authorization", "Bearer abc123")],
+        vec![("authorization", "Bearer :secret")],
+        vec![("authorization", "Bearer id:")],
+        vec![("authorization", "Bearer a:b:c")],
+        vec![("authorization", "Bearer falmcp_at_c2lnbi1pbi1vZmY")],
     ] {
         let response = app.post(&headers, LIST).await;
         assert_eq!(response.status(), 401, "{headers:?}");
         assert!(response.headers()["www-authenticate"].to_str().unwrap().starts_with("Bearer"));
         let body: Value = response.json().await.unwrap();
         assert_eq!(body["error"], "unauthorized");
-        assert!(body["message"].as_str().unwrap().contains("Authorization: Bearer <FAL_KEY>"), "{body}");
+        let message = body["message"].as_str().unwrap();
+        assert!(message.contains("Authorization: Bearer <FAL_KEY>") && message.contains("key_id:key_secret"), "{body}");
     }
-    assert!(app.fake.requests().is_empty());
+    let token = app.post(&[("authorization", "Bearer falmcp_at_c2lnbi1pbi1vZmY")], LIST).await;
+    let body: Value = token.json().await.unwrap();
+    assert!(body["message"].as_str().unwrap().contains("sign-in off"), "{body}");
+    assert!(app.fake.requests().is_empty(), "no value that cannot be a key reached fal");
+}
+
+/// A listener that accepts connections and never answers, counting them: a slow URL.
+async fn silent_listener() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/slow.png", listener.local_addr().unwrap());
+    let seen = Arc::new(AtomicUsize::new(0));
+    let counted = seen.clone();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = listener.accept().await {
+            counted.fetch_add(1, Ordering::SeqCst);
+            held.push(stream);
+        }
+    });
+    (url, seen)
+}
+
+#[tokio::test]
+async fn a_url_is_fetched_only_for_a_key_fal_accepted_and_the_check_is_remembered() {
+    use std::sync::atomic::Ordering;
+    let app = spawn_app_with(&["--allow-private-urls"]).await;
+    let (slow, connections) = silent_listener().await;
+    let started = std::time::Instant::now();
+    let (error, sentence) = err(&app.call("bad:not-a-real-key", "upload_file", json!({"url": slow})).await);
+    assert!(started.elapsed() < std::time::Duration::from_secs(3), "refused at once, not after the fetch");
+    assert_eq!(error["type"], "authorization_error", "{error}");
+    assert!(sentence.contains("fal"), "{sentence}");
+    assert_eq!(connections.load(Ordering::SeqCst), 0, "the URL was fetched for a key fal refused");
+
+    let good = "fetch-id:fetch-secret";
+    let source = format!("{}/source/10.png", app.fake.url);
+    ok(&app.call(good, "upload_file", json!({"url": source})).await);
+    ok(&app.call(good, "upload_file", json!({"url": source})).await);
+    assert_eq!(app.fake.keyed_requests_to("/v1/models/pricing").len(), 2, "one check per key: bad once, good once");
 }
 
 #[tokio::test]

@@ -23,7 +23,7 @@ use std::{
 use axum::{
     Router,
     extract::{Request, State},
-    http::{HeaderName, HeaderValue, Method, StatusCode},
+    http::{HeaderName, HeaderValue, Method, StatusCode, header},
     middleware::{self, Next},
     response::{IntoResponse, Response},
     routing::{any, get, post, put},
@@ -330,7 +330,9 @@ fn chaos(state: &FakeState, path: &str) -> Option<Fault> {
 }
 
 /// `GET /cimd/<name>`: OAuth client metadata documents (CIMD). `good.json` names itself by its own
-/// URL; `liar.json` claims another client's id.
+/// URL; `liar.json` claims another client's id; the rest are what a hostile host serves:
+/// `moved.json` redirects to `good.json`, `page.json` is text/html, `created.json` answers 201,
+/// `slow.json` takes 8 s, `bidi.json` has a 10,000-character name with U+202E.
 async fn client_document(
     State(state): State<Arc<FakeState>>,
     axum::extract::Path(name): axum::extract::Path<String>,
@@ -339,13 +341,26 @@ async fn client_document(
     let own = format!("{base}/cimd/{name}");
     let client_id =
         if name == "liar.json" { "https://claude.ai/oauth/mcp-oauth-client-metadata".to_string() } else { own };
-    axum::Json(serde_json::json!({
+    let client_name = match name.as_str() {
+        "bidi.json" => format!("Trusted\u{202E}tneilC{}", "A".repeat(10_000)),
+        _ => "Document Client".to_string(),
+    };
+    let document = serde_json::json!({
         "client_id": client_id,
-        "client_name": "Document Client",
+        "client_name": client_name,
         "redirect_uris": ["http://127.0.0.1:1/callback"],
         "token_endpoint_auth_method": "none"
-    }))
-    .into_response()
+    });
+    match name.as_str() {
+        "moved.json" => (StatusCode::FOUND, [(header::LOCATION, format!("{base}/cimd/good.json"))]).into_response(),
+        "page.json" => ([(header::CONTENT_TYPE, "text/html")], document.to_string()).into_response(),
+        "created.json" => (StatusCode::CREATED, axum::Json(document)).into_response(),
+        "slow.json" => {
+            tokio::time::sleep(std::time::Duration::from_secs(8)).await;
+            axum::Json(document).into_response()
+        }
+        _ => axum::Json(document).into_response(),
+    }
 }
 
 /// `POST /_fake/chaos {"fail_every": n}`: fail every nth catalog and queue request from now on (0: stop).
