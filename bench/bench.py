@@ -277,6 +277,10 @@ def main():
             m["soak_c64"] = wrk(mcp, warm_proxied, 64, opts.soak, results, "soak-c64")
         m["peak_rss_kib"] = rss.peak
 
+        # 8: the sign-in's replay memory, in this process and in Redis (bench/replay.py).
+        import replay
+        m.update(replay.measure(fake, results, scripts, opts.seconds))
+
         # 4: run_model with a fake job of fixed duration.
         run_ms = 1000
         post(f"{fake}/_fake/script", {"endpoint_id": "fal-ai/flux/schnell", "queue_ms": 0, "run_ms": run_ms},
@@ -512,7 +516,8 @@ def write_report(m):
           for s in json.load(open(os.path.join(ROOT, 'bench', 'results', 'schema_sizes.json')))],
         "",
     ]
-    lines += before_after(m) + soak_report()
+    import replay
+    lines += replay.report(m) + before_after(m) + soak_report()
     extra = os.path.join(ROOT, "bench", "NOTES.md")
     if os.path.exists(extra):
         lines += [open(extra).read().rstrip(), ""]

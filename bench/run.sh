@@ -9,6 +9,11 @@ if ! wrk --version 2>&1 | grep -q '4.1.0'; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk=4.1.0-3+b2 >/dev/null
 fi
+# Redis for the replay-memory measurement: Debian 12's 7.0.15 (its security rebuilds float).
+if ! redis-server --version 2>/dev/null | grep -q 'v=7\.0\.15 '; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq 'redis-server=5:7.0.15-*' >/dev/null
+fi
 cargo build --release --locked --example fake_fal --example bench_limit
 # The binary alone, with exactly the features production builds give it (not the examples' dev ones).
 cargo build --release --locked --bin fal-mcp
