@@ -1,0 +1,6 @@
+wrk.method = "POST"
+wrk.headers["Authorization"] = "Bearer bench-id:bench-secret"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Accept"] = "application/json, text/event-stream"
+wrk.headers["MCP-Protocol-Version"] = "2025-11-25"
+wrk.body = "{\"jsonrpc\": \"2.0\", \"id\": 1, \"method\": \"tools/list\"}"

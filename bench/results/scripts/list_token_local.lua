@@ -1,0 +1,6 @@
+wrk.method = "POST"
+wrk.headers["Authorization"] = "Bearer falmcp_at__3wr3F4_WWfHexvqmQr9ImSSiItwPXlWTmTW2k_ZFg4IlH57-nU1bIQhdKo5htpmBYOAwDmXcJohuq2PcgTsX6y9jWXhPo2KawIqo2RaCs9pIGO5DTwJnWNglQDK1iM3iAND8UDyKKZaUiJTQq5lBOukLT7wfAc0hLg_2qUgdb8_TfFpBNsuFNAkZHzRlbxyiiCPc11XDhyokxB33Tmm7B2yUknWFrBoDFk5pF1LK0WM1SzfC9Zl41Sh4rAggw"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Accept"] = "application/json, text/event-stream"
+wrk.headers["MCP-Protocol-Version"] = "2025-11-25"
+wrk.body = "{\"jsonrpc\": \"2.0\", \"id\": 1, \"method\": \"tools/list\"}"
