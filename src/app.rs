@@ -8,7 +8,7 @@ use axum::{
     Router,
     http::{HeaderName, HeaderValue, Method, header},
     middleware::{from_fn, from_fn_with_state},
-    routing::get,
+    routing::{any, get},
 };
 use rmcp::transport::streamable_http_server::{
     StreamableHttpServerConfig, StreamableHttpService, session::never::NeverSessionManager,
@@ -22,7 +22,7 @@ use crate::{
     Config,
     fal::{FalClient, FalSettings, FalUrls},
     fetch::Fetcher,
-    http::{account, admit, auth, fast_list, guard, serve},
+    http::{account, admit, auth, fast_list, guard, home, serve},
     metrics,
     oauth::OAuth,
     tools::{FalMcp, ToolSettings, catalog::Catalog},
@@ -109,10 +109,15 @@ fn build(config: &Config, hand_back: CancellationToken) -> Result<(Router, Arc<C
         "/metrics",
         get(|| async { ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], metrics::render()) }),
     );
-    let mut app = public.merge(protected);
-    if let Some(oauth) = oauth {
-        app = app.merge(oauth.routes().layer(from_fn_with_state(allowed, guard::check_host)));
-    }
+    let front = match oauth {
+        Some(oauth) => oauth.routes(),
+        None => Router::new()
+            .route("/register", any(home::sign_in_off))
+            .route("/authorize", any(home::sign_in_off))
+            .route("/token", any(home::sign_in_off)),
+    };
+    let front = front.route("/", get(home::home)).layer(from_fn_with_state(allowed, guard::check_host));
+    let app = public.merge(protected).merge(front);
     Ok((app, catalog))
 }
 

@@ -75,6 +75,26 @@ fn normalise(unit: &str) -> (f64, String) {
     (per, kind)
 }
 
+/// fal's unit as one reads it after "per": "megapixel" for "megapixels", "1,000 characters" for
+/// "1000 characters".
+pub(crate) fn per_unit(unit: &str) -> String {
+    let (per, kind) = normalise(unit);
+    if per == 1.0 { kind } else { format!("{} {kind}s", group_thousands(per)) }
+}
+
+fn group_thousands(n: f64) -> String {
+    let digits = trim(n);
+    let (whole, fraction) = digits.split_once('.').map_or((digits.as_str(), None), |(w, f)| (w, Some(f)));
+    let mut grouped = String::new();
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    fraction.map_or(grouped.clone(), |f| format!("{grouped}.{f}"))
+}
+
 fn counted(quantity: f64, basis: String) -> Units {
     Units::Counted { quantity, basis }
 }
@@ -262,6 +282,14 @@ mod tests {
             Units::Counted { quantity, .. } => *quantity,
             Units::PerCall { why } => panic!("per call: {why}"),
         }
+    }
+
+    #[test]
+    fn units_read_as_people_write_them_after_per() {
+        assert_eq!(per_unit("megapixels"), "megapixel");
+        assert_eq!(per_unit("1000 characters"), "1,000 characters");
+        assert_eq!(per_unit("per second"), "second");
+        assert_eq!(per_unit("images"), "image");
     }
 
     #[test]

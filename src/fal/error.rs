@@ -19,6 +19,8 @@ pub(crate) enum FalError {
         kind: Option<String>,
         message: String,
         retry_after: Option<u64>,
+        /// fal's `X-Fal-Retryable` header, when it sent one.
+        retryable: Option<bool>,
     },
     /// The request was sent but fal did not answer within the deadline.
     #[error("fal did not answer within {0} s")]
@@ -78,6 +80,7 @@ impl FalError {
     /// Whether the same request may succeed later: rate limits, fal's 5xx, timeouts, broken connections.
     pub(crate) fn is_transient(&self) -> bool {
         match self {
+            Self::Api { retryable: Some(said), .. } => *said,
             Self::Api { status, .. } => matches!(status.as_u16(), 408 | 409 | 429) || status.is_server_error(),
             Self::Timeout(_) | Self::Unreachable | Self::Network(_) | Self::Decode { .. } => true,
             Self::SchemaUnavailable(_) => true,
@@ -107,6 +110,16 @@ impl FalError {
             Self::Decode { .. } => "invalid_response",
             Self::UnknownModel(_) => "not_found",
             Self::SchemaUnavailable(_) => "schema_unavailable",
+        }
+    }
+
+    /// What the failure asks of the caller, by fal's error type (see `remedy.rs`).
+    pub(crate) fn remedy(&self) -> super::remedy::Remedy {
+        match self {
+            Self::Timeout(_) | Self::Unreachable | Self::Network(_) | Self::Decode { .. } => {
+                super::remedy::Remedy::RetryLater
+            }
+            _ => super::remedy::remedy(self.kind(), self.status()),
         }
     }
 
@@ -156,7 +169,12 @@ impl FalError {
             .filter(|m| !m.is_empty())
             .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_string());
         let message = truncate(&redact(&message, key));
-        Self::Api { status, kind: kind.or(header_kind), message, retry_after }
+        let retryable = headers.get("x-fal-retryable").and_then(|v| v.to_str().ok()).and_then(|v| match v.trim() {
+            v if v.eq_ignore_ascii_case("true") => Some(true),
+            v if v.eq_ignore_ascii_case("false") => Some(false),
+            _ => None,
+        });
+        Self::Api { status, kind: kind.or(header_kind), message, retry_after, retryable }
     }
 
     /// A 2xx answer whose body could not be read, with the key taken out of the detail.
@@ -175,7 +193,14 @@ fn parse_error_body(json: &Value) -> (Option<String>, Option<String>) {
     if let Some(error) = json.get("error").filter(|e| e.is_object()) {
         return (error.get("type").and_then(text), error.get("message").and_then(text));
     }
-    let kind = json.get("error_type").and_then(text);
+    // A model error's entries carry fal's type (content_policy_violation, image_too_small…);
+    // pydantic's own field types (missing, enum…) stay a validation_error.
+    let typed = json
+        .get("detail")
+        .and_then(Value::as_array)
+        .and_then(|items| items.iter().filter_map(|i| i.get("type")?.as_str()).find(|t| super::remedy::is_typed(t)))
+        .map(str::to_owned);
+    let kind = json.get("error_type").and_then(text).or(typed);
     let message = match json.get("detail") {
         Some(Value::String(s)) => Some(s.clone()),
         Some(Value::Array(items)) => Some(items.iter().map(field_problem).collect::<Vec<_>>().join("; ")),

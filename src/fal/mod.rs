@@ -10,6 +10,7 @@ mod key;
 mod models;
 mod pricing;
 mod queue;
+pub(crate) mod remedy;
 mod schema;
 mod storage;
 

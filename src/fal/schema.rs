@@ -5,7 +5,10 @@
 
 use std::sync::OnceLock;
 
-use jsonschema::Validator;
+use jsonschema::{
+    Validator,
+    error::{TypeKind, ValidationErrorKind},
+};
 use serde_json::{Map, Value, json};
 
 use super::{FalError, Model};
@@ -16,8 +19,6 @@ const MAX_DEPTH: usize = 12;
 const MAX_EXAMPLES: usize = 2;
 /// Longest example kept, in bytes of JSON: longer ones (whole paragraphs of prompt) cost more than they teach.
 const MAX_EXAMPLE_BYTES: usize = 200;
-/// Bounds at or past ±2^53 are a type's own range written out (int64), not a limit of the model.
-const MEANINGLESS_BOUND: f64 = 9_007_199_254_740_992.0;
 
 /// What `get_model_schema` returns, and what input validation reads.
 pub(crate) struct ModelSchema {
@@ -67,6 +68,32 @@ impl ModelSchema {
         std::mem::size_of::<Self>() + strings + 3 * input + super::cache::value_bytes(&self.output)
     }
 
+    /// Top-level fields of `input` the schema does not list (fal drops them unread), each with the
+    /// listed field it most likely meant; none when the schema admits other fields.
+    pub(crate) fn unlisted_fields<'a>(&self, input: &'a Value) -> Vec<(&'a str, Option<&str>)> {
+        let open = self.input.get("additionalProperties").is_some_and(|a| a.as_bool() != Some(false));
+        let (Some(listed), Some(given), false) =
+            (self.input.get("properties").and_then(Value::as_object), input.as_object(), open)
+        else {
+            return Vec::new();
+        };
+        given
+            .keys()
+            .filter(|name| !listed.contains_key(name.as_str()))
+            .map(|name| {
+                (name.as_str(), crate::text::nearest(name, listed.keys().map(String::as_str), 1).first().copied())
+            })
+            .collect()
+    }
+
+    /// The names of the model's inputs, in the schema's order.
+    pub(crate) fn input_names(&self) -> Vec<&str> {
+        self.input
+            .get("properties")
+            .and_then(Value::as_object)
+            .map_or_else(Vec::new, |p| p.keys().map(String::as_str).collect())
+    }
+
     /// Checks `input` against the model's input schema and lists every problem, field by field.
     /// None means the input passed or the schema could not be used for validation (then fal decides).
     pub(crate) fn violations(&self, input: &Value) -> Option<Vec<String>> {
@@ -83,11 +110,50 @@ impl ModelSchema {
             .map(|e| {
                 let at = e.instance_path().to_string();
                 let field = at.trim_start_matches('/').replace('/', ".");
-                if field.is_empty() { e.to_string() } else { format!("{field}: {e}") }
+                let said = match e.kind() {
+                    ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => {
+                        union_message(e.instance(), context)
+                    }
+                    _ => e.to_string(),
+                };
+                if field.is_empty() { said } else { format!("{field}: {said}") }
             })
             .collect();
         (!problems.is_empty()).then_some(problems)
     }
+}
+
+/// A value no branch of a union takes, said with what the branches allow (the values of their
+/// enums, the types they take) rather than "not valid under any of the schemas listed".
+fn union_message(instance: &Value, branches: &[Vec<jsonschema::ValidationError<'_>>]) -> String {
+    let mut values: Vec<String> = Vec::new();
+    let mut forms: Vec<String> = Vec::new();
+    for error in branches.iter().flatten() {
+        match error.kind() {
+            ValidationErrorKind::Enum { options } => {
+                values.extend(options.as_array().into_iter().flatten().filter(|v| !v.is_null()).map(Value::to_string));
+            }
+            ValidationErrorKind::Constant { expected_value } => values.push(expected_value.to_string()),
+            ValidationErrorKind::Type { kind: TypeKind::Single(kind) } => {
+                let kind = kind.to_string();
+                let article = if kind.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+                forms.push(format!("{article} {kind}"));
+            }
+            _ => {}
+        }
+    }
+    values.dedup();
+    forms.retain(|f| f != "a null");
+    forms.dedup();
+    let mut allowed = Vec::new();
+    if !values.is_empty() {
+        allowed.push(format!("one of {}", crate::text::clip(&values.join(", "), 400)));
+    }
+    allowed.extend(forms);
+    if allowed.is_empty() {
+        return format!("{instance} is not an accepted value");
+    }
+    format!("{instance} is not allowed here; use {}", allowed.join(", or "))
 }
 
 /// The compacted schemas of one endpoint.
@@ -207,9 +273,9 @@ impl Resolver<'_> {
             out.insert("title".into(), Value::String(tidy(title)));
         }
         exclusive_bounds(&mut out);
-        for bound in ["minimum", "maximum"] {
-            if out.get(bound).and_then(Value::as_f64).is_some_and(|b| b.abs() >= MEANINGLESS_BOUND) {
-                out.remove(bound);
+        for bound in ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"] {
+            if let Some(value) = out.get_mut(bound) {
+                integral(value);
             }
         }
         let nullable = map.get("nullable").and_then(Value::as_bool) == Some(true);
@@ -355,6 +421,21 @@ fn strip(schema: &mut Value, keyword: &str) {
             }
             _ => {}
         }
+    }
+}
+
+/// A bound published as a whole number too large for an integer type (fal writes int64's range
+/// as -9223372036854776000, which only a float holds) stays a whole number: the integer that
+/// float is, exactly, never `-9.223372036854776e18`, and never dropped.
+fn integral(value: &mut Value) {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53: below it a float prints as the whole number it is
+    let Some(float) = value.as_f64().filter(|f| value.is_f64() && f.fract() == 0.0 && f.abs() >= EXACT) else {
+        return;
+    };
+    if float >= i64::MIN as f64 && float < i64::MAX as f64 {
+        *value = json!(float as i64);
+    } else if float >= 0.0 && float < u64::MAX as f64 {
+        *value = json!(float as u64);
     }
 }
 
@@ -515,6 +596,19 @@ mod tests {
         assert!(steps.get("minimum").is_none());
         // Two input examples of steps (28 is the default, 12 is the fourth) and the output's url example.
         assert_eq!(compact.examples_omitted, 3);
+    }
+
+    #[test]
+    fn int64_bounds_are_kept_as_the_whole_numbers_published() {
+        let raw = include_str!("../../tests/fixtures/openapi/sonauto__v2__text-to-music.json");
+        let doc: Value = serde_json::from_str(raw).unwrap();
+        let compact = compact_openapi(&doc, "sonauto/v2/text-to-music").unwrap();
+        let seed = &compact.input["properties"]["seed"];
+        assert_eq!(seed["minimum"].as_i64(), Some(i64::MIN), "{seed}");
+        assert_eq!(seed["maximum"].as_u64(), Some(9_223_372_036_854_776_000), "kept exactly: {seed}");
+        assert!(!seed.to_string().contains("e18"), "{seed}");
+        let input = compact.input.to_string();
+        assert!(input.contains("-9223372036854775808"), "the published int64 minimum, as a whole number");
     }
 
     #[test]

@@ -44,7 +44,7 @@ impl std::error::Error for Refusal {}
 pub(crate) enum FetchError {
     #[error("{0}")]
     Refused(String),
-    #[error("the file is larger than the {limit}-byte limit")]
+    #[error("the file is larger than this server's limit of {}", crate::text::bytes(*limit))]
     TooLarge { limit: u64 },
     #[error("the URL answered HTTP {0}")]
     Status(u16),
@@ -175,7 +175,10 @@ pub(crate) fn capped_body(
         let chunk = chunk.map_err(std::io::Error::other)?;
         let total = seen.fetch_add(chunk.len() as u64, Ordering::Relaxed) + chunk.len() as u64;
         if total > max {
-            return Err(std::io::Error::other(format!("the file is larger than the {max}-byte limit")));
+            return Err(std::io::Error::other(format!(
+                "the file is larger than this server's limit of {}",
+                crate::text::bytes(max)
+            )));
         }
         Ok(chunk)
     })

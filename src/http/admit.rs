@@ -167,7 +167,11 @@ fn invalid_params(id: &RawValue, problem: &str) -> Response {
 }
 
 fn too_large(max: usize) -> Response {
-    refusal(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", format!("the request body is over {max} bytes"))
+    refusal(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        format!("the request body is over {}", crate::text::bytes(max as u64)),
+    )
 }
 
 fn is_length_limit(error: &axum::Error) -> bool {

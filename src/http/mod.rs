@@ -9,6 +9,7 @@ pub(crate) mod auth;
 pub(crate) mod client_ip;
 pub(crate) mod fast_list;
 pub(crate) mod guard;
+pub(crate) mod home;
 pub(crate) mod serve;
 pub(crate) mod share;
 

@@ -157,7 +157,7 @@ impl OAuth {
             return Err(refused("it is not served as application/json".into()));
         }
         if fetched.response.content_length().is_some_and(|n| n > MAX_DOCUMENT) {
-            return Err(refused(format!("it is larger than {MAX_DOCUMENT} bytes")));
+            return Err(refused(format!("it is larger than {}", crate::text::bytes(MAX_DOCUMENT))));
         }
         let seen = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let mut body = Vec::new();

@@ -7,6 +7,8 @@ use axum::{
     response::{Html, IntoResponse, Response},
 };
 
+use crate::text::html as escape;
+
 const STYLE: &str = "body{font:15px/1.5 system-ui,sans-serif;margin:0;background:#f6f6f7;color:#1b1b1f}\
 main{max-width:26rem;margin:8vh auto;background:#fff;border-radius:12px;padding:1.6rem 1.8rem;box-shadow:0 1px 4px #0002}\
 h1{font-size:1.25rem;margin:0 0 .6rem}p{margin:.5rem 0}label{display:block;font-weight:600;margin:1rem 0 .3rem}\
@@ -89,26 +91,9 @@ fn guarded(html: String, status: StatusCode, redirect_origin: &str) -> Response 
     response
 }
 
-/// Text made safe for HTML text and attribute values.
-pub(super) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if c.is_control() => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::escape;
 
     #[test]
     fn escapes_everything_a_client_could_inject() {

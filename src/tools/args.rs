@@ -107,6 +107,19 @@ where
     Ok(value)
 }
 
+/// `value` (else `default`) held within `min..=max`, with a note saying so when it was moved: for
+/// settings a caller may overshoot harmlessly (a wait longer than this server allows).
+pub(crate) fn capped<N>(name: &str, value: Option<N>, default: N, min: N, max: N) -> (N, Option<String>)
+where
+    N: PartialOrd + Copy + std::fmt::Display,
+{
+    match value.unwrap_or(default) {
+        v if v > max => (max, Some(format!("{name} {v} is more than this server allows; {max} was used"))),
+        v if v < min => (min, Some(format!("{name} {v} is less than {min}; {min} was used"))),
+        v => (v, None),
+    }
+}
+
 /// Free text: at most `max` characters, no control characters.
 pub(crate) fn text(action: &str, name: &str, value: Option<&str>, max: usize) -> Result<(), Failure> {
     let problem = match value {

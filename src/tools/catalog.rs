@@ -18,6 +18,8 @@ use crate::{fal::FalClient, ranking::Index};
 const STALE_AFTER: Duration = Duration::from_secs(30 * 60);
 /// After a failed fetch, the next try waits this long.
 const RETRY_AFTER: Duration = Duration::from_secs(30);
+/// How often the meaning table's resident pages are handed back.
+const RELEASE_EVERY: Duration = Duration::from_secs(10);
 /// Pages of 100: room for five times today's catalog, and a bound on a runaway cursor.
 const MAX_PAGES: usize = 100;
 
@@ -31,12 +33,33 @@ pub(crate) struct Catalog {
 
 impl Catalog {
     pub(crate) fn new(fal: FalClient) -> Arc<Self> {
-        Arc::new(Self {
+        let catalog = Arc::new(Self {
             fal,
             index: watch::channel(None).0,
             checked: Mutex::new(None),
             refreshing: AtomicBool::new(false),
-        })
+        });
+        catalog.keep_tidy();
+        catalog
+    }
+
+    /// Every [`RELEASE_EVERY`], hands back the meaning table's pages that requests made resident
+    /// (each new request reads a few rows of 39.5 MB), so memory follows load down again; for as
+    /// long as the catalog lives (the task holds it weakly).
+    fn keep_tidy(self: &Arc<Self>) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        let catalog = Arc::downgrade(self);
+        runtime.spawn(async move {
+            let mut ticks = tokio::time::interval(RELEASE_EVERY);
+            ticks.tick().await;
+            loop {
+                ticks.tick().await;
+                if catalog.upgrade().is_none() {
+                    return;
+                }
+                meaning::release();
+            }
+        });
     }
 
     /// The index as it is, without waiting or fetching.
@@ -100,5 +123,26 @@ impl Catalog {
                 false
             }
         }
+    }
+}
+
+/// How long a refusal of an unknown id waits for the catalog to suggest the ids it meant.
+const NEAREST_WAIT: Duration = Duration::from_secs(3);
+
+impl crate::tools::FalMcp {
+    /// The public catalog's ids nearest to `id` (a misspelling's likely meaning), nearest first.
+    /// Call it once fal has accepted the caller's key (it may start a fetch of the catalog).
+    pub(crate) async fn nearest_ids(&self, id: &str) -> Vec<String> {
+        let Some(index) = self.catalog().index(NEAREST_WAIT).await else { return Vec::new() };
+        crate::text::nearest(id, index.models().iter().map(|m| m.endpoint_id.as_str()), 3)
+            .into_iter()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// "did you mean a, b?" for `id`, or nothing when no catalog id is close.
+    pub(crate) async fn did_you_mean(&self, id: &str) -> Option<String> {
+        let near = self.nearest_ids(id).await;
+        (!near.is_empty()).then(|| format!("did you mean {}?", near.join(" or ")))
     }
 }

@@ -34,7 +34,7 @@ pub(crate) enum JobAction {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CheckJobArgs {
-    /// The endpoint id the job was submitted to.
+    /// The job's endpoint id.
     pub(crate) endpoint_id: String,
     /// The request_id submit_job or run_model returned.
     pub(crate) request_id: String,
@@ -48,9 +48,9 @@ pub(crate) struct CheckJobArgs {
 impl FalMcp {
     #[tool(
         name = "check_job",
-        title = "Check, fetch or cancel a queued job",
-        description = "Follow a job from submit_job or run_model. status (default): IN_QUEUE with its position, IN_PROGRESS, COMPLETED, \
-or FAILED with fal's message; result: the output once completed; cancel: stop it.",
+        title = "Check, fetch or cancel a job",
+        description = "Follow a job from submit_job or run_model. status (default): IN_QUEUE with its position, IN_PROGRESS, \
+COMPLETED with the output, or FAILED with fal's reason; result: the output; cancel: stop it.",
         input_schema = output::input::<CheckJobArgs>(),
         output_schema = output::schema::<JobOutput>(),
         meta = crate::ui::tool_meta(),
@@ -88,6 +88,12 @@ or FAILED with fal's message; result: the output once completed; cancel: stop it
         match job_action {
             JobAction::Result if status.is_completed() => {
                 self.completed(&key, &id, &request_id, status, &action, None).await
+            }
+            // Done: the output comes with the status when it fits, so no second call is needed.
+            JobAction::Status if status.is_completed() && !status.is_failed() => {
+                let answer = self.completed_inline(&key, &id, &request_id).await;
+                Ok(answer
+                    .unwrap_or_else(|| output::success(&status_output(&id, &request_id, status, with_logs, typical))))
             }
             _ => Ok(output::success(&status_output(&id, &request_id, status, with_logs, typical))),
         }

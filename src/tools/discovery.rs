@@ -35,7 +35,7 @@ const OUR_CURSOR: &str = "fm:";
 pub(crate) struct SearchModelsArgs {
     /// A model's id or name ("flux dev"), or what it should do, in any language ("remove the background from a video"). Omit to list.
     pub(crate) query: Option<String>,
-    /// Only this category, e.g. text-to-image, image-to-video, text-to-speech, speech-to-text, image-to-3d, training.
+    /// Only this category, e.g. text-to-image, image-to-video, text-to-speech, image-to-3d, training.
     pub(crate) category: Option<String>,
     /// How many models to return, 1 to 100 (default 20).
     pub(crate) limit: Option<u32>,
@@ -93,8 +93,8 @@ impl FalMcp {
     #[tool(
         name = "search_models",
         title = "Search fal models",
-        description = "Search fal's live catalog (1,000+ image, video, audio, speech, 3D and LLM models) by name, by what a model should do \
-(matched by meaning, in any language) and/or category. Returns endpoint ids with name, category, description, status and tags. \
+        description = "Search fal's live catalog (1,000+ models: image, video, audio, 3D, LLM) by name, by what a model should do \
+(by meaning, any language) and/or category. Returns endpoint ids with name, category, description, status, tags. \
 To choose a model for a task, prefer recommend_model.",
         input_schema = output::input::<SearchModelsArgs>(),
         output_schema = output::schema::<SearchModelsOutput>(),
@@ -175,8 +175,8 @@ To choose a model for a task, prefer recommend_model.",
 
     #[tool(
         name = "get_model_schema",
-        title = "Get a model's input and output schema",
-        description = "Get a fal model's input and output JSON Schemas: types, defaults, allowed values, bounds, examples, required fields. \
+        title = "Get a model's schema",
+        description = "Get a fal model's input and output JSON Schemas: types, defaults, allowed values, bounds, examples, required. \
 Read it before run_model or submit_job.",
         input_schema = output::input::<GetModelSchemaArgs>(),
         output_schema = output::schema::<ModelSchemaOutput>(),
@@ -191,17 +191,17 @@ Read it before run_model or submit_job.",
         let action = format!("get the schema of {}", shown(&args.endpoint_id));
         let id = args::endpoint_id(&action, &args.endpoint_id)?;
         let key = self.key(&ctx, &action)?;
-        let schema = self.fal.model_schema(&key, &id).await.map_err(|e| {
-            let failure = Failure::fal(&action, &e);
-            if e.is_not_found() {
-                failure.with_hint(
-                    "fal's catalog has no model with that id; find the exact endpoint_id with search_models \
-                     (ids look like 'fal-ai/flux/dev'). A private app of yours can still be run with run_model or submit_job",
-                )
-            } else {
-                failure
+        let schema = match self.fal.model_schema(&key, &id).await {
+            Ok(schema) => schema,
+            Err(e) if e.is_not_found() => {
+                let meant = self.did_you_mean(id.as_str()).await.map(|m| format!("{m} ")).unwrap_or_default();
+                return Err(Failure::fal(&action, &e).with_hint(format!(
+                    "fal's catalog has no model with that id; {meant}(search_models finds exact ids, which look like \
+                     'fal-ai/flux/dev'). A private app of yours can still be run with run_model or submit_job"
+                )));
             }
-        })?;
+            Err(e) => return Err(Failure::fal(&action, &e)),
+        };
         Ok(output::success(&ModelSchemaOutput {
             endpoint_id: schema.endpoint_id.clone(),
             name: schema.name.clone(),

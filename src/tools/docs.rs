@@ -44,7 +44,7 @@ impl FalMcp {
         name = "search_docs",
         title = "Search fal documentation",
         description = "Search fal's documentation (APIs, queue, webhooks, uploads, auth, pricing, training, SDKs). \
-Returns page titles, links and matching passages. Not for finding models.",
+Returns titles, links and matching passages. Not for finding models.",
         input_schema = output::input::<SearchDocsArgs>(),
         output_schema = output::schema::<SearchDocsOutput>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)

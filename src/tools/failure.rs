@@ -134,6 +134,18 @@ impl Failure {
         self
     }
 
+    /// The failure is the end of a job fal accepted and ran: the answer carries its request id,
+    /// and `next` is what `remedy` asks (never to follow a job that is over).
+    pub(crate) fn for_ended_job(mut self, request_id: &RequestId, remedy: crate::fal::remedy::Remedy) -> Self {
+        self.0.error.request_id = Some(request_id.to_string());
+        self.0.error.retryable = remedy.retryable();
+        self.0.error.next = Some(remedy.after_job().into());
+        if !self.0.key_refused {
+            self.0.hint = format!("job {request_id} ended without output; {}", remedy.after_job());
+        }
+        self
+    }
+
     pub(crate) fn into_result(self) -> CallToolResult {
         let status = self.0.error.status.map(|s| format!("{s} ")).unwrap_or_default();
         let message = self.0.error.message.trim_end_matches('.');
@@ -208,6 +220,7 @@ mod tests {
             kind: None,
             message: message.into(),
             retry_after: None,
+            retryable: None,
         }
     }
 

@@ -27,15 +27,15 @@ use crate::{
 pub(crate) struct UploadFileArgs {
     /// A public http(s) URL to copy onto fal's CDN.
     pub(crate) url: Option<String>,
-    /// The file as base64 or a data: URI (10 MiB decoded, unless the server allows more).
+    /// The file as base64 or a data: URI (10 MiB decoded unless the server allows more).
     pub(crate) data: Option<String>,
     /// e.g. "photo.png"; also picks the content type when none is given.
     pub(crate) file_name: Option<String>,
-    /// MIME type, e.g. "image/png" (default: from the URL's answer or file_name).
+    /// MIME type, e.g. "image/png" (default: from the URL or file_name).
     pub(crate) content_type: Option<String>,
-    /// true: a signed upload ticket for a local file (the default without url or data).
+    /// true: a signed upload ticket for a local file (default without url or data).
     pub(crate) prepare_upload: Option<bool>,
-    /// With prepare_upload: the file's size in bytes, checked before signing.
+    /// With prepare_upload: the file's size in bytes, checked first.
     pub(crate) file_size: Option<u64>,
 }
 
@@ -70,8 +70,8 @@ impl FalMcp {
         name = "upload_file",
         title = "Upload a file to fal's CDN",
         description = "Put a file on fal's CDN and get a cdn_url to pass as a model input (image_url, audio_url…). \
-Give a public url, or data for small files. For a local file, prepare_upload returns a signed upload_url and a curl command \
-that uploads it without its bytes passing through the chat.",
+Give a public url, or data for small files. For a local file, prepare_upload returns a signed upload_url and a curl \
+that uploads it outside the chat.",
         input_schema = output::input::<UploadFileArgs>(),
         output_schema = output::schema::<UploadOutput>(),
         annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = true)
@@ -147,7 +147,8 @@ impl FalMcp {
             return Err(Failure::invalid(
                 ACTION,
                 format!(
-                    "file_size {size} is outside 1 to {max} bytes, the largest file this server signs an upload for"
+                    "file_size {size} is outside 1 byte to {}, the largest file this server signs an upload for",
+                    crate::text::bytes(max)
                 ),
                 "nothing was signed; for a larger file use fal's own client (fal_client.upload_file splits it into parts)",
             ));
@@ -204,7 +205,7 @@ impl FalMcp {
         if (payload.len() as u64).saturating_mul(3) / 4 > max {
             return Err(Failure::invalid(
                 ACTION,
-                format!("the data is larger than the {max}-byte limit"),
+                format!("the data is larger than this server's limit of {}", crate::text::bytes(max)),
                 too_large_hint(),
             ));
         }
@@ -214,7 +215,7 @@ impl FalMcp {
             .map_err(|e| {
                 Failure::invalid(
                     ACTION,
-                    format!("data is not valid base64 ({e})"),
+                    format!("data is not valid base64: {}", base64_problem(&e)),
                     "encode the file with standard base64",
                 )
             })?;
@@ -303,6 +304,26 @@ fn valid_content_type(ct: &str) -> bool {
 /// Single-quotes a word for POSIX shells.
 fn quote(word: &str) -> String {
     format!("'{}'", word.replace('\'', r"'\''"))
+}
+
+/// What is wrong with a base64 text, said as people would: where, and which character.
+fn base64_problem(error: &base64::DecodeError) -> String {
+    let character = |byte: u8| match byte {
+        b' ' => "a space".to_string(),
+        b'\n' | b'\r' => "a line break".to_string(),
+        b'\t' => "a tab".to_string(),
+        b if b.is_ascii_graphic() => format!("'{}'", b as char),
+        b => format!("the byte 0x{b:02x}"),
+    };
+    match error {
+        base64::DecodeError::InvalidByte(at, byte) | base64::DecodeError::InvalidLastSymbol(at, byte) => {
+            format!("character {} is {}, which base64 does not use", at + 1, character(*byte))
+        }
+        base64::DecodeError::InvalidLength(length) => {
+            format!("its {length} characters cannot be whole base64 (it looks cut off)")
+        }
+        base64::DecodeError::InvalidPadding => "its '=' padding at the end is wrong".to_string(),
+    }
 }
 
 #[cfg(test)]

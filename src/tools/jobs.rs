@@ -14,7 +14,13 @@ use super::{
     output,
     pricing::{self, CostEstimate, Pending},
 };
-use crate::fal::{EndpointId, FalError, FalKey, ModelSchema, QueueStatus, RequestId, SubmitOptions, Submitted};
+use crate::{
+    fal::{EndpointId, FalError, FalKey, ModelSchema, QueueStatus, RequestId, SubmitOptions, Submitted},
+    text::shown,
+};
+
+/// Largest output a status check carries inline; a larger one is fetched with action "result".
+pub(crate) const INLINE_OUTPUT_BYTES: usize = 64 * 1024;
 
 /// One log line of a running job.
 #[derive(Debug, Serialize, JsonSchema)]
@@ -62,6 +68,9 @@ pub(crate) struct JobOutput {
     /// What to do next.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) next: Option<String>,
+    /// An argument adjusted, and how.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) note: Option<String>,
 }
 
 impl JobOutput {
@@ -76,6 +85,7 @@ impl JobOutput {
             self.validation_skipped = Some(why.clone());
         }
         self.estimate = Some(accepted.estimate.clone());
+        self.note = accepted.note.clone();
         self
     }
 }
@@ -97,12 +107,16 @@ pub(crate) struct Accepted {
     pub(crate) estimate: CostEstimate,
     /// fal's typical run time for the model, in seconds, when its catalog says.
     pub(crate) typical_seconds: Option<f64>,
+    /// An argument the call adjusted (a wait held to this server's limits).
+    pub(crate) note: Option<String>,
 }
 
-/// How a submit is done: fal's job options and the caller's spending cap.
+/// How a submit is done: fal's job options, the caller's spending cap, and the input fields the
+/// caller sends although the model's published schema does not list them.
 pub(crate) struct Submit {
     pub(crate) options: SubmitOptions,
     pub(crate) max_cost: Option<f64>,
+    pub(crate) unlisted: Vec<String>,
 }
 
 impl Submit {
@@ -113,6 +127,7 @@ impl Submit {
         expiration_seconds: Option<u64>,
         store_payload: Option<bool>,
         webhook: Option<String>,
+        unlisted: Option<Vec<String>>,
     ) -> Result<Self, Failure> {
         let max_cost = pricing::max_cost(action, max_cost)?;
         if expiration_seconds == Some(0) {
@@ -122,7 +137,11 @@ impl Submit {
                 "pass a number of seconds of at least 1, or leave it out for fal's default",
             ));
         }
-        Ok(Self { options: SubmitOptions { webhook, expiration_seconds, store_payload }, max_cost })
+        Ok(Self {
+            options: SubmitOptions { webhook, expiration_seconds, store_payload },
+            max_cost,
+            unlisted: unlisted.unwrap_or_default(),
+        })
     }
 }
 
@@ -141,7 +160,7 @@ impl FalMcp {
         let key = self.key(ctx, action)?;
         let input = Value::Object(input);
         let (schema, price) = tokio::join!(self.fal.model_schema(&key, id), self.fal.price(&key, id));
-        let (schema, check) = check_input(id, schema, &input, action)?;
+        let (schema, check) = check_input(id, schema, &input, &submit.unlisted, action)?;
         if let Err(e) = &price
             && e.is_key_refused()
         {
@@ -161,14 +180,23 @@ impl FalMcp {
         }
         let (submitted, estimate) =
             tokio::join!(self.fal.submit(&key, id, &input, &submit.options), self.settle(&key, id, pending));
-        let submitted = submitted.map_err(|e| submit_failure(action, &e))?;
+        let submitted = match submitted {
+            Ok(submitted) => submitted,
+            Err(e) if e.is_not_found() => {
+                let meant = self.did_you_mean(id.as_str()).await.map(|m| format!(" ({m})")).unwrap_or_default();
+                return Err(submit_failure(action, &e).with_hint(format!(
+                    "nothing was queued: fal has no app at this endpoint_id{meant}; find the exact id with search_models"
+                )));
+            }
+            Err(e) => return Err(submit_failure(action, &e)),
+        };
         let request_id = RequestId::parse(&submitted.request_id).map_err(|message| {
             Failure::fal(action, &FalError::Network("fal's answer named no usable request id")).not_retryable().with_hint(
                 format!("fal accepted the job but answered with {message}; look at https://fal.ai/dashboard/requests before submitting again"),
             )
         })?;
         let typical_seconds = schema.as_ref().and_then(|s| s.typical_seconds);
-        Ok(Accepted { key, request_id, submitted, check, estimate, typical_seconds })
+        Ok(Accepted { key, request_id, submitted, check, estimate, typical_seconds, note: None })
     }
 
     /// The answer for a COMPLETED job: its output and media, or why it failed, with fal's field
@@ -189,10 +217,9 @@ impl FalMcp {
         let output = match result {
             Ok(output) if !status.is_failed() => output,
             Ok(_) => return Err(job_failure(action, id, request_id, &status)),
+            // The job ended refusing its input: fal's type decides the advice; nothing is left to follow.
             Err(e) if e.is_invalid_input() => {
-                return Err(Failure::fal(action, &e)
-                    .for_job(id, request_id, false)
-                    .with_hint("fal refused the input when the job ran: fix the fields named (get_model_schema shows the schema) and run it again"));
+                return Err(Failure::fal(action, &e).for_ended_job(request_id, e.remedy()));
             }
             Err(_) if status.is_failed() => return Err(job_failure(action, id, request_id, &status)),
             Err(e) => {
@@ -210,6 +237,38 @@ impl FalMcp {
             answer = answer.submitted(accepted);
         }
         Ok(media::with_links(output::success(&answer), &media))
+    }
+
+    /// A COMPLETED job's answer for a status check: its output when that is at most
+    /// [`INLINE_OUTPUT_BYTES`], else the status with the output's size and how to get it; None
+    /// when the result could not be read now (the plain status answer then says to fetch it).
+    pub(crate) async fn completed_inline(
+        &self,
+        key: &FalKey,
+        id: &EndpointId,
+        request_id: &RequestId,
+    ) -> Option<CallToolResult> {
+        let output = self.fal.result(key, id, request_id).await.ok()?;
+        let size = serde_json::to_vec(&output).map_or(usize::MAX, |b| b.len());
+        if size > INLINE_OUTPUT_BYTES {
+            let answer = JobOutput {
+                status: "COMPLETED".into(),
+                next: Some(format!(
+                    "the output is {}, too large to show with the status; call check_job with action \"result\" to get it whole",
+                    crate::text::bytes(size as u64)
+                )),
+                ..JobOutput::new(id, request_id)
+            };
+            return Some(output::success(&answer));
+        }
+        let media = media::extract(&output);
+        let answer = JobOutput {
+            status: "COMPLETED".into(),
+            output: Some(output),
+            media: Some(media.clone()),
+            ..JobOutput::new(id, request_id)
+        };
+        Some(media::with_links(output::success(&answer), &media))
     }
 
     /// The answer right after fal accepted a job.
@@ -237,6 +296,7 @@ fn check_input(
     id: &EndpointId,
     schema: Result<std::sync::Arc<ModelSchema>, FalError>,
     input: &Value,
+    unlisted: &[String],
     action: &str,
 ) -> Result<(Option<std::sync::Arc<ModelSchema>>, InputCheck), Failure> {
     let schema = match schema {
@@ -254,33 +314,52 @@ fn check_input(
             return Ok((None, InputCheck::Skipped(why)));
         }
     };
-    match schema.violations(input) {
-        None => Ok((Some(schema), InputCheck::Checked)),
-        Some(problems) => Err(Failure::rejected(
-            action,
-            format!("the input does not match {id}'s schema: {}", problems.join("; ")),
-            "nothing was submitted; fix every field listed (get_model_schema shows the schema) and try again",
-        )),
+    // fal drops a field its schema does not list: a call with one would not do what was meant.
+    let strays: Vec<String> = schema
+        .unlisted_fields(input)
+        .into_iter()
+        .filter(|(name, _)| !unlisted.iter().any(|u| u == name))
+        .map(|(name, meant)| match meant {
+            Some(meant) => format!("`{}` is not an input of {id}; did you mean `{meant}`?", shown(name)),
+            None => format!("`{}` is not an input of {id}", shown(name)),
+        })
+        .collect();
+    let problems: Vec<String> = strays.iter().cloned().chain(schema.violations(input).unwrap_or_default()).collect();
+    if problems.is_empty() {
+        return Ok((Some(schema), InputCheck::Checked));
     }
+    let hint = if strays.is_empty() {
+        "nothing was submitted; fix every field listed (get_model_schema shows the schema) and try again".to_string()
+    } else {
+        format!(
+            "nothing was submitted; fal ignores fields its schema does not list, so rename them ({id} takes: {}); \
+             for a field the model takes although its published schema leaves it out, name it in unlisted_fields to send it unchecked",
+            crate::text::clip(&schema.input_names().join(", "), 300)
+        )
+    };
+    Err(Failure::rejected(action, format!("the input does not match {id}'s schema: {}", problems.join("; ")), hint))
 }
 
-/// Why a COMPLETED-with-error job failed, as the structured error fal's status gave.
+/// Why a COMPLETED-with-error job failed, as the structured error fal's status gave, with the
+/// advice its type calls for (`fal::remedy`).
 pub(crate) fn job_error(status: &QueueStatus, request_id: &RequestId) -> ToolError {
+    let kind = status.error_type.clone().unwrap_or_else(|| "job_failed".into());
+    let remedy = crate::fal::remedy::remedy(&kind, None);
     ToolError {
         status: None,
-        kind: status.error_type.clone().unwrap_or_else(|| "job_failed".into()),
+        kind,
         message: crate::text::clip(status.error.as_deref().unwrap_or("the job failed"), 600),
-        retryable: false,
+        retryable: remedy.retryable(),
         retry_after: None,
         request_id: Some(request_id.to_string()),
-        next: Some("read fal's message, adjust the input and run the model again".into()),
+        next: Some(remedy.after_job().into()),
     }
 }
 
 fn job_failure(action: &str, id: &EndpointId, request_id: &RequestId, status: &QueueStatus) -> Failure {
     let error = job_error(status, request_id);
-    Failure::job_failed(action, error)
-        .with_hint(format!("the model failed on this input (job {request_id} of {id}); read fal's message, adjust the input and run it again"))
+    let next = error.next.clone().unwrap_or_default();
+    Failure::job_failed(action, error).with_hint(format!("job {request_id} of {id} failed; {next}"))
 }
 
 /// How a failed submit is worded: nothing was queued, unless fal may have got it.
@@ -315,7 +394,7 @@ pub(crate) fn status_output(
 ) -> JobOutput {
     let running = !status.is_completed() && !status.is_failed();
     let next = match status.status.as_str() {
-        _ if status.is_failed() => None,
+        _ if status.is_failed() => Some(job_error(&status, request_id).next.unwrap_or_default()),
         "COMPLETED" => Some("call check_job with action \"result\" for the output".to_string()),
         _ => Some(format!("not finished yet; check again after poll_after_seconds ({})", follow_hint(id, request_id))),
     };

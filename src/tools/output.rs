@@ -74,7 +74,7 @@ pub(crate) fn schema<T: JsonSchema + 'static>() -> Arc<JsonObject> {
         .unwrap_or_default();
     properties.insert(
         "error".into(),
-        json!({ "type": "object", "description": "on isError or FAILED: {type, message, retryable, …}" }),
+        json!({ "type": "object", "description": "when failed: {type, message, retryable, next…}" }),
     );
     let mut out = JsonObject::new();
     out.insert("type".into(), json!("object"));

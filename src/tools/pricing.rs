@@ -29,7 +29,7 @@ pub(crate) struct GetPricingArgs {
     pub(crate) endpoint_ids: Option<Vec<String>>,
     /// Units to price for each endpoint (e.g. 4 images, 10 video seconds). Adds `estimate`.
     pub(crate) quantity: Option<f64>,
-    /// The input you are about to send to this one endpoint_id. Adds `estimate`: the cost of that call.
+    /// The input you will send to this one endpoint_id; adds `estimate`, that call's cost.
     pub(crate) input: Option<Map<String, Value>>,
 }
 
@@ -63,9 +63,19 @@ pub(crate) struct PricingOutput {
     pub(crate) prices: Vec<PriceOutput>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) estimate: Option<CostEstimate>,
-    /// Requested endpoint ids fal has no price for (unknown ids, or models priced per use of compute).
+    /// Ids without a unit price (priced by compute, or private apps).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub(crate) unpriced: Vec<String>,
+    /// Ids fal's catalog lacks that look misspelled, with the ids meant.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) unknown: Vec<UnknownId>,
+}
+
+/// An endpoint id fal does not know.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct UnknownId {
+    pub(crate) endpoint_id: String,
+    pub(crate) did_you_mean: Vec<String>,
 }
 
 #[tool_router(router = pricing_tools, vis = "pub(crate)")]
@@ -74,7 +84,7 @@ impl FalMcp {
         name = "get_pricing",
         title = "Get model prices",
         description = "Get fal's price per billing unit (image, megapixel, video second, …) for up to 50 endpoints. \
-With input (one endpoint): the estimated cost of that exact call and how it was worked out. Check it before paid runs.",
+With input (one endpoint): that call's estimated cost and how it was worked out. Check it before paid runs.",
         input_schema = output::input::<GetPricingArgs>(),
         output_schema = output::schema::<PricingOutput>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)
@@ -108,16 +118,24 @@ With input (one endpoint): the estimated cost of that exact call and how it was 
             let price = price.map_err(|e| Failure::fal(ACTION, &e))?;
             let schema = schema.ok();
             let pending = from_price(id, &input, schema.as_deref(), Ok(price.clone()));
+            if price.is_none() {
+                self.known_or_refused(&key, std::slice::from_ref(id), true).await?;
+            }
             let estimate = self.settle(&key, id, pending).await;
             return Ok(output::success(&PricingOutput {
                 unpriced: if price.is_none() { vec![id.to_string()] } else { Vec::new() },
                 prices: price.into_iter().map(price_output).collect(),
                 estimate: Some(estimate),
+                unknown: Vec::new(),
             }));
         }
+        let single = ids.len() == 1;
         let prices = self.fal.prices(&key, &ids).await.map_err(|e| Failure::fal(ACTION, &e))?;
         let (priced, unpriced): (Vec<EndpointId>, Vec<EndpointId>) =
             ids.into_iter().partition(|id| prices.iter().any(|p| p.endpoint_id == id.as_str()));
+        let unknown = self.known_or_refused(&key, &unpriced, single).await?;
+        let unpriced: Vec<EndpointId> =
+            unpriced.into_iter().filter(|id| !unknown.iter().any(|u| u.endpoint_id == id.as_str())).collect();
         // fal refuses a whole estimate that names an endpoint it cannot price, so only priced ones are sent.
         let estimate = match args.quantity {
             Some(quantity) if !priced.is_empty() => {
@@ -147,7 +165,42 @@ With input (one endpoint): the estimated cost of that exact call and how it was 
             prices: prices.iter().cloned().map(price_output).collect(),
             estimate,
             unpriced: unpriced.iter().map(ToString::to_string).collect(),
+            unknown,
         }))
+    }
+}
+
+impl FalMcp {
+    /// Which of `ids` (fal priced none of them) fal's catalog does not have although it has ids
+    /// close to them: likely misspellings, with the ids meant. Asked of fal's catalog with the
+    /// caller's key, so the caller's own models count as known; an id with nothing close stays
+    /// unpriced (a private app can be run though no catalog lists it). For a `single` id, a
+    /// misspelling is an error rather than a list.
+    async fn known_or_refused(
+        &self,
+        key: &FalKey,
+        ids: &[EndpointId],
+        single: bool,
+    ) -> Result<Vec<UnknownId>, Failure> {
+        const ACTION: &str = "get pricing";
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let known = self.fal.find_models(key, ids).await.map_err(|e| Failure::fal(ACTION, &e))?;
+        let mut unknown = Vec::new();
+        for id in ids.iter().filter(|id| !known.iter().any(|m| m.endpoint_id == id.as_str())) {
+            let did_you_mean = self.nearest_ids(id.as_str()).await;
+            if !did_you_mean.is_empty() {
+                unknown.push(UnknownId { endpoint_id: id.to_string(), did_you_mean });
+            }
+        }
+        if single && let Some(missing) = unknown.first() {
+            return Err(Failure::fal(ACTION, &FalError::UnknownModel(missing.endpoint_id.clone())).with_hint(format!(
+                "did you mean {}? search_models finds exact endpoint ids",
+                missing.did_you_mean.join(" or ")
+            )));
+        }
+        Ok(unknown)
     }
 }
 
@@ -173,7 +226,7 @@ pub(crate) fn from_price(
                 total_cost: Some(round(price.unit_price * quantity)),
                 currency: price.currency,
                 unit_quantity: Some(quantity),
-                basis: format!("{basis}, at {} per {}", money(price.unit_price), price.unit),
+                basis: format!("{basis}, at {} per {}", money(price.unit_price), cost::per_unit(&price.unit)),
                 unit: price.unit,
             }),
             Units::PerCall { why } => Pending::PerCall { why, unit: Some(price.unit) },

@@ -30,15 +30,15 @@ const INDEX_WAIT: Duration = Duration::from_secs(8);
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RecommendModelArgs {
-    /// The task in plain words, e.g. "animate this photo into a 5 second clip".
+    /// The task in plain words, e.g. "animate this photo into a 5 s clip".
     pub(crate) task: String,
     /// Use this category, e.g. image-to-video, instead of inferring one.
     pub(crate) category: Option<String>,
-    /// How many models to recommend, 1 to 20 (default 5).
+    /// How many, 1 to 20 (default 5).
     pub(crate) limit: Option<usize>,
     /// What the user has: nothing, text, image, video or audio.
     pub(crate) has: Option<String>,
-    /// What they want: image, video, speech, audio, text, 3d or model (a fine-tune).
+    /// What they want: image, video, speech, audio, text, 3d or model (fine-tune).
     pub(crate) wants: Option<String>,
 }
 
@@ -79,7 +79,7 @@ impl FalMcp {
         name = "recommend_model",
         title = "Recommend models for a task",
         description = "Describe what you want to make (an image, an edit, a video from a photo, speech, music, a transcript, a 3D asset, a fine-tune) \
-and get fal models ranked for it, each with why it fits, its unit price and run_with (run_model, or submit_job for long jobs).",
+and get fal models ranked for it, each with why it fits, its unit price and run_with (run_model, or submit_job if long).",
         input_schema = output::input::<RecommendModelArgs>(),
         output_schema = output::schema::<RecommendModelOutput>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)

@@ -31,16 +31,18 @@ use crate::{
 pub(crate) struct RunModelArgs {
     /// The model's endpoint id, e.g. "fal-ai/flux/dev".
     pub(crate) endpoint_id: String,
-    /// The model's input, as get_model_schema describes it, e.g. {"prompt": "a red fox"}.
+    /// The model's input (see get_model_schema), e.g. {"prompt": "a red fox"}.
     pub(crate) input: Map<String, Value>,
-    /// Longest wait in seconds (the server sets the default and ceiling); the job outlives it.
+    /// Longest wait in seconds (the server caps it); the job outlives it.
     pub(crate) timeout_seconds: Option<u64>,
-    /// Submit nothing if the estimated cost in USD is higher or unknown.
+    /// Submit nothing if the estimated USD cost is higher or unknown.
     pub(crate) max_cost: Option<f64>,
-    /// How long output files stay on fal's CDN, in seconds.
+    /// Seconds output files stay on fal's CDN.
     pub(crate) expiration_seconds: Option<u64>,
-    /// false: fal keeps no copy of the input and output.
+    /// false: fal keeps no copy of input and output.
     pub(crate) store_payload: Option<bool>,
+    /// Fields to send though the model's schema lacks them.
+    pub(crate) unlisted_fields: Option<Vec<String>>,
 }
 
 /// How a wait for a job ended.
@@ -60,8 +62,8 @@ impl FalMcp {
         name = "run_model",
         title = "Run a model and wait for the result",
         description = "Run a fal model and wait for its output. The input is checked against \
-the model's schema first; the answer has the output, its media files and the cost estimate. \
-If the wait ends first, the job keeps running: follow its request_id with check_job. For long video, 3D or training jobs use submit_job.",
+the model's schema first; the answer has the output, media files and cost estimate. \
+If the wait ends first, the job keeps running: follow its request_id with check_job. For long video, 3D or training use submit_job.",
         input_schema = output::input::<RunModelArgs>(),
         output_schema = output::schema::<JobOutput>(),
         meta = crate::ui::tool_meta(),
@@ -76,11 +78,19 @@ If the wait ends first, the job keeps running: follow its request_id with check_
         let action = format!("run {}", shown(&args.endpoint_id));
         let id = args::endpoint_id(&action, &args.endpoint_id)?;
         let max = self.settings.run_wait_max.as_secs();
-        let wait =
-            args::in_range(&action, "timeout_seconds", args.timeout_seconds, self.settings.run_wait.as_secs(), 1, max)?;
+        let (wait, note) =
+            args::capped("timeout_seconds", args.timeout_seconds, self.settings.run_wait.as_secs(), 1, max);
         let until = Instant::now() + Duration::from_secs(wait);
-        let submit = Submit::from_args(&action, args.max_cost, args.expiration_seconds, args.store_payload, None)?;
+        let submit = Submit::from_args(
+            &action,
+            args.max_cost,
+            args.expiration_seconds,
+            args.store_payload,
+            None,
+            args.unlisted_fields,
+        )?;
         let accepted = self.submit_checked(&ctx, &id, args.input, &submit, &action).await?;
+        let accepted = super::jobs::Accepted { note, ..accepted };
         let (key, request_id) = (&accepted.key, &accepted.request_id);
         match self.wait(&ctx, &id, &accepted, until).await {
             Waited::Completed(status) => self.completed(key, &id, request_id, status, &action, Some(&accepted)).await,

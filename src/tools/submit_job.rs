@@ -23,16 +23,18 @@ use crate::text::shown;
 pub(crate) struct SubmitJobArgs {
     /// The model's endpoint id, e.g. "fal-ai/veo3".
     pub(crate) endpoint_id: String,
-    /// The model's input, as get_model_schema describes it.
+    /// The model's input (see get_model_schema).
     pub(crate) input: Map<String, Value>,
     /// An https URL fal will POST the result to when the job completes.
     pub(crate) webhook_url: Option<String>,
-    /// Submit nothing if the estimated cost in USD is higher or unknown.
+    /// Submit nothing if the estimated USD cost is higher or unknown.
     pub(crate) max_cost: Option<f64>,
-    /// How long output files stay on fal's CDN, in seconds.
+    /// Seconds output files stay on fal's CDN.
     pub(crate) expiration_seconds: Option<u64>,
-    /// false: fal keeps no copy of the input and output.
+    /// false: fal keeps no copy of input and output.
     pub(crate) store_payload: Option<bool>,
+    /// Fields to send though the model's schema lacks them.
+    pub(crate) unlisted_fields: Option<Vec<String>>,
 }
 
 #[tool_router(router = submit_job_tools, vis = "pub(crate)")]
@@ -40,7 +42,7 @@ impl FalMcp {
     #[tool(
         name = "submit_job",
         title = "Submit a job to fal's queue",
-        description = "Queue a fal model run and return at once with its request_id: for jobs that take minutes (video, 3D, training) or run in parallel. \
+        description = "Queue a fal model run and return at once with its request_id: for jobs of minutes (video, 3D, training) or in parallel. \
 The input is checked against the model's schema first. Follow it with check_job.",
         input_schema = output::input::<SubmitJobArgs>(),
         output_schema = output::schema::<JobOutput>(),
@@ -56,7 +58,14 @@ The input is checked against the model's schema first. Follow it with check_job.
         let action = format!("submit a job to {}", shown(&args.endpoint_id));
         let id = args::endpoint_id(&action, &args.endpoint_id)?;
         let webhook = args.webhook_url.as_deref().map(|w| check_webhook(&action, w)).transpose()?;
-        let submit = Submit::from_args(&action, args.max_cost, args.expiration_seconds, args.store_payload, webhook)?;
+        let submit = Submit::from_args(
+            &action,
+            args.max_cost,
+            args.expiration_seconds,
+            args.store_payload,
+            webhook,
+            args.unlisted_fields,
+        )?;
         let accepted = self.submit_checked(&ctx, &id, args.input, &submit, &action).await?;
         let next = follow_hint(&id, &accepted.request_id);
         Ok(output::success(&self.accepted_output(&id, &accepted, next)))

@@ -51,7 +51,7 @@ async fn a_job_moves_from_queue_to_result() {
     app.fake.finish_job(&id);
     let done = ok(&check(&app, FLUX, &id, "status").await);
     assert_eq!(done["status"], "COMPLETED");
-    assert!(done["next"].as_str().unwrap().contains("\"result\""));
+    assert_eq!(done["output"], image(), "the status carries the output it fits");
     let result = check(&app, FLUX, &id, "result").await;
     let answer = ok(&result);
     assert_eq!(answer["output"], image());
@@ -86,7 +86,8 @@ async fn a_failed_job_reads_cleanly_in_a_validating_client() {
     assert_eq!((error["type"].clone(), error["retryable"].clone()), (json!("content_policy_violation"), json!(false)));
     assert!(error["message"].as_str().unwrap().contains("content checker"), "{error}");
     assert_eq!(error["request_id"], id.as_str());
-    assert!(status.get("next").is_none());
+    let next = status["next"].as_str().unwrap();
+    assert!(next.contains("change the flagged input") && !next.contains("check_job"), "the job is over: {next}");
 
     let (e, sentence) = err(&check(&app, FLUX, &id, "result").await);
     assert_eq!((e["status"].clone(), e["request_id"].clone()), (json!(422), json!(id)));
@@ -107,7 +108,9 @@ async fn input_refused_when_the_job_ran_reads_like_a_submit_refusal() {
     );
     let (e, sentence) = err(&check(&app, "acme/no-schema", id, "result").await);
     assert_eq!((e["status"].clone(), e["type"].clone()), (json!(422), json!("validation_error")));
-    assert!(sentence.contains("prompt: Field required") && sentence.contains("fix the fields named"), "{sentence}");
+    assert!(sentence.contains("prompt: Field required") && sentence.contains("fix the input fal names"), "{sentence}");
+    assert_eq!(e["request_id"], id);
+    assert!(!e["next"].as_str().unwrap().contains("check_job"), "the job is over: {e}");
 }
 
 #[tokio::test]
@@ -174,4 +177,15 @@ async fn namespaced_and_deep_ids_use_their_app_in_request_urls() {
         assert!(paths.contains(&format!("GET /queue/{app_path}/requests/{id}/status")), "{paths:?}");
         assert!(paths.contains(&format!("PUT /queue/{app_path}/requests/{id}/cancel")), "{paths:?}");
     }
+}
+
+#[tokio::test]
+async fn a_completed_status_carries_the_output() {
+    let app = spawn_app().await;
+    app.fake.script(FLUX, Script::instant(image()));
+    let id = submit(&app, FLUX).await;
+    let status = ok(&check(&app, FLUX, &id, "status").await);
+    assert_eq!(status["status"], "COMPLETED");
+    assert_eq!(status["output"], image(), "no second call needed");
+    assert_eq!(status["media"][0]["url"], "https://v3.fal.media/files/x/out.png");
 }

@@ -210,3 +210,11 @@ async fn unknown_or_schemaless_models_say_what_to_do() {
         request.query
     );
 }
+
+#[tokio::test]
+async fn a_misspelled_id_gets_the_ids_it_most_likely_meant() {
+    let app = spawn_app().await;
+    let (e, sentence) = err(&app.call(KEY, "get_model_schema", json!({"endpoint_id": "fal-ai/flux/dvv"})).await);
+    assert_eq!(e["type"], "not_found");
+    assert!(sentence.contains("did you mean fal-ai/flux/dev"), "{sentence}");
+}

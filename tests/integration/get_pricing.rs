@@ -27,7 +27,7 @@ async fn get_pricing_prices_one_or_many_and_estimates() {
         )
         .await);
     assert_eq!(many["prices"].as_array().unwrap().len(), 2);
-    assert_eq!(many["unpriced"], json!(["nobody/nothing"]));
+    assert_eq!(many["unpriced"], json!(["nobody/nothing"]), "no catalog id is near: it may be a private app");
     let expected = flux["unit_price"].as_f64().unwrap() * 4.0 + veo["unit_price"].as_f64().unwrap() * 4.0;
     let total = many["estimate"]["total_cost"].as_f64().unwrap();
     assert!((total - expected).abs() < 1e-6, "{total} vs {expected}");
@@ -135,7 +135,14 @@ async fn the_cost_of_a_call_is_derived_from_its_input_for_every_unit_kind() {
         assert!(close(estimate["total_cost"].as_f64().unwrap(), unit_price * units), "{endpoint}: {estimate}");
         assert_eq!((estimate["unit"].clone(), estimate["currency"].clone()), (fixture["unit"].clone(), json!("USD")));
         assert!(basis.contains(words), "{endpoint}: {basis}");
-        assert!(basis.contains(&format!("per {}", fixture["unit"].as_str().unwrap())), "{basis}");
+        let unit = fixture["unit"].as_str().unwrap();
+        let per_unit = match unit.split_once(' ') {
+            Some((count, rest)) if count.parse::<u32>().is_ok_and(|n| n >= 1000) => {
+                format!("{},{} {rest}", &count[..count.len() - 3], &count[count.len() - 3..])
+            }
+            _ => unit.trim_end_matches('s').to_string(),
+        };
+        assert!(basis.contains(&format!("per {per_unit}")), "{basis}");
     }
     assert!(app.fake.requests_to("/pricing/estimate").is_empty(), "unit prices are multiplied here, not asked for");
 }
@@ -217,4 +224,18 @@ async fn endpoint_id_takes_fal_s_comma_separated_form() {
         assert!(sentence.contains(needle), "{sentence}");
     }
     assert_eq!(app.fake.requests().len(), before, "refused before reaching fal");
+}
+
+#[tokio::test]
+async fn an_id_fal_does_not_know_is_an_error_alone_and_listed_apart_in_a_batch() {
+    let app = spawn_app().await;
+    let (e, sentence) = err(&app.call(KEY, "get_pricing", json!({"endpoint_id": "fal-ai/flux/dvv"})).await);
+    assert_eq!(e["type"], "not_found");
+    assert!(sentence.contains("did you mean fal-ai/flux/dev"), "{sentence}");
+
+    let both = ok(&app.call(KEY, "get_pricing", json!({"endpoint_ids": ["fal-ai/flux/dev", "fal-ai/flux/dvv"]})).await);
+    assert_eq!(both["prices"][0]["endpoint_id"], "fal-ai/flux/dev");
+    assert_eq!(both["unknown"][0]["endpoint_id"], "fal-ai/flux/dvv");
+    assert!(both["unknown"][0]["did_you_mean"].as_array().unwrap().contains(&json!("fal-ai/flux/dev")), "{both}");
+    assert!(both.get("unpriced").is_none(), "an unknown id is not an unpriced one: {both}");
 }

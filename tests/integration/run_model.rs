@@ -173,11 +173,12 @@ async fn hands_back_the_request_id_when_its_wait_ends() {
     assert!(answer["next"].as_str().unwrap().contains(id));
     let status = ok(&app.call(KEY, "check_job", json!({"endpoint_id": FLUX, "request_id": id})).await);
     assert_eq!(status["status"], "IN_QUEUE", "the job is still there");
-    let (e, sentence) = err(&app
-        .call(KEY, "run_model", json!({"endpoint_id": FLUX, "input": {"prompt": "a"}, "timeout_seconds": 6}))
+    // A longer wait than the server allows is held to its limit, and the answer says so.
+    let capped = ok(&app
+        .call(KEY, "run_model", json!({"endpoint_id": FLUX, "input": {"prompt": "a"}, "timeout_seconds": 0}))
         .await);
-    assert_eq!(e["type"], "invalid_argument");
-    assert!(sentence.contains("from 1 to 5"), "{sentence}");
+    assert_eq!(capped["note"], "timeout_seconds 0 is less than 1; 1 was used");
+    assert!(capped["request_id"].is_string());
 }
 
 #[tokio::test]
@@ -249,8 +250,9 @@ async fn input_fal_refuses_only_when_the_job_runs_is_reported_field_by_field() {
     // No schema to check against, so the empty input goes to fal, which takes it and fails it later.
     let (e, sentence) = err(&app.call(KEY, "run_model", json!({"endpoint_id": "acme/no-schema", "input": {}})).await);
     assert_eq!((e["status"].clone(), e["type"].clone()), (json!(422), json!("validation_error")));
-    assert!(sentence.contains("prompt: Field required") && sentence.contains("fix the fields named"), "{sentence}");
+    assert!(sentence.contains("prompt: Field required") && sentence.contains("fix the input fal names"), "{sentence}");
     assert!(e["request_id"].is_string());
+    assert_eq!(e["retryable"], false, "the same input fails the same way");
 
     app.fake.script(FLUX, Script::failing(Plan::Instant, 422, content_policy(), "content_policy_violation"));
     let (e, sentence) =
@@ -483,4 +485,66 @@ fn args_of_submit(app: &TestApp) -> Value {
         "x-fal-store-io": header("x-fal-store-io"),
         "x-fal-object-lifecycle-preference": header("x-fal-object-lifecycle-preference").map(|v| serde_json::from_str::<Value>(&v).unwrap()),
     })
+}
+
+#[tokio::test]
+async fn a_misspelled_field_is_refused_before_anything_is_queued_and_can_be_sent_on_purpose() {
+    let app = spawn_app().await;
+    let input = json!({"prompt": "a red fox", "num_image": 3});
+    let (e, sentence) = err(&app.call(KEY, "run_model", json!({"endpoint_id": FLUX, "input": input})).await);
+    assert_eq!(e["type"], "validation_error");
+    assert!(
+        sentence.contains("`num_image` is not an input of fal-ai/flux/dev; did you mean `num_images`?"),
+        "{sentence}"
+    );
+    assert!(sentence.contains("nothing was submitted") && sentence.contains("unlisted_fields"), "{sentence}");
+    assert!(app.fake.jobs().is_empty(), "nothing was queued");
+
+    let on_purpose = json!({"endpoint_id": FLUX, "input": input, "unlisted_fields": ["num_image"]});
+    let done = ok(&app.call(KEY, "run_model", on_purpose).await);
+    assert_eq!(done["status"], "COMPLETED");
+    let sent =
+        app.fake.requests().into_iter().find(|r| r.method == "POST" && r.path == "/queue/fal-ai/flux/dev").unwrap();
+    assert!(sent.body.contains("\"num_image\":3"), "sent as asked: {}", sent.body);
+}
+
+#[tokio::test]
+async fn an_enum_value_fal_would_refuse_is_answered_with_the_allowed_values() {
+    let app = spawn_app().await;
+    let input = json!({"prompt": "a fox", "image_size": "huge"});
+    let (_, sentence) = err(&app.call(KEY, "run_model", json!({"endpoint_id": FLUX, "input": input})).await);
+    assert!(sentence.contains("image_size: \"huge\" is not allowed here; use one of"), "{sentence}");
+    assert!(sentence.contains("\"square_hd\"") && sentence.contains("an object"), "{sentence}");
+    assert!(!sentence.contains("anyOf"), "{sentence}");
+    assert!(app.fake.jobs().is_empty());
+}
+
+#[tokio::test]
+async fn a_failed_job_keeps_fals_reason_and_the_advice_it_calls_for() {
+    let app = spawn_app().await;
+    app.fake.script(FLUX, Script::failing(Plan::Instant, 422, content_policy(), "content_policy_violation"));
+    let (e, sentence) = err(&app.call(KEY, "run_model", json!({"endpoint_id": FLUX, "input": {"prompt": "x"}})).await);
+    assert_eq!((e["type"].clone(), e["retryable"].clone()), (json!("content_policy_violation"), json!(false)));
+    assert!(e["request_id"].is_string());
+    let next = e["next"].as_str().unwrap();
+    assert!(next.contains("change the flagged input") && !next.contains("check_job"), "{next}");
+    assert!(sentence.contains("content checker") && !sentence.contains("fix the fields"), "{sentence}");
+
+    let runner = json!({"detail": "Runner crashed while processing the request", "error_type": "runner_server_error"});
+    app.fake.script(FLUX, Script::failing(Plan::Instant, 500, runner, "runner_server_error"));
+    let (e, sentence) = err(&app.call(KEY, "run_model", json!({"endpoint_id": FLUX, "input": {"prompt": "x"}})).await);
+    assert_eq!((e["type"].clone(), e["retryable"].clone()), (json!("runner_server_error"), json!(true)), "{e}");
+    let next = e["next"].as_str().unwrap();
+    assert!(next.contains("fal's side") && !next.contains("check_job"), "{next}");
+    assert!(!sentence.contains("adjust the input"), "{sentence}");
+}
+
+#[tokio::test]
+async fn a_wait_beyond_the_servers_limit_is_capped_with_a_note() {
+    let app = spawn_app().await;
+    let args = json!({"endpoint_id": FLUX, "input": {"prompt": "a fox"}, "timeout_seconds": 900});
+    let done = ok(&app.call(KEY, "run_model", args).await);
+    assert_eq!(done["status"], "COMPLETED");
+    let note = done["note"].as_str().unwrap();
+    assert!(note.contains("timeout_seconds 900") && note.contains("280 was used"), "{note}");
 }

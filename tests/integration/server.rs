@@ -209,3 +209,31 @@ async fn the_tools_list_fast_path_answers_exactly_as_rmcp_does() {
     let no_auth = app.post(&[], list).await;
     assert_eq!(no_auth.status(), 401, "the fast path sits behind auth");
 }
+
+#[tokio::test]
+async fn the_root_says_what_this_is_and_how_to_connect() {
+    let app = spawn_app().await;
+    let response = http().get(format!("{}/", app.base)).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    let page = response.text().await.unwrap();
+    let host = app.base.trim_start_matches("http://");
+    assert!(page.contains(&format!("http://{host}/mcp")), "{page}");
+    assert!(page.contains("Authorization: Bearer &lt;FAL_KEY&gt;") && page.contains(env!("CARGO_PKG_VERSION")));
+    let evil = http().get(format!("{}/", app.base)).header("host", "evil.example").send().await.unwrap();
+    assert_eq!(evil.status(), 403, "the page never echoes a Host the server does not serve");
+}
+
+#[tokio::test]
+async fn with_sign_in_off_the_oauth_routes_say_to_send_the_key_as_a_header() {
+    let app = spawn_app().await;
+    for (method, path) in [("POST", "/register"), ("GET", "/authorize"), ("POST", "/token")] {
+        let request = http().request(method.parse().unwrap(), format!("{}{path}", app.base));
+        let response = request.json(&json!({"redirect_uris": ["http://127.0.0.1:1/cb"]})).send().await.unwrap();
+        assert_eq!(response.status(), 404, "{path}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"], "sign_in_off", "{path}");
+        let said = body["error_description"].as_str().unwrap();
+        assert!(said.contains("Authorization: Bearer <FAL_KEY>") && said.contains("FAL_MCP_PUBLIC_URL"), "{said}");
+    }
+}

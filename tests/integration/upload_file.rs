@@ -55,14 +55,14 @@ async fn uploads_a_url_through_the_test_escape() {
 
 #[tokio::test]
 async fn oversize_downloads_are_refused() {
-    let app = spawn_app_with(&["--allow-private-urls", "--max-upload-bytes", "3000"]).await;
+    let app = spawn_app_with(&["--allow-private-urls", "--max-upload-bytes", "4096"]).await;
     let (_, sentence) =
         err(&app.call(KEY, "upload_file", json!({"url": format!("{}/source/5000.png", app.fake.url)})).await);
-    assert!(sentence.contains("larger than the 3000-byte limit"), "{sentence}");
+    assert!(sentence.contains("larger than this server's limit of 4 KB"), "{sentence}");
     assert_eq!(initiated(&app), 0, "a declared oversize body is refused before fal is asked");
     let (_, sentence) =
         err(&app.call(KEY, "upload_file", json!({"url": format!("{}/source/chunked/9000", app.fake.url)})).await);
-    assert!(sentence.contains("larger than the 3000-byte limit"), "{sentence}");
+    assert!(sentence.contains("larger than this server's limit of 4 KB"), "{sentence}");
     let (_, sentence) = err(&app.call(KEY, "upload_file", json!({"data": "QUJD", "url": "http://x"})).await);
     assert!(sentence.contains("both url and data"), "{sentence}");
 }
@@ -77,7 +77,11 @@ async fn uploads_inline_data() {
     assert_eq!(app.fake.uploaded(plain["cdn_url"].as_str().unwrap()).unwrap().1, bytes);
     let uri = ok(&app.call(KEY, "upload_file", json!({"data": format!("data:audio/wav;base64,{b64}")})).await);
     assert_eq!(uri["content_type"], "audio/wav");
-    for (data, needle) in [("not base64!!", "not valid base64"), ("data:text/plain,hello", "only base64 data URIs")] {
+    for (data, needle) in [
+        ("not base64!!", "not valid base64"),
+        ("QU JD", "character 3 is a space, which base64 does not use"),
+        ("data:text/plain,hello", "only base64 data URIs"),
+    ] {
         let (e, sentence) = err(&app.call(KEY, "upload_file", json!({"data": data})).await);
         assert_eq!(e["type"], "invalid_argument");
         assert!(sentence.contains(needle), "{sentence}");
@@ -103,7 +107,7 @@ async fn the_body_limit_admits_the_largest_data_and_the_data_cap_holds() {
     let (_, sentence) = err(&small
         .call(KEY, "upload_file", json!({"data": base64::engine::general_purpose::STANDARD.encode(vec![1u8; 2000])}))
         .await);
-    assert!(sentence.contains("larger than the 1000-byte limit"), "{sentence}");
+    assert!(sentence.contains("larger than this server's limit of 1000 bytes"), "{sentence}");
     assert_eq!(initiated(&small), 0);
 }
 
@@ -167,7 +171,7 @@ async fn prepare_upload_is_fal_s_name_for_a_ticket_and_file_size_is_checked_firs
     assert_eq!(ticket["content_type"], "audio/wav");
     assert_eq!(initiated(&app), 1);
     for (args, needle) in [
-        (json!({"prepare_upload": true, "file_size": 1001}), "file_size 1001 is outside 1 to 1000 bytes"),
+        (json!({"prepare_upload": true, "file_size": 1001}), "file_size 1001 is outside 1 byte to 1000 bytes"),
         (json!({"prepare_upload": true, "file_size": 0}), "file_size 0"),
         (json!({"prepare_upload": true, "url": "https://example.com/a.png"}), "prepare_upload asks for a ticket"),
         (json!({"prepare_upload": false}), "neither url nor data"),

@@ -104,7 +104,8 @@ fn model_json(entry: &Value, expand_openapi: bool, state: &FakeState) -> Value {
         model["openapi"] = if id == "acme/no-schema" {
             json!({ "error": { "code": "expansion_failed", "message": "OpenAPI schema not available for this endpoint" } })
         } else {
-            state.openapi.get(id).cloned().unwrap_or_else(|| synthesized_openapi(id))
+            let category = entry["category"].as_str().unwrap_or("");
+            state.openapi.get(id).cloned().unwrap_or_else(|| synthesized_openapi(id, category))
         };
     }
     model
@@ -258,8 +259,18 @@ pub async fn estimate(State(state): State<Arc<FakeState>>, headers: HeaderMap, b
     .into_response()
 }
 
-/// A small but valid queue OpenAPI document for models without a fixture.
-pub fn synthesized_openapi(id: &str) -> Value {
+/// A small but valid queue OpenAPI document for models without a fixture: a prompt, and the
+/// media URL its category takes (`image_url` for image-to-…, and so on), as fal's documents name them.
+pub fn synthesized_openapi(id: &str, category: &str) -> Value {
+    let mut properties =
+        json!({ "prompt": { "title": "Prompt", "type": "string", "description": "What to generate." } });
+    for (from, field) in
+        [("image", "image_url"), ("video", "video_url"), ("audio", "audio_url"), ("speech", "audio_url")]
+    {
+        if category.starts_with(&format!("{from}-to-")) {
+            properties[field] = json!({ "title": "Url", "type": "string", "description": "The file to start from." });
+        }
+    }
     let mut paths = Map::new();
     paths.insert(
         format!("/{id}"),
@@ -274,8 +285,7 @@ pub fn synthesized_openapi(id: &str) -> Value {
         "info": { "title": format!("Queue OpenAPI for {id}"), "version": "1.0.0" },
         "paths": paths,
         "components": { "schemas": {
-            "Input": { "title": "Input", "type": "object", "required": ["prompt"], "properties": {
-                "prompt": { "title": "Prompt", "type": "string", "description": "What to generate." } } },
+            "Input": { "title": "Input", "type": "object", "required": ["prompt"], "properties": properties },
             "Output": { "title": "Output", "type": "object", "properties": {
                 "result": { "title": "Result", "type": "object", "additionalProperties": true } } }
         } }

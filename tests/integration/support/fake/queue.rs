@@ -367,7 +367,8 @@ fn submit(state: &Arc<FakeState>, key_id: &str, endpoint: &str, base: &str, body
     if entry.is_none() && !PRIVATE_APPS.contains(&app.as_str()) {
         return detail(StatusCode::NOT_FOUND, &format!("Application '{app}' not found"));
     }
-    let openapi = state.openapi.get(endpoint).cloned().unwrap_or_else(|| synthesized_openapi(endpoint));
+    let category = entry.as_ref().and_then(|e| e["category"].as_str()).unwrap_or("");
+    let openapi = state.openapi.get(endpoint).cloned().unwrap_or_else(|| synthesized_openapi(endpoint, category));
     let missing: Vec<Value> = required_fields(&openapi)
         .iter()
         .filter(|field| input.get(field.as_str()).is_none_or(Value::is_null))
