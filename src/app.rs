@@ -24,7 +24,7 @@ use crate::{
     fetch::Fetcher,
     http::{account, admit, auth, fast_list, guard, home, serve},
     metrics,
-    oauth::OAuth,
+    oauth::{self, OAuth},
     tools::{FalMcp, ToolSettings, catalog::Catalog},
     ui::View,
 };
@@ -45,6 +45,29 @@ pub(crate) fn clients(config: &Config) -> Result<(FalClient, Fetcher), String> {
     // A whole file streams through one fetch, so it gets several upstream timeouts' worth of time.
     let fetcher = Fetcher::new(config.allow_private_urls, config.max_upload_bytes, config.upstream_timeout() * 5)?;
     Ok((fal, fetcher))
+}
+
+/// The sign-in's settings, when a public URL turns it on. With a loopback public URL and no
+/// secret, a secret is made for this process (sign-ins end with it) and the log says so.
+fn oauth_settings(config: &Config) -> Result<Option<oauth::Settings>, String> {
+    let Some(public_url) = config.public_url.clone() else { return Ok(None) };
+    let (current, previous) = config.secrets()?;
+    let secret = current.unwrap_or_else(|| {
+        tracing::warn!("FAL_MCP_TOKEN_SECRET is not set: this process made its own; sign-ins end when it stops");
+        oauth::seal::Secret::random()
+    });
+    Ok(Some(oauth::Settings {
+        public_url,
+        sealer: oauth::seal::Sealer::new(&secret, previous.as_ref()),
+        access_secs: config.access_token_secs.max(1),
+        refresh_secs: config.refresh_token_days.max(1) * 86_400,
+        attempts_per_window: config.sign_in_attempts,
+        client_ip: Arc::new(config.client_ip()),
+        redis_url: config.redis_url().map(str::to_owned),
+        body_timeout: config.body_timeout(),
+        clock_offset: config.clock_offset_secs,
+        allow_http_documents: config.allow_private_urls,
+    }))
 }
 
 /// The MCP server (tools over the fal client). `hand_back` ends run_model's waits (with the
@@ -70,7 +93,8 @@ pub fn build_app(config: &Config, hand_back: CancellationToken) -> Result<Router
 /// The application and its catalog index, which a long-running server builds at start.
 fn build(config: &Config, hand_back: CancellationToken) -> Result<(Router, Arc<Catalog>), String> {
     let (fal, fetcher) = clients(config)?;
-    let oauth = config.oauth().map(|settings| OAuth::new(settings, fal.clone(), fetcher.clone())).transpose()?;
+    let oauth =
+        oauth_settings(config)?.map(|settings| OAuth::new(settings, fal.clone(), fetcher.clone())).transpose()?;
     let server = mcp_server(config, fal, fetcher, hand_back);
     let catalog = server.catalog();
     // The fast tools/list path serves exactly what this server's router lists.

@@ -2,9 +2,10 @@
 
 use std::time::Duration;
 
-use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum, builder::BoolishValueParser};
+use clap::{ArgAction, Args, Parser, Subcommand, builder::BoolishValueParser};
 use url::Url;
 
+pub use crate::telemetry::LogFormat;
 use crate::{
     fal::FalKey,
     http::client_ip::{ClientIp, parse_network},
@@ -30,13 +31,6 @@ pub enum Command {
     Stdio,
     /// Exit 0 when the server on HOST:PORT answers /healthz, 1 otherwise (for container health checks).
     Healthcheck,
-}
-
-/// Log line format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
-    Text,
-    Json,
 }
 
 /// Typed configuration for the server and its fal client.
@@ -247,29 +241,6 @@ impl Config {
         self.allowed_hosts.iter().cloned().chain(vercel.into_iter().flatten().cloned()).chain(public).collect()
     }
 
-    /// The sign-in's settings, when a public URL turns it on. With a loopback public URL and no
-    /// secret, a secret is made for this process (sign-ins end with it) and the log says so.
-    pub(crate) fn oauth(&self) -> Option<crate::oauth::Settings> {
-        let public_url = self.public_url.clone()?;
-        let (current, previous) = self.secrets().ok()?;
-        let secret = current.unwrap_or_else(|| {
-            tracing::warn!("FAL_MCP_TOKEN_SECRET is not set: this process made its own; sign-ins end when it stops");
-            Secret::random()
-        });
-        Some(crate::oauth::Settings {
-            public_url,
-            sealer: crate::oauth::seal::Sealer::new(&secret, previous.as_ref()),
-            access_secs: self.access_token_secs.max(1),
-            refresh_secs: self.refresh_token_days.max(1) * 86_400,
-            attempts_per_window: self.sign_in_attempts,
-            client_ip: std::sync::Arc::new(self.client_ip()),
-            redis_url: self.redis_url().map(str::to_owned),
-            body_timeout: self.body_timeout(),
-            clock_offset: self.clock_offset_secs,
-            allow_http_documents: self.allow_private_urls,
-        })
-    }
-
     /// How a request's client address is read (see `http::client_ip`).
     pub(crate) fn client_ip(&self) -> ClientIp {
         let header =
@@ -367,7 +338,7 @@ impl std::fmt::Debug for Concealed {
 
 impl Config {
     /// FAL_MCP_TOKEN_SECRET and FAL_MCP_TOKEN_SECRET_PREVIOUS, read; errors name the setting, never the value.
-    fn secrets(&self) -> Result<(Option<Secret>, Option<Secret>), String> {
+    pub(crate) fn secrets(&self) -> Result<(Option<Secret>, Option<Secret>), String> {
         let read = |name: &str, value: &Option<Concealed>| {
             value.as_ref().map(|v| Secret::parse(&v.0).map_err(|why| format!("{name}: {why}"))).transpose()
         };

@@ -22,5 +22,9 @@ mod ui;
 pub use app::{build_app, listen, serve};
 pub use config::{Cli, Command, Config, LogFormat};
 pub use local::{healthcheck, serve_stdio};
-pub use telemetry::init as init_logging;
+
+/// Installs logging as `config` says: FAL_MCP_LOG_FORMAT, and FAL_MCP_LOG, else RUST_LOG, else info.
+pub fn init_logging(config: &Config) {
+    telemetry::init(config.log_format, config.log_filter());
+}
 pub use tools::markdown_table as tool_table;

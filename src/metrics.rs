@@ -1,7 +1,10 @@
 //! Prometheus metrics (prometheus-client): tool calls by tool and outcome, fal request latency by
 //! route, HTTP requests in flight. Process-wide; no per-user labels.
 
-use std::{sync::LazyLock, time::Duration};
+use std::{
+    sync::{LazyLock, OnceLock},
+    time::Duration,
+};
 
 use prometheus_client::{
     encoding::{EncodeLabelSet, text::encode},
@@ -63,21 +66,18 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
     Metrics { registry, tool_calls, fal_latency, in_flight, shed, redis_failures }
 });
 
-/// The tools whose names become label values; anything else is counted as "unknown".
-const TOOLS: &[&str] = &[
-    "search_models",
-    "get_model_schema",
-    "get_pricing",
-    "search_docs",
-    "recommend_model",
-    "run_model",
-    "submit_job",
-    "check_job",
-    "upload_file",
-];
+/// The tools whose names become label values (the router's, set when the server is built);
+/// anything else is counted as "unknown", so a caller cannot mint labels.
+static TOOLS: OnceLock<Vec<String>> = OnceLock::new();
+
+/// Names the tools that may appear as labels; the first call wins (every server lists the same).
+pub(crate) fn set_tools(names: impl IntoIterator<Item = String>) {
+    let _ = TOOLS.set(names.into_iter().collect());
+}
 
 pub(crate) fn tool_call(tool: &str, outcome: &'static str) {
-    let tool = if TOOLS.contains(&tool) { tool } else { "unknown" };
+    let known = TOOLS.get().is_some_and(|names| names.iter().any(|n| n == tool));
+    let tool = if known { tool } else { "unknown" };
     METRICS.tool_calls.get_or_create(&ToolLabels { tool: tool.to_string(), outcome }).inc();
 }
 

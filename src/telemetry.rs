@@ -9,16 +9,19 @@ use std::{
 
 use tracing_subscriber::{EnvFilter, fmt};
 
-use crate::{
-    config::{Config, LogFormat},
-    metrics,
-};
+use crate::metrics;
 
-/// Installs the global subscriber with the configured format and filter (FAL_MCP_LOG, else
-/// RUST_LOG, else info); rmcp is capped at warn unless the filter names it, because at debug it
-/// logs whole tool arguments and results.
-pub fn init(config: &Config) {
-    let (format, filter) = (config.log_format, config.log_filter());
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Installs the global subscriber with `format` and `filter` (tracing's EnvFilter syntax); rmcp
+/// is capped at warn unless the filter names it, because at debug it logs whole tool arguments
+/// and results.
+pub(crate) fn init(format: LogFormat, filter: &str) {
     let filter = if filter.contains("rmcp") { filter.to_string() } else { format!("{filter},rmcp=warn") };
     let filter = EnvFilter::try_new(&filter).unwrap_or_else(|_| EnvFilter::new("info,rmcp=warn"));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());

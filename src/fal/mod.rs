@@ -26,7 +26,7 @@ pub(crate) use error::FalError;
 pub(crate) use key::{FalKey, Fingerprint};
 pub(crate) use models::{Model, ModelPage, ModelQuery};
 pub(crate) use pricing::Price;
-pub(crate) use queue::{QueueStatus, SubmitOptions, Submitted};
+pub(crate) use queue::{Job, JobState, QueueStatus, SubmitOptions, Submitted};
 pub(crate) use schema::ModelSchema;
 
 /// Where each fal API lives; each may carry a path prefix.

@@ -19,18 +19,47 @@ const STREAM_SILENCE: Duration = Duration::from_secs(15);
 /// Longest a fal `Retry-After` is honoured for, so a follower is never parked for minutes.
 const RETRY_AFTER_MAX: Duration = Duration::from_secs(10);
 
+/// A job fal has accepted: whose it is, where it runs, and its id. Everything the queue does
+/// after a submit is about one of these.
+#[derive(Debug, Clone)]
+pub(crate) struct Job {
+    pub(crate) key: FalKey,
+    pub(crate) endpoint: EndpointId,
+    pub(crate) request_id: RequestId,
+}
+
+/// A request's state in fal's queue. fal has no failed state (a failed run is COMPLETED with an
+/// `error`); a state fal adds later reads as `Other` and is treated as still running.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub(crate) enum JobState {
+    #[default]
+    InQueue,
+    InProgress,
+    Completed,
+    #[serde(other)]
+    Other,
+}
+
+impl JobState {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            JobState::InQueue => "IN_QUEUE",
+            JobState::InProgress => "IN_PROGRESS",
+            JobState::Completed => "COMPLETED",
+            JobState::Other => "RUNNING",
+        }
+    }
+}
+
 /// fal's answer to a submit.
 #[derive(Debug, Clone, Deserialize)]
 pub(crate) struct Submitted {
     pub(crate) request_id: String,
-    #[serde(default = "in_queue")]
-    pub(crate) status: String,
+    #[serde(default)]
+    pub(crate) status: JobState,
     #[serde(default)]
     pub(crate) queue_position: Option<u64>,
-}
-
-fn in_queue() -> String {
-    "IN_QUEUE".into()
 }
 
 /// One log line of a running request.
@@ -47,7 +76,7 @@ pub(crate) struct LogLine {
 /// A request's status. fal has no failed state: a failed run is COMPLETED with `error`.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub(crate) struct QueueStatus {
-    pub(crate) status: String,
+    pub(crate) status: JobState,
     #[serde(default)]
     pub(crate) queue_position: Option<u64>,
     #[serde(default)]
@@ -60,7 +89,7 @@ pub(crate) struct QueueStatus {
 
 impl QueueStatus {
     pub(crate) fn is_completed(&self) -> bool {
-        self.status == "COMPLETED"
+        self.status == JobState::Completed
     }
 
     /// COMPLETED with an error: fal's way of saying the run failed.
@@ -138,8 +167,8 @@ impl Follower {
 }
 
 impl FalClient {
-    fn request_url(&self, id: &EndpointId, request_id: &RequestId, tail: &str) -> url::Url {
-        join(&self.urls().queue, &format!("{}/requests/{request_id}{tail}", id.app()))
+    fn request_url(&self, job: &Job, tail: &str) -> url::Url {
+        join(&self.urls().queue, &format!("{}/requests/{}{tail}", job.endpoint.app(), job.request_id))
     }
 
     /// Queues `input` for `id` (the full endpoint id, any depth).
@@ -164,40 +193,22 @@ impl FalClient {
         self.json("POST queue/{endpoint}", Some(key), request).await
     }
 
-    pub(crate) async fn status(
-        &self,
-        key: &FalKey,
-        id: &EndpointId,
-        request_id: &RequestId,
-        logs: bool,
-    ) -> Result<QueueStatus, FalError> {
-        let request = self
-            .http()
-            .get(self.request_url(id, request_id, "/status"))
-            .query(&[("logs", if logs { "1" } else { "0" })]);
-        self.json("GET queue/{app}/requests/{id}/status", Some(key), request).await
+    pub(crate) async fn status(&self, job: &Job, logs: bool) -> Result<QueueStatus, FalError> {
+        let request =
+            self.http().get(self.request_url(job, "/status")).query(&[("logs", if logs { "1" } else { "0" })]);
+        self.json("GET queue/{app}/requests/{id}/status", Some(&job.key), request).await
     }
 
     /// The model's output. A failed run answers with the model's own error (e.g. a 422 with its fields).
-    pub(crate) async fn result(
-        &self,
-        key: &FalKey,
-        id: &EndpointId,
-        request_id: &RequestId,
-    ) -> Result<Value, FalError> {
-        let request = self.http().get(self.request_url(id, request_id, ""));
-        self.json("GET queue/{app}/requests/{id}", Some(key), request).await
+    pub(crate) async fn result(&self, job: &Job) -> Result<Value, FalError> {
+        let request = self.http().get(self.request_url(job, ""));
+        self.json("GET queue/{app}/requests/{id}", Some(&job.key), request).await
     }
 
-    pub(crate) async fn cancel(
-        &self,
-        key: &FalKey,
-        id: &EndpointId,
-        request_id: &RequestId,
-    ) -> Result<CancelOutcome, FalError> {
-        let request = self.http().put(self.request_url(id, request_id, "/cancel"));
+    pub(crate) async fn cancel(&self, job: &Job) -> Result<CancelOutcome, FalError> {
+        let request = self.http().put(self.request_url(job, "/cancel"));
         let route = "PUT queue/{app}/requests/{id}/cancel";
-        let response = self.send(route, Some(key), request, true).await?;
+        let response = self.send(route, Some(&job.key), request, true).await?;
         let (status, headers) = (response.status(), response.headers().clone());
         let body = response.bytes().await.unwrap_or_default();
         let said = serde_json::from_slice::<Value>(&body)
@@ -207,7 +218,7 @@ impl FalClient {
             (_, Some("ALREADY_COMPLETED")) => Ok(CancelOutcome::AlreadyCompleted),
             (_, Some("NOT_FOUND")) | (StatusCode::NOT_FOUND, _) => Ok(CancelOutcome::NotFound),
             (s, _) if s.is_success() => Ok(CancelOutcome::Requested),
-            _ => Err(FalError::from_response(status, &headers, &body, Some(key))),
+            _ => Err(FalError::from_response(status, &headers, &body, Some(&job.key))),
         }
     }
 
@@ -218,12 +229,7 @@ impl FalClient {
     /// failure that no retry can mend (a refused key, an unknown request) ends the stream with
     /// an error. The stream never ends on its own before COMPLETED, so callers bound it with
     /// their own deadline.
-    pub(crate) fn follow<'a>(
-        &'a self,
-        key: &'a FalKey,
-        id: &'a EndpointId,
-        request_id: &'a RequestId,
-    ) -> impl Stream<Item = Result<QueueStatus, FalError>> + Send + 'a {
+    pub(crate) fn follow<'a>(&'a self, job: &'a Job) -> impl Stream<Item = Result<QueueStatus, FalError>> + Send + 'a {
         let start = Follower { at: Follow::Open, stream_usable: true, pause: PAUSE_FIRST, wait_first: false };
         stream::unfold(start, move |mut f| async move {
             loop {
@@ -245,13 +251,13 @@ impl FalClient {
                         // A broken, ended or silent stream: poll once so nothing is missed, then reopen.
                         _ => {
                             f.at = Follow::Open;
-                            if let Some(answer) = self.poll_once(key, id, request_id, &mut f.pause).await {
+                            if let Some(answer) = self.poll_once(job, &mut f.pause).await {
                                 f.wait_first = true;
                                 return Some(f.yielded(answer));
                             }
                         }
                     },
-                    Follow::Open => match self.status_stream(key, id, request_id).await {
+                    Follow::Open => match self.status_stream(job).await {
                         Ok(events) => f.at = Follow::Stream(events),
                         Err(e) => {
                             tracing::debug!(error = %e, "status stream unavailable; polling");
@@ -264,7 +270,7 @@ impl FalClient {
                         }
                     },
                     Follow::Poll => {
-                        if let Some(answer) = self.poll_once(key, id, request_id, &mut f.pause).await {
+                        if let Some(answer) = self.poll_once(job, &mut f.pause).await {
                             f.wait_first = true;
                             if f.stream_usable {
                                 f.at = Follow::Open;
@@ -279,14 +285,8 @@ impl FalClient {
 
     /// One status request. `None` after a transient failure (already waited out), so the caller
     /// simply tries again; `Some(Err)` for a failure no retry can mend.
-    async fn poll_once(
-        &self,
-        key: &FalKey,
-        id: &EndpointId,
-        request_id: &RequestId,
-        pause: &mut Duration,
-    ) -> Option<Result<QueueStatus, FalError>> {
-        match self.status(key, id, request_id, true).await {
+    async fn poll_once(&self, job: &Job, pause: &mut Duration) -> Option<Result<QueueStatus, FalError>> {
+        match self.status(job, true).await {
             Ok(status) => Some(Ok(status)),
             Err(e) if e.is_transient() => {
                 tracing::debug!(error = %e, "status request failed; retrying");
@@ -297,14 +297,14 @@ impl FalClient {
         }
     }
 
-    async fn status_stream(&self, key: &FalKey, id: &EndpointId, request_id: &RequestId) -> Result<Events, FalError> {
+    async fn status_stream(&self, job: &Job) -> Result<Events, FalError> {
         let request = self
             .http()
-            .get(self.request_url(id, request_id, "/status/stream"))
+            .get(self.request_url(job, "/status/stream"))
             .query(&[("logs", "1")])
             // The stream lives as long as the job; its follower's deadline ends it, not the client's.
             .timeout(Duration::from_secs(24 * 3600));
-        let response = self.send("GET queue/{app}/requests/{id}/status/stream", Some(key), request, false).await?;
+        let response = self.send("GET queue/{app}/requests/{id}/status/stream", Some(&job.key), request, false).await?;
         Ok(Box::pin(SseStream::from_bytes_stream(response.bytes_stream())))
     }
 }

@@ -18,7 +18,7 @@ use super::{
     output,
 };
 use crate::{
-    fal::{EndpointId, FalError, FalKey, RequestId},
+    fal::{EndpointId, FalError, FalKey, Job, RequestId},
     text::shown,
 };
 
@@ -72,26 +72,23 @@ COMPLETED with the output, or FAILED with fal's reason; result: the output; canc
         let id = args::endpoint_id(&action, &args.endpoint_id)?;
         let request_id = RequestId::parse(&args.request_id)
             .map_err(|message| Failure::invalid(&action, message, "pass the request_id exactly as it was returned"))?;
-        let key = self.key(&ctx, &action)?;
+        let job = Job { key: self.key(&ctx, &action)?, endpoint: id.clone(), request_id: request_id.clone() };
         let failed = |e: FalError| unknown_or_failed(&action, &id, &request_id, &e);
         if let JobAction::Cancel = job_action {
-            let outcome = self.fal.cancel(&key, &id, &request_id).await.map_err(failed)?;
+            let outcome = self.fal.cancel(&job).await.map_err(failed)?;
             return Ok(output::success(&JobOutput {
                 status: outcome.as_str().into(),
                 ..JobOutput::new(&id, &request_id)
             }));
         }
         let with_logs = matches!(job_action, JobAction::Status) && args.logs.unwrap_or(false);
-        let (status, typical) =
-            tokio::join!(self.fal.status(&key, &id, &request_id, with_logs), self.typical_seconds(&key, &id));
+        let (status, typical) = tokio::join!(self.fal.status(&job, with_logs), self.typical_seconds(&job.key, &id));
         let status = status.map_err(failed)?;
         match job_action {
-            JobAction::Result if status.is_completed() => {
-                self.completed(&key, &id, &request_id, status, &action, None).await
-            }
+            JobAction::Result if status.is_completed() => self.completed(&job, status, &action, None).await,
             // Done: the output comes with the status when it fits, so no second call is needed.
             JobAction::Status if status.is_completed() && !status.is_failed() => {
-                let answer = self.completed_inline(&key, &id, &request_id).await;
+                let answer = self.completed_inline(&job).await;
                 Ok(answer
                     .unwrap_or_else(|| output::success(&status_output(&id, &request_id, status, with_logs, typical))))
             }

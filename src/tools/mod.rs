@@ -79,7 +79,9 @@ pub(crate) struct FalMcp {
 impl FalMcp {
     pub(crate) fn new(fal: FalClient, fetcher: Fetcher, settings: ToolSettings) -> Self {
         let catalog = catalog::Catalog::new(fal.clone());
-        Self { fal, fetcher, catalog, settings: Arc::new(settings), tools: Arc::new(Self::router()), default_key: None }
+        let tools = Self::router();
+        crate::metrics::set_tools(tools.list_all().into_iter().map(|t| t.name.into_owned()));
+        Self { fal, fetcher, catalog, settings: Arc::new(settings), tools: Arc::new(tools), default_key: None }
     }
 
     /// Serves every request with `key` when the request itself carries none.
@@ -88,15 +90,18 @@ impl FalMcp {
         self
     }
 
+    /// The tools by group: the one list the router, the README's table, the metrics' labels and
+    /// the instructions' test all come from.
+    fn groups() -> [(&'static str, ToolRouter<Self>); 3] {
+        [
+            ("discovery", Self::discovery_tools() + Self::pricing_tools() + Self::docs_tools()),
+            ("execution", Self::run_model_tools() + Self::submit_job_tools() + Self::check_job_tools()),
+            ("utility", Self::recommend_tools() + Self::file_tools()),
+        ]
+    }
+
     fn router() -> ToolRouter<Self> {
-        Self::discovery_tools()
-            + Self::pricing_tools()
-            + Self::docs_tools()
-            + Self::recommend_tools()
-            + Self::run_model_tools()
-            + Self::submit_job_tools()
-            + Self::check_job_tools()
-            + Self::file_tools()
+        Self::groups().into_iter().fold(ToolRouter::new(), |all, (_, group)| all + group)
     }
 
     /// The tools this server lists: what the fast tools/list path serializes.
@@ -199,12 +204,9 @@ const SUPPORTED_VERSIONS: [ProtocolVersion; 4] = [
 /// The README's tool table, generated from the tool definitions.
 pub fn markdown_table() -> String {
     let mut out = String::from("| tool | group | what it does | hints |\n| --- | --- | --- | --- |\n");
+    let groups: Vec<(&str, Vec<Tool>)> = FalMcp::groups().into_iter().map(|(g, r)| (g, r.list_all())).collect();
     for tool in FalMcp::router().list_all() {
-        let group = match tool.name.as_ref() {
-            "run_model" | "submit_job" | "check_job" => "execution",
-            "upload_file" | "recommend_model" => "utility",
-            _ => "discovery",
-        };
+        let group = groups.iter().find(|(_, tools)| tools.iter().any(|t| t.name == tool.name)).map_or("", |(g, _)| *g);
         let description = tool.description.as_deref().unwrap_or("");
         let first = description.split(". ").next().unwrap_or(description).trim_end_matches('.');
         let hints = tool
@@ -227,4 +229,22 @@ pub fn markdown_table() -> String {
         out.push_str(&format!("| `{}` | {group} | {first}. | {hints} |\n", tool.name));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_instructions_name_every_tool_the_router_serves() {
+        let served: Vec<String> = FalMcp::router().list_all().into_iter().map(|t| t.name.into_owned()).collect();
+        assert_eq!(served.len(), FalMcp::groups().iter().map(|(_, r)| r.list_all().len()).sum::<usize>());
+        for name in &served {
+            assert!(INSTRUCTIONS.contains(name.as_str()), "the instructions never mention {name}");
+        }
+        let named = INSTRUCTIONS.split(|c: char| !(c.is_ascii_lowercase() || c == '_')).filter(|w| w.contains('_'));
+        for word in named {
+            assert!(served.iter().any(|s| s == word), "the instructions name {word}, which no router serves");
+        }
+    }
 }

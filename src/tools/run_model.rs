@@ -22,7 +22,7 @@ use super::{
     output,
 };
 use crate::{
-    fal::{EndpointId, FalError, QueueStatus},
+    fal::{FalError, JobState, QueueStatus},
     text::shown,
 };
 
@@ -91,45 +91,37 @@ If the wait ends first, the job keeps running: follow its request_id with check_
         )?;
         let accepted = self.submit_checked(&ctx, &id, args.input, &submit, &action).await?;
         let accepted = super::jobs::Accepted { note, ..accepted };
-        let (key, request_id) = (&accepted.key, &accepted.request_id);
-        match self.wait(&ctx, &id, &accepted, until).await {
-            Waited::Completed(status) => self.completed(key, &id, request_id, status, &action, Some(&accepted)).await,
+        let job = &accepted.job;
+        match self.wait(&ctx, &accepted, until).await {
+            Waited::Completed(status) => self.completed(job, status, &action, Some(&accepted)).await,
             Waited::Pending(last) => {
-                let follow = follow_hint(&id, request_id);
-                let mut answer =
-                    self.accepted_output(&id, &accepted, format!("still running; nothing is lost: {follow}"));
+                let follow = follow_hint(&id, &job.request_id);
+                let mut answer = self.accepted_output(&accepted, format!("still running; nothing is lost: {follow}"));
                 if let Some(last) = last {
                     answer.poll_after_seconds = Some(poll_after(&last, accepted.typical_seconds));
-                    answer.status = last.status;
+                    answer.status = last.status.as_str().into();
                     answer.queue_position = last.queue_position;
                 }
                 Ok(output::success(&answer))
             }
             Waited::Cancelled => {
-                let (fal, key, id, request_id) = (self.fal.clone(), key.clone(), id.clone(), request_id.clone());
+                let (fal, job) = (self.fal.clone(), job.clone());
                 // The client is gone; stop the paid job on a task of its own so it outlives this call.
                 tokio::spawn(async move {
-                    let outcome =
-                        tokio::time::timeout(Duration::from_secs(10), fal.cancel(&key, &id, &request_id)).await;
-                    tracing::info!(request_id = %request_id, ?outcome, "cancelled a run_model job whose caller went away");
+                    let outcome = tokio::time::timeout(Duration::from_secs(10), fal.cancel(&job)).await;
+                    tracing::info!(request_id = %job.request_id, ?outcome, "cancelled a run_model job whose caller went away");
                 });
                 Err(Failure::cancelled(&action, "the fal job was asked to stop"))
             }
-            Waited::Failed(e) => Err(Failure::fal(&action, &e).for_job(&id, request_id, true)),
+            Waited::Failed(e) => Err(Failure::fal(&action, &e).for_job(&id, &job.request_id, true)),
         }
     }
 }
 
 impl FalMcp {
     /// Follows an accepted job until it completes or `until`, the client or the server's shutdown ends the wait.
-    async fn wait(
-        &self,
-        ctx: &RequestContext<RoleServer>,
-        id: &EndpointId,
-        accepted: &super::jobs::Accepted,
-        until: Instant,
-    ) -> Waited {
-        let statuses = self.fal.follow(&accepted.key, id, &accepted.request_id);
+    async fn wait(&self, ctx: &RequestContext<RoleServer>, accepted: &super::jobs::Accepted, until: Instant) -> Waited {
+        let statuses = self.fal.follow(&accepted.job);
         tokio::pin!(statuses);
         let mut progress = Progress::start(ctx);
         let mut last = None;
@@ -172,11 +164,11 @@ impl Progress {
     }
 
     async fn update(&mut self, status: &QueueStatus) {
-        let message = match (status.status.as_str(), status.queue_position) {
-            ("IN_QUEUE", Some(position)) => format!("IN_QUEUE: position {position}"),
+        let message = match (status.status, status.queue_position) {
+            (JobState::InQueue, Some(position)) => format!("IN_QUEUE: position {position}"),
             (state, _) => match status.logs.as_ref().and_then(|l| l.last()) {
-                Some(line) => format!("{state}: {}", line.message),
-                None => state.to_string(),
+                Some(line) => format!("{}: {}", state.as_str(), line.message),
+                None => state.as_str().to_string(),
             },
         };
         if message == self.last {

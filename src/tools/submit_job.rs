@@ -67,8 +67,8 @@ The input is checked against the model's schema first. Follow it with check_job.
             args.unlisted_fields,
         )?;
         let accepted = self.submit_checked(&ctx, &id, args.input, &submit, &action).await?;
-        let next = follow_hint(&id, &accepted.request_id);
-        Ok(output::success(&self.accepted_output(&id, &accepted, next)))
+        let next = follow_hint(&id, &accepted.job.request_id);
+        Ok(output::success(&self.accepted_output(&accepted, next)))
     }
 }
 

@@ -1,23 +1,26 @@
-//! What run_model, submit_job and check_job share: the job answer, the input check before a
-//! submit, the submit itself, and the answer for a completed job. A paid job is never lost and
-//! never run twice by our advice: once fal has accepted it, every answer carries its request id.
+//! The core of paid jobs, which run_model, submit_job and check_job adapt: the input check, the
+//! estimate and caps (`estimate.rs`), the submit that makes a `fal::Job`, and the answers for a
+//! job in each state. A paid job is never lost and never run twice by our advice: once fal has
+//! accepted it, every answer carries its request id.
 
 use rmcp::{RoleServer, model::CallToolResult, service::RequestContext};
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+pub(crate) mod estimate;
+
 use super::{
     FalMcp,
     failure::{Failure, ToolError, follow_hint},
     media::{self, Media},
     output,
-    pricing::{self, CostEstimate, Pending},
 };
 use crate::{
-    fal::{EndpointId, FalError, FalKey, ModelSchema, QueueStatus, RequestId, SubmitOptions, Submitted},
+    fal::{EndpointId, FalError, Job, JobState, ModelSchema, QueueStatus, RequestId, SubmitOptions, Submitted},
     text::shown,
 };
+use estimate::{CostEstimate, Pending};
 
 /// Largest output a status check carries inline; a larger one is fetched with action "result".
 pub(crate) const INLINE_OUTPUT_BYTES: usize = 64 * 1024;
@@ -98,10 +101,9 @@ pub(crate) enum InputCheck {
     Skipped(String),
 }
 
-/// A job fal has accepted.
+/// A job fal has accepted, with what the submitting call learned about it.
 pub(crate) struct Accepted {
-    pub(crate) key: FalKey,
-    pub(crate) request_id: RequestId,
+    pub(crate) job: Job,
     pub(crate) submitted: Submitted,
     pub(crate) check: InputCheck,
     pub(crate) estimate: CostEstimate,
@@ -129,7 +131,7 @@ impl Submit {
         webhook: Option<String>,
         unlisted: Option<Vec<String>>,
     ) -> Result<Self, Failure> {
-        let max_cost = pricing::max_cost(action, max_cost)?;
+        let max_cost = estimate::max_cost(action, max_cost)?;
         if expiration_seconds == Some(0) {
             return Err(Failure::invalid(
                 action,
@@ -167,7 +169,7 @@ impl FalMcp {
             return Err(Failure::fal(action, e));
         }
         let ceiling = self.settings.max_cost_per_call;
-        let pending = match pricing::from_price(id, &input, schema.as_deref(), price) {
+        let pending = match estimate::from_price(id, &input, schema.as_deref(), price) {
             // Under a cap the per-call average decides whether to submit; without one it is only
             // for the answer, so it is looked up while fal takes the job.
             pending @ Pending::PerCall { .. } if submit.max_cost.is_some() || ceiling.is_some() => {
@@ -176,7 +178,7 @@ impl FalMcp {
             pending => pending,
         };
         if let Pending::Ready(estimate) = &pending {
-            pricing::within_limits(action, estimate, submit.max_cost, ceiling)?;
+            estimate::within_limits(action, estimate, submit.max_cost, ceiling)?;
         }
         let (submitted, estimate) =
             tokio::join!(self.fal.submit(&key, id, &input, &submit.options), self.settle(&key, id, pending));
@@ -196,7 +198,8 @@ impl FalMcp {
             )
         })?;
         let typical_seconds = schema.as_ref().and_then(|s| s.typical_seconds);
-        Ok(Accepted { key, request_id, submitted, check, estimate, typical_seconds, note: None })
+        let job = Job { key, endpoint: id.clone(), request_id };
+        Ok(Accepted { job, submitted, check, estimate, typical_seconds, note: None })
     }
 
     /// The answer for a COMPLETED job: its output and media, or why it failed, with fal's field
@@ -204,16 +207,15 @@ impl FalMcp {
     /// run_model call that submitted it knows it (None for check_job).
     pub(crate) async fn completed(
         &self,
-        key: &FalKey,
-        id: &EndpointId,
-        request_id: &RequestId,
+        job: &Job,
         status: QueueStatus,
         action: &str,
         submitted: Option<&Accepted>,
     ) -> Result<CallToolResult, Failure> {
         // run_model submitted the job (and would submit again if called again); check_job did not.
         let call_submits = submitted.is_some();
-        let result = self.fal.result(key, id, request_id).await;
+        let (id, request_id) = (&job.endpoint, &job.request_id);
+        let result = self.fal.result(job).await;
         let output = match result {
             Ok(output) if !status.is_failed() => output,
             Ok(_) => return Err(job_failure(action, id, request_id, &status)),
@@ -242,13 +244,9 @@ impl FalMcp {
     /// A COMPLETED job's answer for a status check: its output when that is at most
     /// [`INLINE_OUTPUT_BYTES`], else the status with the output's size and how to get it; None
     /// when the result could not be read now (the plain status answer then says to fetch it).
-    pub(crate) async fn completed_inline(
-        &self,
-        key: &FalKey,
-        id: &EndpointId,
-        request_id: &RequestId,
-    ) -> Option<CallToolResult> {
-        let output = self.fal.result(key, id, request_id).await.ok()?;
+    pub(crate) async fn completed_inline(&self, job: &Job) -> Option<CallToolResult> {
+        let (id, request_id) = (&job.endpoint, &job.request_id);
+        let output = self.fal.result(job).await.ok()?;
         let size = serde_json::to_vec(&output).map_or(usize::MAX, |b| b.len());
         if size > INLINE_OUTPUT_BYTES {
             let answer = JobOutput {
@@ -272,18 +270,18 @@ impl FalMcp {
     }
 
     /// The answer right after fal accepted a job.
-    pub(crate) fn accepted_output(&self, id: &EndpointId, accepted: &Accepted, next: String) -> JobOutput {
+    pub(crate) fn accepted_output(&self, accepted: &Accepted, next: String) -> JobOutput {
         let status = QueueStatus {
-            status: accepted.submitted.status.clone(),
+            status: accepted.submitted.status,
             queue_position: accepted.submitted.queue_position,
             ..QueueStatus::default()
         };
         JobOutput {
             poll_after_seconds: Some(poll_after(&status, accepted.typical_seconds)),
-            status: status.status,
+            status: status.status.as_str().into(),
             queue_position: status.queue_position,
             next: Some(next),
-            ..JobOutput::new(id, &accepted.request_id)
+            ..JobOutput::new(&accepted.job.endpoint, &accepted.job.request_id)
         }
         .submitted(accepted)
     }
@@ -392,14 +390,14 @@ pub(crate) fn status_output(
     with_logs: bool,
     typical_seconds: Option<f64>,
 ) -> JobOutput {
-    let running = !status.is_completed() && !status.is_failed();
-    let next = match status.status.as_str() {
+    let running = !status.is_completed();
+    let next = match status.status {
         _ if status.is_failed() => Some(job_error(&status, request_id).next.unwrap_or_default()),
-        "COMPLETED" => Some("call check_job with action \"result\" for the output".to_string()),
+        JobState::Completed => Some("call check_job with action \"result\" for the output".to_string()),
         _ => Some(format!("not finished yet; check again after poll_after_seconds ({})", follow_hint(id, request_id))),
     };
     JobOutput {
-        status: if status.is_failed() { "FAILED".into() } else { status.status.clone() },
+        status: if status.is_failed() { "FAILED".into() } else { status.status.as_str().into() },
         queue_position: status.queue_position,
         poll_after_seconds: running.then(|| poll_after(&status, typical_seconds)),
         error: status.is_failed().then(|| job_error(&status, request_id)),
@@ -420,8 +418,8 @@ pub(crate) fn status_output(
 /// (20 s when fal's catalog does not say) plus 2 s per job ahead in the queue, from 1 to 60.
 pub(crate) fn poll_after(status: &QueueStatus, typical_seconds: Option<f64>) -> u64 {
     let own = typical_seconds.unwrap_or(20.0) / 4.0;
-    let ahead = match status.status.as_str() {
-        "IN_QUEUE" => status.queue_position.unwrap_or(0) as f64 * 2.0,
+    let ahead = match status.status {
+        JobState::InQueue => status.queue_position.unwrap_or(0) as f64 * 2.0,
         _ => 0.0,
     };
     (own + ahead).round().clamp(1.0, 60.0) as u64
@@ -431,15 +429,15 @@ pub(crate) fn poll_after(status: &QueueStatus, typical_seconds: Option<f64>) -> 
 mod tests {
     use super::*;
 
-    fn status(state: &str, position: Option<u64>) -> QueueStatus {
-        QueueStatus { status: state.into(), queue_position: position, ..QueueStatus::default() }
+    fn status(state: JobState, position: Option<u64>) -> QueueStatus {
+        QueueStatus { status: state, queue_position: position, ..QueueStatus::default() }
     }
 
     #[test]
     fn polls_are_paced_by_the_queue_and_the_model() {
-        assert_eq!(poll_after(&status("IN_PROGRESS", None), Some(2.0)), 1);
-        assert_eq!(poll_after(&status("IN_PROGRESS", None), None), 5);
-        assert_eq!(poll_after(&status("IN_QUEUE", Some(3)), Some(60.0)), 21);
-        assert_eq!(poll_after(&status("IN_QUEUE", Some(500)), Some(600.0)), 60);
+        assert_eq!(poll_after(&status(JobState::InProgress, None), Some(2.0)), 1);
+        assert_eq!(poll_after(&status(JobState::InProgress, None), None), 5);
+        assert_eq!(poll_after(&status(JobState::InQueue, Some(3)), Some(60.0)), 21);
+        assert_eq!(poll_after(&status(JobState::InQueue, Some(500)), Some(600.0)), 60);
     }
 }
