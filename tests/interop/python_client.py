@@ -10,6 +10,7 @@ import asyncio
 import json
 import os
 import sys
+import urllib.error
 import urllib.request
 
 from mcp import ClientSession
@@ -32,6 +33,11 @@ def script(fake, endpoint, **fields):
     body = json.dumps({"endpoint_id": endpoint, "queue_ms": 0, "run_ms": 0, **fields}).encode()
     request = urllib.request.Request(f"{fake}/_fake/script", data=body, headers={"Content-Type": "application/json"})
     urllib.request.urlopen(request).read()
+
+
+def jobs(fake):
+    with urllib.request.urlopen(f"{fake}/_fake/jobs") as response:
+        return json.load(response)
 
 
 def structured(result, tool):
@@ -92,12 +98,52 @@ async def main(url, fake):
                 result = await session.call_tool("check_job", {"endpoint_id": "fal-ai/flux/schnell", "request_id": job["request_id"], "action": "result"})
                 assert failed(result, "check_job")["status"] == 422
 
+                assert status["error"]["retryable"] is False and "check_job" not in status["next"], status
+                script(fake, "fal-ai/flux/schnell", error="runner_server_error")
+                job = await call("submit_job", {"endpoint_id": "fal-ai/flux/schnell", "input": {"prompt": "again"}})
+                for _ in range(100):
+                    status = await call("check_job", {"endpoint_id": "fal-ai/flux/schnell", "request_id": job["request_id"]})
+                    if status["status"] not in ("IN_QUEUE", "IN_PROGRESS"):
+                        break
+                    await asyncio.sleep(0.05)
+                assert status["error"]["type"] == "runner_server_error" and status["error"]["retryable"] is True, status
+
+                queued = len(jobs(fake))
+                typo = failed(await session.call_tool("run_model", {"endpoint_id": "fal-ai/flux/dev",
+                                                                    "input": {"prompt": "a fox", "num_image": 3}}), "run_model")
+                assert typo["type"] == "validation_error" and "did you mean `num_images`" in typo["message"], typo
+                enum = failed(await session.call_tool("run_model", {"endpoint_id": "fal-ai/flux/dev",
+                                                                    "input": {"prompt": "a fox", "image_size": "huge"}}), "run_model")
+                assert "square_hd" in enum["message"] and "anyOf" not in enum["message"], enum
+                assert len(jobs(fake)) == queued, "a refused input was queued"
+                unknown = await session.call_tool("get_model_schema", {"endpoint_id": "fal-ai/flux/dvv"})
+                assert failed(unknown, "get_model_schema")["type"] == "not_found"
+                assert "did you mean fal-ai/flux/dev" in unknown.content[0].text, unknown.content[0].text
+
                 private = await call("run_model", {"endpoint_id": "acme-studio/private-upscaler", "input": {"prompt": "hero"}})
                 assert private["status"] == "COMPLETED" and private["validated"] is False, private
                 wrong = failed(await session.call_tool("check_job", {"endpoint_id": None, "request_id": "x"}), "check_job")
                 assert wrong["type"] == "invalid_argument" and "endpoint_id" in wrong["message"], wrong
-                print(f"python mcp client: {len(names)} tools listed and called, a call's cost, a max_cost refusal, a failed job,"
-                      f" an unlisted app and a wrong-typed argument read cleanly; protocol {init.protocolVersion}")
+                print(f"python mcp client: {len(names)} tools listed and called, a call's cost, a max_cost refusal, failed jobs"
+                      f" (content policy, runner error) with their advice, a misspelled field and an enum refused before queueing,"
+                      f" a did-you-mean id, an unlisted app and a wrong-typed argument read cleanly; protocol {init.protocolVersion}")
+    for header, said in (("Bearer abc123", "key_id:key_secret"), ("Bearer falmcp_at_x", "sign-in off")):
+        request = urllib.request.Request(url, data=b'{"jsonrpc":"2.0","id":1,"method":"tools/list"}', method="POST",
+                                         headers={"Authorization": header, "Content-Type": "application/json",
+                                                  "Accept": "application/json, text/event-stream"})
+        try:
+            urllib.request.urlopen(request)
+            raise SystemExit(f"{header} was admitted")
+        except urllib.error.HTTPError as e:
+            assert e.code == 401 and said in e.read().decode(), (header, e.code)
+    register = urllib.request.Request(url.removesuffix("/mcp") + "/register", data=b"{}", method="POST",
+                                      headers={"Content-Type": "application/json"})
+    try:
+        urllib.request.urlopen(register)
+        raise SystemExit("/register answered with sign-in off")
+    except urllib.error.HTTPError as e:
+        assert e.code == 404 and json.loads(e.read())["error"] == "sign_in_off", e.code
+    print("python: malformed keys are 401 before fal is asked; /register with sign-in off says to send the key")
 
 
 asyncio.run(main(sys.argv[1], sys.argv[2]))

@@ -251,8 +251,16 @@ pub async fn set_script(State(state): State<Arc<FakeState>>, Json(body): Json<Va
         given => given.clone(),
     };
     let mut script = Script::timed(queue, run, output);
-    if body["error"] == true {
-        script = Script::failing(script.plan, 422, content_policy(), "content_policy_violation");
+    // `"error": true` is a content-policy refusal; `"error": "<fal error type>"` fails the job with that type.
+    match &body["error"] {
+        Value::Bool(true) => script = Script::failing(script.plan, 422, content_policy(), "content_policy_violation"),
+        Value::String(kind) => {
+            let kind: &'static str = Box::leak(kind.clone().into_boxed_str());
+            let status = if kind.starts_with("runner_") || kind.ends_with("_error") { 500 } else { 422 };
+            let body = json!({"detail": format!("the job failed with {kind}"), "error_type": kind});
+            script = Script::failing(script.plan, status, body, kind);
+        }
+        _ => {}
     }
     state.queue.scripts.lock().unwrap().insert(id.to_string(), script);
     StatusCode::NO_CONTENT.into_response()
