@@ -189,3 +189,48 @@ async fn a_completed_status_carries_the_output() {
     assert_eq!(status["output"], image(), "no second call needed");
     assert_eq!(status["media"][0]["url"], "https://v3.fal.media/files/x/out.png");
 }
+
+#[tokio::test]
+async fn every_failure_the_fake_can_produce_gets_the_advice_its_type_calls_for() {
+    let app = spawn_app().await;
+    let typed = |kind: &str| json!({"detail": format!("failed with {kind}"), "error_type": kind});
+    for (status, body, kind, retryable, advice) in [
+        (422, content_policy(), "content_policy_violation", false, "change the flagged input"),
+        (422, typed("image_too_small"), "image_too_small", false, "fix the input"),
+        (422, typed("file_download_error"), "file_download_error", false, "fix the input"),
+        (500, typed("runner_server_error"), "runner_server_error", true, "fal's side"),
+        (504, typed("generation_timeout"), "generation_timeout", true, "fal's side"),
+        (503, typed("runner_scheduling_failure"), "runner_scheduling_failure", true, "fal's side"),
+    ] {
+        app.fake.script(FLUX, Script::failing(Plan::Instant, status, body, kind));
+        let id = submit(&app, FLUX).await;
+        let answer = ok(&check(&app, FLUX, &id, "status").await);
+        assert_eq!(answer["status"], "FAILED", "{kind}");
+        let error = &answer["error"];
+        assert_eq!((error["type"].as_str(), error["retryable"].as_bool()), (Some(kind), Some(retryable)), "{kind}");
+        let next = answer["next"].as_str().unwrap();
+        assert!(next.contains(advice) && !next.contains("check_job"), "{kind}: {next}");
+        let (e, _) = err(&check(&app, FLUX, &id, "result").await);
+        assert_eq!(
+            (e["request_id"].as_str(), e["retryable"].as_bool()),
+            (Some(id.as_str()), Some(retryable)),
+            "{kind}: {e}"
+        );
+        assert!(!e["next"].as_str().unwrap().contains("check_job"), "{kind}: the job is over: {e}");
+    }
+    // A type fal adds later: the status (which carries no HTTP status) does not claim a retry can
+    // succeed; the result, which carries fal's 500, is read by that status.
+    app.fake.script(FLUX, Script::failing(Plan::Instant, 500, typed("a_type_fal_adds_later"), "a_type_fal_adds_later"));
+    let id = submit(&app, FLUX).await;
+    let answer = ok(&check(&app, FLUX, &id, "status").await);
+    assert_eq!(answer["error"]["retryable"], false);
+    let (e, _) = err(&check(&app, FLUX, &id, "result").await);
+    assert_eq!((e["status"].as_u64(), e["retryable"].as_bool()), (Some(500), Some(true)), "{e}");
+    // A job cancelled before it finished: fal reports client_cancelled.
+    app.fake.script(FLUX, Script::manual(image()));
+    let id = submit(&app, FLUX).await;
+    ok(&check(&app, FLUX, &id, "cancel").await);
+    let answer = ok(&check(&app, FLUX, &id, "status").await);
+    assert_eq!(answer["error"]["type"], "client_cancelled");
+    assert!(answer["next"].as_str().unwrap().contains("cancelled"), "{answer}");
+}

@@ -218,12 +218,13 @@ impl FalMcp {
         let result = self.fal.result(job).await;
         let output = match result {
             Ok(output) if !status.is_failed() => output,
-            Ok(_) => return Err(job_failure(action, id, request_id, &status)),
+            Ok(_) => return Err(job_failure(action, id, request_id, &status, None)),
             // The job ended refusing its input: fal's type decides the advice; nothing is left to follow.
             Err(e) if e.is_invalid_input() => {
                 return Err(Failure::fal(action, &e).for_ended_job(request_id, e.remedy()));
             }
-            Err(_) if status.is_failed() => return Err(job_failure(action, id, request_id, &status)),
+            // fal's answer to the result carries the HTTP status a type fal added later is read by.
+            Err(e) if status.is_failed() => return Err(job_failure(action, id, request_id, &status, e.status())),
             Err(e) => {
                 return Err(Failure::fal(action, &e).for_job(id, request_id, call_submits));
             }
@@ -340,9 +341,9 @@ fn check_input(
 
 /// Why a COMPLETED-with-error job failed, as the structured error fal's status gave, with the
 /// advice its type calls for (`fal::remedy`).
-pub(crate) fn job_error(status: &QueueStatus, request_id: &RequestId) -> ToolError {
+pub(crate) fn job_error(status: &QueueStatus, request_id: &RequestId, http: Option<u16>) -> ToolError {
     let kind = status.error_type.clone().unwrap_or_else(|| "job_failed".into());
-    let remedy = crate::fal::remedy::remedy(&kind, None);
+    let remedy = crate::fal::remedy::remedy(&kind, http);
     ToolError {
         status: None,
         kind,
@@ -354,8 +355,15 @@ pub(crate) fn job_error(status: &QueueStatus, request_id: &RequestId) -> ToolErr
     }
 }
 
-fn job_failure(action: &str, id: &EndpointId, request_id: &RequestId, status: &QueueStatus) -> Failure {
-    let error = job_error(status, request_id);
+fn job_failure(
+    action: &str,
+    id: &EndpointId,
+    request_id: &RequestId,
+    status: &QueueStatus,
+    http: Option<u16>,
+) -> Failure {
+    let mut error = job_error(status, request_id, http);
+    error.status = http;
     let next = error.next.clone().unwrap_or_default();
     Failure::job_failed(action, error).with_hint(format!("job {request_id} of {id} failed; {next}"))
 }
@@ -392,7 +400,7 @@ pub(crate) fn status_output(
 ) -> JobOutput {
     let running = !status.is_completed();
     let next = match status.status {
-        _ if status.is_failed() => Some(job_error(&status, request_id).next.unwrap_or_default()),
+        _ if status.is_failed() => Some(job_error(&status, request_id, None).next.unwrap_or_default()),
         JobState::Completed => Some("call check_job with action \"result\" for the output".to_string()),
         _ => Some(format!("not finished yet; check again after poll_after_seconds ({})", follow_hint(id, request_id))),
     };
@@ -400,7 +408,7 @@ pub(crate) fn status_output(
         status: if status.is_failed() { "FAILED".into() } else { status.status.as_str().into() },
         queue_position: status.queue_position,
         poll_after_seconds: running.then(|| poll_after(&status, typical_seconds)),
-        error: status.is_failed().then(|| job_error(&status, request_id)),
+        error: status.is_failed().then(|| job_error(&status, request_id, None)),
         logs: with_logs.then(|| {
             status
                 .logs
