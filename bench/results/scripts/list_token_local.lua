@@ -1,5 +1,5 @@
 wrk.method = "POST"
-wrk.headers["Authorization"] = "Bearer falmcp_at__3wr3F4_WWfHexvqmQr9ImSSiItwPXlWTmTW2k_ZFg4IlH57-nU1bIQhdKo5htpmBYOAwDmXcJohuq2PcgTsX6y9jWXhPo2KawIqo2RaCs9pIGO5DTwJnWNglQDK1iM3iAND8UDyKKZaUiJTQq5lBOukLT7wfAc0hLg_2qUgdb8_TfFpBNsuFNAkZHzRlbxyiiCPc11XDhyokxB33Tmm7B2yUknWFrBoDFk5pF1LK0WM1SzfC9Zl41Sh4rAggw"
+wrk.headers["Authorization"] = "Bearer falmcp_at_4r8wU616qAySU-mPSPlr3Qe_AnP0R5y6yIrPcjbRtf_ExahHRXAUq7InClNrA6jOrmRENYec40jBg7FCt8NE8G5V5giFSABWwp-_24Ri6X2acrjUOhaXuorw088jyh883O8YHX-1tk1XELKnIc9VyXSuSMKt3gVeQzwXMuzJL8uYBIfxAWF4rZWHLS1f7qXmfWAamRM7HO3rr7FJ7-ooRxKzP366hmAfQ5MVVUKVeq1NeYV9LoY6iVlARN_Mgw"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Accept"] = "application/json, text/event-stream"
 wrk.headers["MCP-Protocol-Version"] = "2025-11-25"

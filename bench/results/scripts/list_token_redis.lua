@@ -1,5 +1,5 @@
 wrk.method = "POST"
-wrk.headers["Authorization"] = "Bearer falmcp_at_SwUlM8-Faw-LEu2QgpWC_Y4DGMn3X2fRDthRIUh7-_EHsjuYJcTJwg8h_GzEbyg2vlaM2TZCDtYRp6119ajQS3Ot5Z769yklK3rOdzJ9s_8eX5ta7COd0NYy0IXEQmogQ4iUbfXS2AsJnsUZA3pJJTVzIPegnvJg4lM9In5tj8NckUTDOpFtkerDC6Ltn_3sivVdKKt62_zv3vycdH_eawaZaAbWd-weG3zD0-LRSTOBhHJ7oUN-t7znxdUKOw"
+wrk.headers["Authorization"] = "Bearer falmcp_at_N4ReJn_PQBqGiIIhJrrXFQKIKjL3n63_Acn3jTcIbDoFTAuCTGORk3lH-wPd34QUR8KIuAMJdAjHbm-ZlmM73iV2NBoevJCNpytP5pCJFu_-_BG7DyE4RY0_ywYW2gN1Lzd06zcpWGRMgbvRHJWeodqt-mpkRGzluKVfQvi-G8EwY_8wRDV3RX4n6hKJE41DlrkZcsAWBpy63h1g7WGpx7Kkz99O6T0-9GxvxUukvvQdrYN38OzqrpPW-kiLyQ"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Accept"] = "application/json, text/event-stream"
 wrk.headers["MCP-Protocol-Version"] = "2025-11-25"
