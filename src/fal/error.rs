@@ -72,6 +72,19 @@ impl FalError {
         matches!(self, Self::UnknownModel(_)) || self.api_status() == Some(404)
     }
 
+    /// The permission fal said the key lacks ("Missing permission models:requests:submit").
+    pub(crate) fn missing_permission(&self) -> Option<&str> {
+        match self {
+            Self::Api { status, message, .. } if status.as_u16() == 403 => {
+                let rest = message.split("Missing permission").nth(1)?;
+                rest.split_whitespace()
+                    .next()
+                    .map(|p| p.trim_matches(|c: char| c == ':' || c == '.' || c == '\'' || c == '"'))
+            }
+            _ => None,
+        }
+    }
+
     /// fal (or the model) refused the input: 400 or 422 with fal's field messages.
     pub(crate) fn is_invalid_input(&self) -> bool {
         matches!(self.api_status(), Some(400 | 422))

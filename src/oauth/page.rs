@@ -49,7 +49,8 @@ Connecting sends you back to <strong>{redirect}</strong>.</p>\
 <input type=\"hidden\" name=\"request\" value=\"{token}\">\
 <label for=\"key\">Your fal API key</label>\
 <input id=\"key\" type=\"password\" name=\"fal_key\" autocomplete=\"off\" spellcheck=\"false\" placeholder=\"key_id:key_secret\">\
-<p class=\"muted\">Create one at <a href=\"https://fal.ai/dashboard/keys\" target=\"_blank\" rel=\"noopener noreferrer\">fal.ai/dashboard/keys</a>. \
+<p class=\"muted\">Create one at <a href=\"https://fal.ai/dashboard/keys\" target=\"_blank\" rel=\"noopener noreferrer\">fal.ai/dashboard/keys</a> \
+with the <strong>API</strong> preset (run models and upload files). \
 It is checked with fal once and then kept only inside the tokens {client} receives; this server stores nothing.</p>\
 <div class=\"row\"><button class=\"go\" type=\"submit\" name=\"action\" value=\"connect\">Connect</button>\
 <button type=\"submit\" name=\"action\" value=\"cancel\" formnovalidate>Cancel</button></div>\

@@ -184,6 +184,13 @@ pub(crate) fn follow_hint(id: &EndpointId, request_id: &RequestId) -> String {
 
 /// What to try after a fal failure, by what fal said; the words for a refused key live only here.
 fn general_hint(err: &FalError) -> String {
+    if let Some(permission) = err.missing_permission() {
+        return format!(
+            "this fal key lacks the permission {permission}: create a key with the API preset (\"run models and upload \
+             files\", which has every permission this server uses) or FULL at https://fal.ai/dashboard/keys, and sign \
+             in or send it instead; the call's arguments are not the problem"
+        );
+    }
     if err.is_account_refused() {
         return "fal refused this key's account: it may be locked or out of balance (top up at \
                 https://fal.ai/dashboard/billing), or the key lacks the scope this needs; the call's arguments are not the problem"

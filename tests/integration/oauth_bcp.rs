@@ -136,6 +136,7 @@ async fn the_consent_page_shows_where_the_browser_goes_and_what_connecting_allow
     let html = page.text().await.unwrap();
     assert!(html.contains("<strong>attacker.example</strong>"), "the redirect's host is named");
     assert!(html.contains("spend your fal balance"), "what connecting allows is said");
+    assert!(html.contains("<strong>API</strong> preset"), "the key preset to create is named");
     assert!(!html.contains('\u{202E}') && !html.contains('\u{200B}'), "no bidi override or hidden character");
     assert!(html.contains("ClaudeedualC Official"));
 }

@@ -548,3 +548,15 @@ async fn a_wait_beyond_the_servers_limit_is_capped_with_a_note() {
     let note = done["note"].as_str().unwrap();
     assert!(note.contains("timeout_seconds 900") && note.contains("280 was used"), "{note}");
 }
+
+#[tokio::test]
+async fn a_key_without_the_permission_says_which_and_the_preset_that_has_it() {
+    let app = spawn_app().await;
+    let (e, sentence) = err(&app
+        .call("readonly:secret", "run_model", json!({"endpoint_id": FLUX, "input": {"prompt": "a fox"}}))
+        .await);
+    assert_eq!((e["status"].clone(), e["type"].clone()), (json!(403), json!("authorization_error")));
+    assert!(sentence.contains("lacks the permission models:requests:submit"), "{sentence}");
+    assert!(sentence.contains("API preset") && sentence.contains("fal.ai/dashboard/keys"), "{sentence}");
+    assert!(app.fake.jobs().is_empty());
+}

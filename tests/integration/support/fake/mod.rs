@@ -386,6 +386,12 @@ pub fn inference_auth(headers: &axum::http::HeaderMap) -> Result<String, Respons
     let value = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
     match value.strip_prefix("Key ").and_then(|k| k.split_once(':')) {
         Some(("bad", _)) => Err(detail(StatusCode::UNAUTHORIZED, "No user found for Key ID and Secret")),
+        // A READONLY key: it may read the catalog, not submit or read requests (fal's 403 for a missing permission).
+        Some(("readonly", _)) => Err((
+            StatusCode::FORBIDDEN,
+            axum::Json(serde_json::json!({"error": {"type": "authorization_error", "message": "Missing permission models:requests:submit"}})),
+        )
+            .into_response()),
         Some(("locked" | "poor", _)) => Err(detail(
             StatusCode::FORBIDDEN,
             "User is locked. Reason: Exhausted balance. Top up your balance at fal.ai/dashboard/billing.",
