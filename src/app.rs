@@ -108,13 +108,17 @@ fn build(config: &Config, hand_back: CancellationToken) -> Result<(Router, Arc<C
     let mcp =
         StreamableHttpService::new(move || Ok(server.clone()), Arc::new(NeverSessionManager::default()), rmcp_config);
     let allowed = Arc::new(guard::Allowed::new(&config.allowed_hosts(), &config.allowed_origins));
+    let client_ip = Arc::new(config.client_ip());
+    let keyless =
+        config.reads_without_key().then(|| auth::KeylessReads::new(config.keyless_calls_per_minute, client_ip.clone()));
+    let auth = Arc::new(auth::Auth { oauth: oauth.clone(), keyless });
     let (per_key, per_address) = config.shares();
     let limits = Arc::new(admit::Limits {
         slots: Arc::new(Semaphore::new(config.max_concurrency.max(1))),
         body: admit::BodyLimits { max_bytes: config.max_body_bytes, timeout: config.body_timeout() },
         per_key,
         per_address,
-        client_ip: Arc::new(config.client_ip()),
+        client_ip,
         held: Arc::default(),
     });
     // route_layer: the layers guard /mcp only, not the 404 of paths that do not exist.
@@ -124,8 +128,9 @@ fn build(config: &Config, hand_back: CancellationToken) -> Result<(Router, Arc<C
             ServiceBuilder::new()
                 .layer(from_fn(account::account))
                 .layer(from_fn_with_state(allowed.clone(), guard::check))
-                .layer(from_fn_with_state(oauth.clone(), auth::require_key))
+                .layer(from_fn_with_state(auth.clone(), auth::require_key))
                 .layer(from_fn_with_state(limits, admit::admit))
+                .layer(from_fn_with_state(auth, auth::keyless_gate))
                 .layer(from_fn_with_state(tools_list, fast_list::answer)),
         )
         .route_layer(cors(allowed.clone()));

@@ -157,6 +157,12 @@ pub struct Config {
     /// Most /mcp requests one client address may have in progress at once (default: a quarter of FAL_MCP_MAX_CONCURRENCY, at least 2).
     #[arg(long, env = "FAL_MCP_MAX_CONCURRENCY_PER_ADDRESS")]
     pub(crate) max_concurrency_per_address: Option<usize>,
+    /// Let requests without a key discover: initialize, tools/list, search_models, get_model_schema, search_docs, recommend_model (default: on when FAL_MCP_PUBLIC_URL turns sign-in on, off otherwise).
+    #[arg(long, env = "FAL_MCP_READ_WITHOUT_KEY", value_parser = BoolishValueParser::new(), action = ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub(crate) read_without_key: Option<bool>,
+    /// Most tool calls one client address may make without a key in a minute.
+    #[arg(long, env = "FAL_MCP_KEYLESS_CALLS_PER_MINUTE", default_value_t = 60)]
+    pub(crate) keyless_calls_per_minute: u32,
     /// Redis (redis:// or rediss://) that holds the sign-in's replay memory and sign-in limits for every instance; without it each instance keeps its own.
     #[arg(long, env = "FAL_MCP_REDIS_URL", hide_env_values = true, value_parser = Concealed::read)]
     pub(crate) redis_url: Option<Concealed>,
@@ -250,6 +256,11 @@ impl Config {
 
     fn trusted_networks(&self) -> Result<Vec<ipnet::IpNet>, String> {
         self.trusted_proxies.iter().filter(|p| !p.trim().is_empty()).map(|p| parse_network(p)).collect()
+    }
+
+    /// Whether requests without a key may discover (FAL_MCP_READ_WITHOUT_KEY, by default on with sign-in).
+    pub(crate) fn reads_without_key(&self) -> bool {
+        self.read_without_key.unwrap_or(self.public_url.is_some())
     }
 
     /// The fair shares of the concurrency slots: per key and per client address.

@@ -127,13 +127,18 @@ impl ModelQuery {
 }
 
 impl FalClient {
-    /// Searches or lists the live catalog.
-    pub(crate) async fn search_models(&self, key: &FalKey, query: &ModelQuery) -> Result<Arc<ModelPage>, FalError> {
+    /// Searches or lists the live catalog, as `key`'s owner sees it (their private apps too), or
+    /// as anyone does without a key (fal serves its public catalog keyless).
+    pub(crate) async fn search_models(
+        &self,
+        key: Option<&FalKey>,
+        query: &ModelQuery,
+    ) -> Result<Arc<ModelPage>, FalError> {
         let params = query.params();
-        let cache_key = CacheKey { caller: Some(key.fingerprint()), what: format!("search?{params:?}") };
+        let cache_key = CacheKey { caller: key.map(FalKey::fingerprint), what: format!("search?{params:?}") };
         through(&self.inner.cache.pages, cache_key, async {
             let request = self.http().get(join(&self.urls().api, "v1/models")).query(&params);
-            self.json::<ModelPage>("GET /v1/models", Some(key), request).await.map(Arc::new)
+            self.json::<ModelPage>("GET /v1/models", key, request).await.map(Arc::new)
         })
         .await
     }
@@ -158,17 +163,21 @@ impl FalClient {
     }
 
     /// Looks up to 50 models by endpoint id; ids fal does not know are simply absent from the answer.
-    pub(crate) async fn find_models(&self, key: &FalKey, ids: &[EndpointId]) -> Result<Arc<Vec<Model>>, FalError> {
+    pub(crate) async fn find_models(
+        &self,
+        key: Option<&FalKey>,
+        ids: &[EndpointId],
+    ) -> Result<Arc<Vec<Model>>, FalError> {
         let mut sorted: Vec<&str> = ids.iter().map(EndpointId::as_str).collect();
         sorted.sort_unstable();
         sorted.dedup();
-        let cache_key = CacheKey { caller: Some(key.fingerprint()), what: format!("find?{}", sorted.join(",")) };
+        let cache_key = CacheKey { caller: key.map(FalKey::fingerprint), what: format!("find?{}", sorted.join(",")) };
         through(&self.inner.cache.models, cache_key, async {
             let mut params: Vec<(&str, &str)> = sorted.iter().map(|id| ("endpoint_id", *id)).collect();
             let limit = sorted.len().to_string();
             params.push(("limit", &limit));
             let request = self.http().get(join(&self.urls().api, "v1/models")).query(&params);
-            match self.json::<ModelPage>("GET /v1/models?endpoint_id", Some(key), request).await {
+            match self.json::<ModelPage>("GET /v1/models?endpoint_id", key, request).await {
                 Ok(page) => Ok(Arc::new(page.models)),
                 // fal may answer an unknown id with 404 rather than an empty list.
                 Err(e) if e.is_not_found() => Ok(Arc::new(Vec::new())),
@@ -179,12 +188,16 @@ impl FalClient {
     }
 
     /// A model's compact input/output schema, from its OpenAPI document.
-    pub(crate) async fn model_schema(&self, key: &FalKey, id: &EndpointId) -> Result<Arc<ModelSchema>, FalError> {
-        let cache_key = CacheKey { caller: Some(key.fingerprint()), what: format!("schema?{id}") };
+    pub(crate) async fn model_schema(
+        &self,
+        key: Option<&FalKey>,
+        id: &EndpointId,
+    ) -> Result<Arc<ModelSchema>, FalError> {
+        let cache_key = CacheKey { caller: key.map(FalKey::fingerprint), what: format!("schema?{id}") };
         through(&self.inner.cache.schemas, cache_key, async {
             let params = [("endpoint_id", id.as_str()), ("expand", "openapi-3.0")];
             let request = self.http().get(join(&self.urls().api, "v1/models")).query(&params);
-            let page = match self.json::<ModelPage>("GET /v1/models?expand=openapi", Some(key), request).await {
+            let page = match self.json::<ModelPage>("GET /v1/models?expand=openapi", key, request).await {
                 Err(e) if e.is_not_found() => return Err(FalError::UnknownModel(id.to_string())),
                 other => other?,
             };

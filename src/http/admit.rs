@@ -46,6 +46,8 @@ pub(crate) struct Rpc {
     pub(crate) id: Option<String>,
     /// Whether `params` is absent, `{}` or `null`.
     pub(crate) plain_params: bool,
+    /// The tool a `tools/call` names.
+    pub(crate) tool: Option<String>,
 }
 
 /// For routes other than /mcp (the sign-in's): the body read whole within its limits, with the
@@ -125,7 +127,7 @@ pub(crate) async fn admit(State(limits): State<Arc<Limits>>, request: Request, n
         }
         let tool = call.and_then(Result::ok);
         if let Some(log) = parts.extensions.get::<CallLog>() {
-            log.set_request(message.method.as_deref().map(str::to_owned), tool);
+            log.set_request(message.method.as_deref().map(str::to_owned), tool.clone());
         }
         let id = message
             .id
@@ -136,6 +138,7 @@ pub(crate) async fn admit(State(limits): State<Arc<Limits>>, request: Request, n
                 method: message.method.map(Cow::into_owned),
                 id: id.map(str::to_owned),
                 plain_params: message.params.is_none_or(|p| matches!(p.get().trim(), "{}" | "null")),
+                tool,
             });
         }
     }

@@ -1,23 +1,56 @@
 //! `Authorization: Bearer <FAL_KEY>`, or one of the sign-in's access tokens (see `oauth/`),
 //! becomes a [`FalKey`] in the request extensions; anything else is a 401 that says what to send
 //! and, when the sign-in is on, where its metadata is (400 for more than one Authorization header).
+//! When the operator lets anyone read (FAL_MCP_READ_WITHOUT_KEY), a request with no Authorization
+//! at all goes on marked [`Keyless`]; once its body is read, [`keyless_gate`] lets it discover
+//! (initialize, tools/list, the tools in `KEYLESS_TOOLS`), within a per-address rate, and answers
+//! anything that would spend or read an account with the same 401, which starts a client's sign-in.
 
-use std::sync::Arc;
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use axum::{
-    extract::{Request, State},
+    extract::{ConnectInfo, Request, State},
     http::{HeaderValue, StatusCode, header},
     middleware::Next,
     response::Response,
 };
+use moka::future::Cache;
 
+use super::{admit::Rpc, client_ip::ClientIp};
 use crate::{
     fal::FalKey,
     oauth::{OAuth, TokenProblem},
+    tools::{KEYLESS_TOOLS, Keyless},
 };
 
+/// How requests prove who they are.
+pub(crate) struct Auth {
+    pub(crate) oauth: Option<Arc<OAuth>>,
+    /// Reading without a key, when the operator allows it.
+    pub(crate) keyless: Option<KeylessReads>,
+}
+
+/// The limit on reads without a key: calls per address per minute.
+pub(crate) struct KeylessReads {
+    per_minute: u32,
+    client_ip: Arc<ClientIp>,
+    calls: Cache<String, Arc<std::sync::atomic::AtomicU32>>,
+}
+
+impl KeylessReads {
+    pub(crate) fn new(per_minute: u32, client_ip: Arc<ClientIp>) -> Self {
+        let calls = Cache::builder().max_capacity(100_000).time_to_live(Duration::from_secs(60)).build();
+        Self { per_minute, client_ip, calls }
+    }
+}
+
 /// Requires a key or an access token on every request it guards and hands the key to the tools.
-pub(crate) async fn require_key(State(oauth): State<Option<Arc<OAuth>>>, mut request: Request, next: Next) -> Response {
+pub(crate) async fn require_key(State(auth): State<Arc<Auth>>, mut request: Request, next: Next) -> Response {
+    let oauth = auth.oauth.clone();
+    if auth.keyless.is_some() && !request.headers().contains_key(header::AUTHORIZATION) {
+        request.extensions_mut().insert(Keyless);
+        return next.run(request).await;
+    }
     let mut values = request.headers().get_all(header::AUTHORIZATION).iter();
     let (first, second) = (values.next(), values.next());
     if second.is_some() {
@@ -77,6 +110,50 @@ fn bearer(value: Option<&HeaderValue>) -> Result<&str, &'static str> {
         return Err("the Bearer key is empty");
     }
     Ok(token)
+}
+
+/// For a request marked [`Keyless`]: discovery and the keyless tools pass, within the address's
+/// rate; a tool that spends or reads an account gets the 401 that starts sign-in.
+pub(crate) async fn keyless_gate(State(auth): State<Arc<Auth>>, request: Request, next: Next) -> Response {
+    let (Some(reads), Some(_)) = (&auth.keyless, request.extensions().get::<Keyless>()) else {
+        return next.run(request).await;
+    };
+    let rpc = request.extensions().get::<Rpc>();
+    let allowed = match rpc {
+        Some(rpc) if rpc.method.as_deref() == Some("tools/call") => {
+            rpc.tool.as_deref().is_some_and(|tool| KEYLESS_TOOLS.contains(&tool))
+        }
+        Some(_) => true,
+        // Not one JSON-RPC message (a batch, or unreadable): only a keyed caller may send it.
+        None => false,
+    };
+    if !allowed {
+        let tool = rpc.and_then(|r| r.tool.as_deref()).unwrap_or("this request");
+        let problem = format!(
+            "{} needs your fal key (it runs models, uploads files or reads your account)",
+            crate::text::shown(tool)
+        );
+        return unauthorized(&problem, auth.oauth.as_deref(), false);
+    }
+    if rpc.and_then(|r| r.method.as_deref()) == Some("tools/call") {
+        let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
+        let address = reads.client_ip.of(request.headers(), peer).map_or_else(|| "unknown".into(), |ip| ip.to_string());
+        let count = reads.calls.get_with(address, async { Arc::default() }).await;
+        if count.fetch_add(1, std::sync::atomic::Ordering::Relaxed) >= reads.per_minute {
+            let mut response = super::refusal(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_requests",
+                format!(
+                    "{} calls a minute may be made from one address without a key; wait a minute, or sign in \
+                     (or send 'Authorization: Bearer <FAL_KEY>') for more",
+                    reads.per_minute
+                ),
+            );
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+            return response;
+        }
+    }
+    next.run(request).await
 }
 
 fn unauthorized(problem: &str, oauth: Option<&OAuth>, token_refused: bool) -> Response {

@@ -101,7 +101,7 @@ impl FalMcp {
     /// fal's typical run time for `id`, for pacing the caller's polls; None when the catalog does
     /// not say, or does not answer within two seconds (the status matters more than the pace).
     async fn typical_seconds(&self, key: &FalKey, id: &EndpointId) -> Option<f64> {
-        let lookup = self.fal.find_models(key, std::slice::from_ref(id));
+        let lookup = self.fal.find_models(Some(key), std::slice::from_ref(id));
         let models = tokio::time::timeout(Duration::from_secs(2), lookup).await.ok()?.ok()?;
         models.iter().find(|m| m.endpoint_id == id.as_str())?.typical_seconds()
     }

@@ -111,7 +111,7 @@ To choose a model for a task, prefer recommend_model.",
         args::text(ACTION, "query", args.query.as_deref(), 200)?;
         args::text(ACTION, "cursor", args.cursor.as_deref(), 512)?;
         let category = args::category(ACTION, args.category.as_deref())?;
-        let key = self.key(&ctx, ACTION)?;
+        let key = self.reader(&ctx, ACTION)?;
         let text = args.query.as_deref().map(str::trim).filter(|q| !q.is_empty()).map(str::to_string);
         let offset = match args.cursor.as_deref().map(|c| c.strip_prefix(OUR_CURSOR)) {
             None => Some(0),
@@ -127,7 +127,7 @@ To choose a model for a task, prefer recommend_model.",
         };
         let fal_cursor = if offset.is_some() { None } else { args.cursor };
         let query = ModelQuery { q: text.clone(), category: category.clone(), status: None, limit, cursor: fal_cursor };
-        let searched = self.fal.search_models(&key, &query).await;
+        let searched = self.fal.search_models(key.as_ref(), &query).await;
         // The index once fal has taken the key; after another failure, only one already built.
         let catalog = match (&text, offset, &searched) {
             (Some(_), Some(_), Ok(_)) => self.catalog.index(SEARCH_INDEX_WAIT).await,
@@ -190,8 +190,8 @@ Read it before run_model or submit_job.",
         let args: GetModelSchemaArgs = args::parse("get a model's schema", arguments)?;
         let action = format!("get the schema of {}", shown(&args.endpoint_id));
         let id = args::endpoint_id(&action, &args.endpoint_id)?;
-        let key = self.key(&ctx, &action)?;
-        let schema = match self.fal.model_schema(&key, &id).await {
+        let key = self.reader(&ctx, &action)?;
+        let schema = match self.fal.model_schema(key.as_ref(), &id).await {
             Ok(schema) => schema,
             Err(e) if e.is_not_found() => {
                 let meant = self.did_you_mean(id.as_str()).await.map(|m| format!("{m} ")).unwrap_or_default();

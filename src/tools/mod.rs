@@ -38,6 +38,15 @@ use crate::{
 };
 use failure::Failure;
 
+/// Marks an HTTP request that came without a key on a server that lets anyone read
+/// (FAL_MCP_READ_WITHOUT_KEY): the auth layers let through only [`KEYLESS_TOOLS`] and discovery.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Keyless;
+
+/// The tools a request without a key may call: their fal calls read only fal's public catalog
+/// and docs, which fal serves to anyone. Everything that spends or reads an account asks to sign in.
+pub(crate) const KEYLESS_TOOLS: &[&str] = &["search_models", "get_model_schema", "search_docs", "recommend_model"];
+
 const INSTRUCTIONS: &str = "Tools for fal, the generative-media platform (image, video, audio, speech, 3D and LLM models). \
 Find a model with recommend_model (describe the task) or search_models, read its inputs with get_model_schema, \
 and check its price with get_pricing before running it. run_model waits for a result; submit_job queues long \
@@ -114,19 +123,34 @@ impl FalMcp {
         self.tools.list_all()
     }
 
-    /// The caller's key: the one the auth middleware put in this HTTP request, else the default.
-    fn key(&self, ctx: &RequestContext<RoleServer>, action: &str) -> Result<FalKey, Failure> {
+    /// The caller's key, or None for a request this server lets read without one (see [`Keyless`]);
+    /// for the tools in [`KEYLESS_TOOLS`].
+    fn reader(&self, ctx: &RequestContext<RoleServer>, action: &str) -> Result<Option<FalKey>, Failure> {
+        let keyless =
+            ctx.extensions.get::<http::request::Parts>().is_some_and(|p| p.extensions.get::<Keyless>().is_some());
+        match self.request_key(ctx) {
+            Some(key) => Ok(Some(key)),
+            None if keyless => Ok(None),
+            None => self.key(ctx, action).map(Some),
+        }
+    }
+
+    fn request_key(&self, ctx: &RequestContext<RoleServer>) -> Option<FalKey> {
         ctx.extensions
             .get::<http::request::Parts>()
             .and_then(|parts| parts.extensions.get::<FalKey>().cloned())
             .or_else(|| self.default_key.clone())
-            .ok_or_else(|| {
-                Failure::invalid(
-                    action,
-                    "no fal key came with this request",
-                    "send 'Authorization: Bearer <FAL_KEY>' with every request, or sign in",
-                )
-            })
+    }
+
+    /// The caller's key: the one the auth middleware put in this HTTP request, else the default.
+    fn key(&self, ctx: &RequestContext<RoleServer>, action: &str) -> Result<FalKey, Failure> {
+        self.request_key(ctx).ok_or_else(|| {
+            Failure::invalid(
+                action,
+                "no fal key came with this request",
+                "send 'Authorization: Bearer <FAL_KEY>' with every request, or sign in",
+            )
+        })
     }
 }
 

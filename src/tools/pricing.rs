@@ -104,7 +104,7 @@ With input (one endpoint): that call's estimated cost and how it was worked out.
         let key = self.key(&ctx, ACTION)?;
         if let Some(input) = args.input.map(Value::Object) {
             let id = &ids[0];
-            let (schema, price) = tokio::join!(self.fal.model_schema(&key, id), self.fal.price(&key, id));
+            let (schema, price) = tokio::join!(self.fal.model_schema(Some(&key), id), self.fal.price(&key, id));
             let price = price.map_err(|e| Failure::fal(ACTION, &e))?;
             let schema = schema.ok();
             let pending = from_price(id, &input, schema.as_deref(), Ok(price.clone()));
@@ -176,7 +176,7 @@ impl FalMcp {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let known = self.fal.find_models(key, ids).await.map_err(|e| Failure::fal(ACTION, &e))?;
+        let known = self.fal.find_models(Some(key), ids).await.map_err(|e| Failure::fal(ACTION, &e))?;
         let mut unknown = Vec::new();
         for id in ids.iter().filter(|id| !known.iter().any(|m| m.endpoint_id == id.as_str())) {
             let did_you_mean = self.nearest_ids(id.as_str()).await;

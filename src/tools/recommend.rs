@@ -104,13 +104,13 @@ and get fal models ranked for it, each with why it fits, its unit price and run_
         let given = args::category(ACTION, args.category.as_deref())?;
         let has = media(ACTION, "has", args.has.as_deref(), "nothing, text, image, video or audio")?;
         let wants = media(ACTION, "wants", args.wants.as_deref(), "image, video, speech, audio, text, 3d or model")?;
-        let key = self.key(&ctx, ACTION)?;
+        let key = self.reader(&ctx, ACTION)?;
         let mut request = ranking::read(task, has, wants);
         if given.is_some() {
             request.category = given;
             request.assumed = None;
         }
-        let (catalog, mut extra, searched) = self.evidence(&key, task, &request).await?;
+        let (catalog, mut extra, searched) = self.evidence(key.as_ref(), task, &request).await?;
         let local;
         let index: &Index = match &catalog {
             Some(index) => index,
@@ -138,7 +138,10 @@ and get fal models ranked for it, each with why it fits, its unit price and run_
                 unit: None,
             })
             .collect();
-        self.add_prices(&key, &mut recommendations).await;
+        // Prices need a key; a keyless reader gets the ranking without them.
+        if let Some(key) = &key {
+            self.add_prices(key, &mut recommendations).await;
+        }
         Ok(output::success(&RecommendModelOutput {
             inferred_category: ranking.category,
             language: request.language.map(|l| l.eng_name().to_string()),
@@ -155,7 +158,7 @@ impl FalMcp {
     /// category's catalog page and its flagships too, as fal's search alone may miss them.
     async fn evidence(
         &self,
-        key: &FalKey,
+        key: Option<&FalKey>,
         task: &str,
         request: &Request,
     ) -> Result<(Option<Arc<Index>>, Vec<Model>, Vec<String>), Failure> {

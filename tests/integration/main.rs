@@ -7,6 +7,7 @@ mod check_job;
 mod edge;
 mod get_model_schema;
 mod get_pricing;
+mod keyless;
 mod oauth;
 mod oauth_bcp;
 mod operations;

@@ -373,7 +373,10 @@ async fn access_tokens_open_mcp_and_anything_else_gets_a_401_that_points_at_the_
 
     let list = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#;
     let metadata = format!("resource_metadata=\"{PUBLIC}/.well-known/oauth-protected-resource/mcp\"");
-    let missing = app.post(&[], list).await;
+    // Without any Authorization, discovery reads (see keyless.rs); a paid call gets the challenge.
+    let paid = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+        "params": {"name": "run_model", "arguments": {"endpoint_id": "fal-ai/flux/dev", "input": {"prompt": "x"}}}});
+    let missing = app.post(&[], &paid.to_string()).await;
     assert_eq!(missing.status(), StatusCode::UNAUTHORIZED);
     let challenge = missing.headers()["www-authenticate"].to_str().unwrap().to_string();
     assert!(challenge.contains(&metadata) && !challenge.contains("invalid_token"), "{challenge}");

@@ -161,7 +161,7 @@ impl FalMcp {
     ) -> Result<Accepted, Failure> {
         let key = self.key(ctx, action)?;
         let input = Value::Object(input);
-        let (schema, price) = tokio::join!(self.fal.model_schema(&key, id), self.fal.price(&key, id));
+        let (schema, price) = tokio::join!(self.fal.model_schema(Some(&key), id), self.fal.price(&key, id));
         let (schema, check) = check_input(id, schema, &input, &submit.unlisted, action)?;
         if let Err(e) = &price
             && e.is_key_refused()

@@ -135,11 +135,68 @@ async function main() {
   console.log(`oauth interop: server ${base}, access tokens live ${tokenSecs} s, Chromium ${browser.context.browser()?.version() ?? ""}`.trimEnd());
 
   await group("TypeScript SDK", () => sdkScenario(browser.context));
+  if (args["keyless-server"]) await group("TypeScript SDK: reading before sign-in", () => keylessScenario(browser.context));
   await group("mcp-remote", () => mcpRemoteScenario(browser.context));
   await group("browser", async () => {
     await step("browser: no request left loopback", async () => {
       check(browser.offLoopback.length === 0, `requests to ${browser.offLoopback.join(", ")}`);
     });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenario 0: a server that lets anyone read (FAL_MCP_READ_WITHOUT_KEY, on with sign-in by
+// default): the SDK connects and discovers with no token, and signs in at its first paid call.
+async function keylessScenario(context) {
+  const { Client } = await sdk("client/index.js");
+  const { StreamableHTTPClientTransport } = await sdk("client/streamableHttp.js");
+  const { UnauthorizedError } = await sdk("client/auth.js");
+  const keylessBase = args["keyless-server"].replace(/\/$/, "");
+  const keylessMcp = new URL(`${keylessBase}/mcp`);
+  const callback = await startCallbackServer();
+  cleanups.push(callback.close);
+  const log = [];
+  const fetchFn = recordingFetch(log);
+  const provider = new BrowserOAuthProvider({ redirectUrl: callback.url, clientName: SDK_CLIENT_NAME, open: (url) => openPage(context, url) });
+  const transport = () => new StreamableHTTPClientTransport(keylessMcp, { authProvider: provider, fetch: fetchFn });
+  const reader = new Client({ name: "fal-mcp-keyless-interop", version: "1.0.0" });
+  cleanups.push(() => reader.close());
+  await step("sdk: with no token, connect, listTools and search_models answer (reading before sign-in)", async () => {
+    await reader.connect(transport());
+    const { tools } = await reader.listTools();
+    check(tools.length === TOOL_COUNT, `${tools.length} tools`);
+    const found = await reader.callTool({ name: "search_models", arguments: { query: "flux" } });
+    check(!found.isError && found.structuredContent.models.length > 0, `search_models: ${JSON.stringify(found.content).slice(0, 200)}`);
+    check(log.every((e) => !e.authorization), "a request carried a token before any sign-in");
+    check(provider.authorizationUrls.length === 0, "sign-in started before any paid call");
+    return `${tools.length} tools, ${found.structuredContent.models.length} models, no token`;
+  });
+  await step("sdk: the first paid call (run_model) gets the 401 and starts sign-in", async () => {
+    const error = await reader.callTool({ name: "run_model", arguments: { endpoint_id: "fal-ai/flux/dev", input: { prompt: "a fox" } } })
+      .then(() => null, (e) => e);
+    check(error instanceof UnauthorizedError, `run_model ended in ${error ? error.stack || error : "success"}`);
+    const refused = log.find((e) => e.path === "/mcp" && e.status === 401);
+    check(refused && refused.wwwAuthenticate.includes(`resource_metadata="${keylessBase}/.well-known/oauth-protected-resource/mcp"`),
+      `the 401: ${describe(refused)}`);
+    check(provider.authorizationUrls.length === 1 && provider.authorizationUrls[0].href.startsWith(`${keylessBase}/authorize?`),
+      `redirectToAuthorization: ${provider.authorizationUrls.map((u) => u.href).join(", ")}`);
+    return "UnauthorizedError, the browser opened at /authorize";
+  });
+  await step("browser + sdk: Connect, finishAuth, and the paid call runs with the token", async () => {
+    const { page } = provider.lastOpened;
+    const hit = callback.next();
+    await connectWithKey(page, { key: GOOD_KEY, callbackPrefix: callback.url });
+    const code = (await hit).params.get("code");
+    await page.close().catch(() => {});
+    await transport().finishAuth(code);
+    const client = new Client({ name: "fal-mcp-keyless-interop", version: "1.0.0" });
+    cleanups.push(() => client.close());
+    await client.connect(transport());
+    const run = await client.callTool({ name: "run_model", arguments: { endpoint_id: "fal-ai/flux/dev", input: { prompt: "a fox" } } });
+    check(!run.isError && run.structuredContent.status === "COMPLETED", `run_model: ${JSON.stringify(run.content).slice(0, 200)}`);
+    const paid = log.filter((e) => e.path === "/mcp" && e.method === "POST").at(-1);
+    check(paid.authorization && paid.authorization.startsWith("Bearer falmcp_at_"), `the paid call carried ${paid.authorization}`);
+    return "COMPLETED with the sealed token";
   });
 }
 

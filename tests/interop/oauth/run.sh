@@ -88,18 +88,28 @@ case "$fake" in http://127.0.0.1:*) ;; *) say "FAIL  the fake fal is not on loop
 port=$(free_port)
 public="http://127.0.0.1:$port"
 FAL_API_URL="$fake/api" FAL_QUEUE_URL="$fake/queue" FAL_REST_URL="$fake/rest" FAL_DOCS_URL="$fake/docs" \
+# This server signs in at connect (reading without a key off), the flow every client has used;
+# the second reads before sign-in (the default with sign-in), which signs in at the first paid call.
 PORT="$port" FAL_MCP_PUBLIC_URL="$public" FAL_MCP_TOKEN_SECRET="$(head -c 32 /dev/urandom | base64)" \
-FAL_MCP_ACCESS_TOKEN_SECS="$token_secs" FAL_MCP_LOG="${FAL_MCP_LOG:-info}" \
+FAL_MCP_ACCESS_TOKEN_SECS="$token_secs" FAL_MCP_LOG="${FAL_MCP_LOG:-info}" FAL_MCP_READ_WITHOUT_KEY=false \
   setsid "$fal_mcp" 2> "$run/server.log" &
 pids+=($!)
 wait_for 15 grep -qs "listening on http://127.0.0.1:$port/mcp" "$run/server.log" \
   || { say "FAIL  the server did not start on $public"; say "0 passed, 1 failed"; exit 1; }
+keyless_port=$(free_port)
+keyless="http://127.0.0.1:$keyless_port"
+FAL_API_URL="$fake/api" FAL_QUEUE_URL="$fake/queue" FAL_REST_URL="$fake/rest" FAL_DOCS_URL="$fake/docs" \
+PORT="$keyless_port" FAL_MCP_PUBLIC_URL="$keyless" FAL_MCP_TOKEN_SECRET="$(head -c 32 /dev/urandom | base64)" \
+  setsid "$fal_mcp" 2> "$run/keyless-server.log" &
+pids+=($!)
+wait_for 15 grep -qs "listening on http://127.0.0.1:$keyless_port/mcp" "$run/keyless-server.log" \
+  || { say "FAIL  the keyless server did not start on $keyless"; say "0 passed, 1 failed"; exit 1; }
 say "setup: fake fal $fake, fal-mcp $public (FAL_MCP_ACCESS_TOKEN_SECS=$token_secs), scratch $run"
 
 # The driver in its own process group too; it stops itself before run.sh's deadline.
 OAUTH_INTEROP_MODULES="$work/node_modules" \
   setsid timeout --kill-after=5 "$(remaining)" node "$here/run.mjs" \
-    --server "$public" --token-secs "$token_secs" --scratch "$run" \
+    --server "$public" --keyless-server "$keyless" --token-secs "$token_secs" --scratch "$run" \
     --screenshot "${OAUTH_SCREENSHOT:-$run/sign-in.png}" &
 driver=$!
 pids+=($driver)
