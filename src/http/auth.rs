@@ -119,14 +119,16 @@ pub(crate) async fn keyless_gate(State(auth): State<Arc<Auth>>, request: Request
         return next.run(request).await;
     };
     let rpc = request.extensions().get::<Rpc>();
-    let allowed = match rpc {
-        Some(rpc) if rpc.method.as_deref() == Some("tools/call") => {
-            rpc.tool.as_deref().is_some_and(|tool| KEYLESS_TOOLS.contains(&tool))
-        }
-        Some(_) => true,
-        // Not one JSON-RPC message (a batch, or unreadable): only a keyed caller may send it.
-        None => false,
-    };
+    // GET (a stream) and DELETE (a session) carry no call: the transport answers them as for anyone.
+    let allowed = request.method() != axum::http::Method::POST
+        || match rpc {
+            Some(rpc) if rpc.method.as_deref() == Some("tools/call") => {
+                rpc.tool.as_deref().is_some_and(|tool| KEYLESS_TOOLS.contains(&tool))
+            }
+            Some(_) => true,
+            // Not one JSON-RPC message (a batch, or unreadable): only a keyed caller may send it.
+            None => false,
+        };
     if !allowed {
         let tool = rpc.and_then(|r| r.tool.as_deref()).unwrap_or("this request");
         let problem = format!(

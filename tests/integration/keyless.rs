@@ -103,3 +103,17 @@ async fn keyless_reads_are_off_without_sign_in_unless_turned_on_and_limited_per_
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(headers["www-authenticate"], "Bearer realm=\"fal-mcp\"", "no sign-in to point at");
 }
+
+#[tokio::test]
+async fn a_keyless_get_of_the_stream_is_answered_as_for_anyone_not_with_a_challenge() {
+    let app = spawn_app_with(&["--public-url", PUBLIC, "--token-secret", SECRET]).await;
+    let response = crate::support::http()
+        .get(&app.mcp_url)
+        .header("accept", "text/event-stream")
+        .header("mcp-protocol-version", "2025-11-25")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED, "a stateless server has no stream to open");
+    assert!(response.headers().get("www-authenticate").is_none(), "no sign-in starts before a paid call");
+}

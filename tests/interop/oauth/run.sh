@@ -87,9 +87,9 @@ case "$fake" in http://127.0.0.1:*) ;; *) say "FAIL  the fake fal is not on loop
 
 port=$(free_port)
 public="http://127.0.0.1:$port"
-FAL_API_URL="$fake/api" FAL_QUEUE_URL="$fake/queue" FAL_REST_URL="$fake/rest" FAL_DOCS_URL="$fake/docs" \
 # This server signs in at connect (reading without a key off), the flow every client has used;
 # the second reads before sign-in (the default with sign-in), which signs in at the first paid call.
+FAL_API_URL="$fake/api" FAL_QUEUE_URL="$fake/queue" FAL_REST_URL="$fake/rest" FAL_DOCS_URL="$fake/docs" \
 PORT="$port" FAL_MCP_PUBLIC_URL="$public" FAL_MCP_TOKEN_SECRET="$(head -c 32 /dev/urandom | base64)" \
 FAL_MCP_ACCESS_TOKEN_SECS="$token_secs" FAL_MCP_LOG="${FAL_MCP_LOG:-info}" FAL_MCP_READ_WITHOUT_KEY=false \
   setsid "$fal_mcp" 2> "$run/server.log" &
