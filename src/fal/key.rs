@@ -55,6 +55,14 @@ impl FalKey {
         Some(Self { secret: secret.into(), fingerprint: Arc::default() })
     }
 
+    /// A cheap identity of the key within this process (SipHash under a random per-process key),
+    /// for counting its requests in flight on every request without a SHA-256; it never leaves
+    /// the process and tells nothing outside it.
+    pub(crate) fn tally(&self) -> u64 {
+        static STATE: LazyLock<RandomState> = LazyLock::new(RandomState::new);
+        STATE.hash_one(&*self.secret)
+    }
+
     pub(crate) fn fingerprint(&self) -> Fingerprint {
         *self.fingerprint.get_or_init(|| {
             let mut hasher = Sha256::new();

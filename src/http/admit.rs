@@ -103,7 +103,7 @@ pub(crate) async fn admit(State(limits): State<Arc<Limits>>, request: Request, n
         return response;
     };
     // Then the caller's share: a caller over it gives the slot straight back.
-    let key = parts.extensions.get::<FalKey>().map(FalKey::fingerprint);
+    let key = parts.extensions.get::<FalKey>().map(FalKey::tally);
     let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|p| p.0);
     let address = limits.client_ip.of(&parts.headers, peer);
     let share = match limits.held.take(key, address, limits.per_key, limits.per_address) {

@@ -1,4 +1,4 @@
-//! Fair shares of the concurrency slots: how many requests each key (by fingerprint) and each
+//! Fair shares of the concurrency slots: how many requests each key (by its tally) and each
 //! client address have in progress, so that one caller cannot hold every slot. Counted in this
 //! process, like the slots themselves; an entry leaves the table when its count returns to zero.
 
@@ -8,11 +8,9 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use crate::fal::Fingerprint;
-
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 enum Holder {
-    Key(Fingerprint),
+    Key(u64),
     Address(IpAddr),
 }
 
@@ -58,7 +56,7 @@ impl Shares {
     /// A place for a request of `key` from `address`, unless either already holds its share.
     pub(crate) fn take(
         self: &Arc<Self>,
-        key: Option<Fingerprint>,
+        key: Option<u64>,
         address: Option<IpAddr>,
         per_key: usize,
         per_address: usize,
@@ -111,8 +109,8 @@ mod tests {
     #[test]
     fn a_key_and_an_address_each_hold_at_most_their_share() {
         let shares = Arc::new(Shares::default());
-        let alice = FalKey::new("alice:secret").unwrap().fingerprint();
-        let bob = FalKey::new("bob:secret").unwrap().fingerprint();
+        let alice = FalKey::new("alice:secret").unwrap().tally();
+        let bob = FalKey::new("bob:secret").unwrap().tally();
         let here: IpAddr = "192.0.2.1".parse().unwrap();
         let there: IpAddr = "192.0.2.2".parse().unwrap();
         let first = shares.take(Some(alice), Some(here), 2, 3).unwrap();
@@ -130,7 +128,7 @@ mod tests {
     #[test]
     fn the_table_empties_when_requests_end() {
         let shares = Arc::new(Shares::default());
-        let key = FalKey::new("k:s").unwrap().fingerprint();
+        let key = FalKey::new("k:s").unwrap().tally();
         let held: Vec<_> =
             (0..3).map(|_| shares.take(Some(key), Some("192.0.2.9".parse().unwrap()), 5, 5).unwrap()).collect();
         assert_eq!(shares.len(), 2);
