@@ -1,5 +1,5 @@
 wrk.method = "POST"
-wrk.headers["Authorization"] = "Bearer falmcp_at_4r8wU616qAySU-mPSPlr3Qe_AnP0R5y6yIrPcjbRtf_ExahHRXAUq7InClNrA6jOrmRENYec40jBg7FCt8NE8G5V5giFSABWwp-_24Ri6X2acrjUOhaXuorw088jyh883O8YHX-1tk1XELKnIc9VyXSuSMKt3gVeQzwXMuzJL8uYBIfxAWF4rZWHLS1f7qXmfWAamRM7HO3rr7FJ7-ooRxKzP366hmAfQ5MVVUKVeq1NeYV9LoY6iVlARN_Mgw"
+wrk.headers["Authorization"] = "Bearer falmcp_at_YBn-jhxQSOKEzuFn5TJZANuA6c7_OC2fooNgUBmoro-4P01GtDkTD5Svlk0komc-6QG-bVMcBL6eriDBvC-boJFcTXGOmj3VJpHEkgbepnK8Kk7CxxKythILN_FM-Q36nLFlSdPCu1BS4cCH1mU5nrkjqNa1xT_m9m6cIGa26C2wR0471pt2LuznNJO-0dMMFzqXcqv1fAF0RRfhIJKZ8LteT75q-PfwvP_r47fCaGfgP-rUdh4WtihvxTOH5w"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Accept"] = "application/json, text/event-stream"
 wrk.headers["MCP-Protocol-Version"] = "2025-11-25"

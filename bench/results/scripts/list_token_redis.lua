@@ -1,5 +1,5 @@
 wrk.method = "POST"
-wrk.headers["Authorization"] = "Bearer falmcp_at_N4ReJn_PQBqGiIIhJrrXFQKIKjL3n63_Acn3jTcIbDoFTAuCTGORk3lH-wPd34QUR8KIuAMJdAjHbm-ZlmM73iV2NBoevJCNpytP5pCJFu_-_BG7DyE4RY0_ywYW2gN1Lzd06zcpWGRMgbvRHJWeodqt-mpkRGzluKVfQvi-G8EwY_8wRDV3RX4n6hKJE41DlrkZcsAWBpy63h1g7WGpx7Kkz99O6T0-9GxvxUukvvQdrYN38OzqrpPW-kiLyQ"
+wrk.headers["Authorization"] = "Bearer falmcp_at_Hu3omeydetkS9wzikUYBUhuBsUHCA_eJTo2ReMVMG4tAMP7BmLaz8l95GO4A5qHSEYK9c9h82sNydj2Heall3r-0kfcgEuvm9GMRDB_LxjPZS1gQHomUAXr7xktjb9JKHvXULshHYAeSjdYQ7eMS5xqMlRroDGBnnyvXRycODndtSKW-4XzoU1LhmVWJudxJG8Zmmk_l_GjyXI40jKq_y4aGxpr70FxOWI7X9ezYyEciYR9Dq6HV2is_wOwrSA"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Accept"] = "application/json, text/event-stream"
 wrk.headers["MCP-Protocol-Version"] = "2025-11-25"
