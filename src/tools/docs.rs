@@ -43,8 +43,8 @@ impl FalMcp {
     #[tool(
         name = "search_docs",
         title = "Search fal documentation",
-        description = "Search fal's documentation (APIs, queue, webhooks, uploads, auth, pricing, training, SDKs). \
-Returns titles, links and matching passages. Not for finding models.",
+        description = "Search fal's documentation (APIs, queue, webhooks, auth, pricing, training, SDKs). \
+Returns titles, links and passages. Not for finding models.",
         input_schema = output::input::<SearchDocsArgs>(),
         output_schema = output::schema::<SearchDocsOutput>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)

@@ -178,7 +178,7 @@ fn local_error(kind: &str, message: impl Into<String>) -> ToolError {
 /// How to follow a job: the exact check_job call.
 pub(crate) fn follow_hint(id: &EndpointId, request_id: &RequestId) -> String {
     format!(
-        "call check_job with endpoint_id \"{id}\" and request_id \"{request_id}\" (action \"status\" to follow it, \"result\" once COMPLETED)"
+        "call check_job with endpoint_id \"{id}\" and request_id \"{request_id}\" to follow it (it carries the output once COMPLETED)"
     )
 }
 

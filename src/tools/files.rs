@@ -70,8 +70,7 @@ impl FalMcp {
         name = "upload_file",
         title = "Upload a file to fal's CDN",
         description = "Put a file on fal's CDN and get a cdn_url to pass as a model input (image_url, audio_url…). \
-Give a public url, or data for small files. For a local file, prepare_upload returns a signed upload_url and a curl \
-that uploads it outside the chat.",
+Give a public url, or data for small files. For a local file, prepare_upload returns a signed upload_url and a curl for it.",
         input_schema = output::input::<UploadFileArgs>(),
         output_schema = output::schema::<UploadOutput>(),
         annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = true)

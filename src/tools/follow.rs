@@ -1,4 +1,6 @@
-//! check_job: a job's status, its result once completed, or its cancellation.
+//! Following a job, one tool per effect so hosts can tell reading from acting: check_job (its
+//! status, with the output once completed when it fits), get_job_result (the whole output) and
+//! cancel_job (stop it; the only one that changes anything).
 
 use rmcp::{
     RoleServer,
@@ -9,7 +11,7 @@ use rmcp::{
 use std::time::Duration;
 
 use schemars::JsonSchema;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{
     FalMcp, args,
@@ -23,77 +25,144 @@ use crate::{
 };
 
 #[derive(Debug, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-#[schemars(inline)]
-pub(crate) enum JobAction {
-    Status,
-    Result,
-    Cancel,
-}
-
-#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CheckJobArgs {
     /// The job's endpoint id.
     pub(crate) endpoint_id: String,
-    /// The request_id submit_job or run_model returned.
+    /// From submit_job or run_model.
     pub(crate) request_id: String,
-    /// status (default), result (the output once completed) or cancel.
-    pub(crate) action: Option<JobAction>,
-    /// Add the job's log lines to a status answer.
+    /// Add the job's log lines.
     pub(crate) logs: Option<bool>,
 }
 
-#[tool_router(router = check_job_tools, vis = "pub(crate)")]
+/// A job, by the ids submit_job or run_model returned.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct JobArgs {
+    /// The job's endpoint id.
+    pub(crate) endpoint_id: String,
+    /// From submit_job or run_model.
+    pub(crate) request_id: String,
+}
+
+/// What a cancel achieved.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct CancelOutput {
+    /// CANCELLATION_REQUESTED, ALREADY_COMPLETED or NOT_FOUND.
+    pub(crate) status: String,
+    pub(crate) request_id: String,
+    pub(crate) endpoint_id: String,
+}
+
+#[tool_router(router = follow_tools, vis = "pub(crate)")]
 impl FalMcp {
     #[tool(
         name = "check_job",
-        title = "Check, fetch or cancel a job",
-        description = "Follow a job from submit_job or run_model. status (default): IN_QUEUE with its position, IN_PROGRESS, \
-COMPLETED with the output, or FAILED with fal's reason; result: the output; cancel: stop it.",
+        title = "Check a job's status",
+        description = "A job's status from submit_job or run_model: IN_QUEUE with its position, IN_PROGRESS, \
+COMPLETED with the output, or FAILED with fal's reason.",
         input_schema = output::input::<CheckJobArgs>(),
         output_schema = output::schema::<JobOutput>(),
         meta = crate::ui::tool_meta(),
-        annotations(read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = true)
+        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)
     )]
     async fn check_job(
         &self,
         arguments: JsonObject,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, Failure> {
+        if let Some(asked) = arguments.get("action").and_then(|a| a.as_str()).filter(|a| *a != "status") {
+            let instead = if asked == "cancel" { "cancel_job" } else { "get_job_result" };
+            return Err(Failure::invalid(
+                "check the job",
+                format!("check_job only reads a job's status; action \"{}\" is a tool of its own now", shown(asked)),
+                format!("call {instead} with the same endpoint_id and request_id"),
+            ));
+        }
+        let mut arguments = arguments;
+        arguments.remove("action");
         let args: CheckJobArgs = args::parse("check the job", arguments)?;
-        let job_action = args.action.unwrap_or(JobAction::Status);
-        let verb = match job_action {
-            JobAction::Status => "check",
-            JobAction::Result => "get the result of",
-            JobAction::Cancel => "cancel",
-        };
-        let action = format!("{verb} request {} of {}", shown(&args.request_id), shown(&args.endpoint_id));
-        let id = args::endpoint_id(&action, &args.endpoint_id)?;
-        let request_id = RequestId::parse(&args.request_id)
-            .map_err(|message| Failure::invalid(&action, message, "pass the request_id exactly as it was returned"))?;
-        let job = Job { key: self.key(&ctx, &action)?, endpoint: id.clone(), request_id: request_id.clone() };
-        let failed = |e: FalError| unknown_or_failed(&action, &id, &request_id, &e);
-        if let JobAction::Cancel = job_action {
-            let outcome = self.fal.cancel(&job).await.map_err(failed)?;
-            return Ok(output::success(&JobOutput {
-                status: outcome.as_str().into(),
-                ..JobOutput::new(&id, &request_id)
-            }));
-        }
-        let with_logs = matches!(job_action, JobAction::Status) && args.logs.unwrap_or(false);
-        let (status, typical) = tokio::join!(self.fal.status(&job, with_logs), self.typical_seconds(&job.key, &id));
+        let (job, action) = self.job(&ctx, "check", &args.endpoint_id, &args.request_id)?;
+        let with_logs = args.logs.unwrap_or(false);
+        let failed = |e: FalError| unknown_or_failed(&action, &job, &e);
+        let (status, typical) =
+            tokio::join!(self.fal.status(&job, with_logs), self.typical_seconds(&job.key, &job.endpoint));
         let status = status.map_err(failed)?;
-        match job_action {
-            JobAction::Result if status.is_completed() => self.completed(&job, status, &action, None).await,
+        let (id, request_id) = (&job.endpoint, &job.request_id);
+        if status.is_completed() && !status.is_failed() {
             // Done: the output comes with the status when it fits, so no second call is needed.
-            JobAction::Status if status.is_completed() && !status.is_failed() => {
-                let answer = self.completed_inline(&job).await;
-                Ok(answer
-                    .unwrap_or_else(|| output::success(&status_output(&id, &request_id, status, with_logs, typical))))
-            }
-            _ => Ok(output::success(&status_output(&id, &request_id, status, with_logs, typical))),
+            let answer = self.completed_inline(&job).await;
+            return Ok(
+                answer.unwrap_or_else(|| output::success(&status_output(id, request_id, status, with_logs, typical)))
+            );
         }
+        Ok(output::success(&status_output(id, request_id, status, with_logs, typical)))
+    }
+
+    #[tool(
+        name = "get_job_result",
+        title = "Get a job's result",
+        description = "The whole output of a job once COMPLETED (else its status), or why it failed, in fal's words.",
+        input_schema = output::input::<JobArgs>(),
+        output_schema = output::schema::<JobOutput>(),
+        meta = crate::ui::tool_meta(),
+        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)
+    )]
+    async fn get_job_result(
+        &self,
+        arguments: JsonObject,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, Failure> {
+        let args: JobArgs = args::parse("get the job's result", arguments)?;
+        let (job, action) = self.job(&ctx, "get the result of", &args.endpoint_id, &args.request_id)?;
+        let (status, typical) =
+            tokio::join!(self.fal.status(&job, false), self.typical_seconds(&job.key, &job.endpoint));
+        let status = status.map_err(|e| unknown_or_failed(&action, &job, &e))?;
+        if status.is_completed() {
+            return self.completed(&job, status, &action, None).await;
+        }
+        Ok(output::success(&status_output(&job.endpoint, &job.request_id, status, false, typical)))
+    }
+
+    #[tool(
+        name = "cancel_job",
+        title = "Cancel a job",
+        description = "Stop a job from submit_job or run_model: a queued one never runs; a running one is asked to stop.",
+        input_schema = output::input::<JobArgs>(),
+        output_schema = output::schema::<CancelOutput>(),
+        annotations(read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = true)
+    )]
+    async fn cancel_job(
+        &self,
+        arguments: JsonObject,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, Failure> {
+        let args: JobArgs = args::parse("cancel the job", arguments)?;
+        let (job, action) = self.job(&ctx, "cancel", &args.endpoint_id, &args.request_id)?;
+        let outcome = self.fal.cancel(&job).await.map_err(|e| unknown_or_failed(&action, &job, &e))?;
+        Ok(output::success(&CancelOutput {
+            status: outcome.as_str().into(),
+            request_id: job.request_id.to_string(),
+            endpoint_id: job.endpoint.to_string(),
+        }))
+    }
+}
+
+impl FalMcp {
+    /// The job the ids name, with the caller's key, and the action's words for errors; ids are
+    /// checked before anything is asked of fal.
+    fn job(
+        &self,
+        ctx: &RequestContext<RoleServer>,
+        verb: &str,
+        endpoint_id: &str,
+        request_id: &str,
+    ) -> Result<(Job, String), Failure> {
+        let action = format!("{verb} request {} of {}", shown(request_id), shown(endpoint_id));
+        let endpoint = args::endpoint_id(&action, endpoint_id)?;
+        let request_id = RequestId::parse(request_id)
+            .map_err(|message| Failure::invalid(&action, message, "pass the request_id exactly as it was returned"))?;
+        Ok((Job { key: self.key(ctx, &action)?, endpoint, request_id }, action))
     }
 }
 
@@ -107,13 +176,14 @@ impl FalMcp {
     }
 }
 
-fn unknown_or_failed(action: &str, id: &EndpointId, request_id: &RequestId, e: &FalError) -> Failure {
+fn unknown_or_failed(action: &str, job: &Job, e: &FalError) -> Failure {
     let failure = Failure::fal(action, e);
     if e.is_not_found() {
         return failure.with_hint(format!(
-            "fal has no request {request_id} for {}: check both ids (results are kept about an hour after completion)",
-            id.app()
+            "fal has no request {} for {}: check both ids (results are kept about an hour after completion)",
+            job.request_id,
+            job.endpoint.app()
         ));
     }
-    failure.for_job(id, request_id, false)
+    failure.for_job(&job.endpoint, &job.request_id, false)
 }

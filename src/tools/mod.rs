@@ -3,11 +3,11 @@
 
 mod args;
 pub(crate) mod catalog;
-mod check_job;
 mod discovery;
 mod docs;
 mod failure;
 mod files;
+mod follow;
 mod jobs;
 mod media;
 mod output;
@@ -50,8 +50,8 @@ pub(crate) const KEYLESS_TOOLS: &[&str] = &["search_models", "get_model_schema",
 const INSTRUCTIONS: &str = "Tools for fal, the generative-media platform (image, video, audio, speech, 3D and LLM models). \
 Find a model with recommend_model (describe the task) or search_models, read its inputs with get_model_schema, \
 and check its price with get_pricing before running it. run_model waits for a result; submit_job queues long \
-video, 3D and training jobs, which check_job follows. upload_file puts your files on fal's CDN for use as inputs. \
-search_docs answers questions about fal's APIs.";
+video, 3D and training jobs: follow them with check_job, fetch a whole output with get_job_result, stop one with \
+cancel_job. upload_file puts your files on fal's CDN for use as inputs. search_docs answers questions about fal's APIs.";
 
 /// Limits the tools apply.
 #[derive(Debug, Clone)]
@@ -104,7 +104,7 @@ impl FalMcp {
     fn groups() -> [(&'static str, ToolRouter<Self>); 3] {
         [
             ("discovery", Self::discovery_tools() + Self::pricing_tools() + Self::docs_tools()),
-            ("execution", Self::run_model_tools() + Self::submit_job_tools() + Self::check_job_tools()),
+            ("execution", Self::run_model_tools() + Self::submit_job_tools() + Self::follow_tools()),
             ("utility", Self::recommend_tools() + Self::file_tools()),
         ]
     }

@@ -58,9 +58,10 @@ fn strip_noise(value: &mut Value) {
 
 /// The output schema of a tool that answers `T`: its top-level fields and their types, nested
 /// shapes and field notes left to the JSON and the tool's description (this keeps tools/list
-/// small: every client downloads it, and a model reads it on every turn), plus
-/// `error`; `T`'s required fields apply only when `error` is absent, so clients that validate
-/// structured content accept error results too.
+/// small: every client downloads it, and a model reads it on every turn), plus `error` (a failed
+/// call's `{status, type, message, retryable, …}`, which its text says in words). No field
+/// is required, so that clients that validate structured content accept an error result (only
+/// `error`) as readily as an answer; the types still hold wherever a field appears.
 pub(crate) fn schema<T: JsonSchema + 'static>() -> Arc<JsonObject> {
     let full = rmcp::handler::server::tool::schema_for_output::<T>();
     let defs = full.get("$defs").and_then(Value::as_object);
@@ -72,14 +73,10 @@ pub(crate) fn schema<T: JsonSchema + 'static>() -> Arc<JsonObject> {
         .and_then(Value::as_object)
         .map(|props| props.iter().map(|(name, prop)| (name.clone(), shallow(prop, defs, always(name)))).collect())
         .unwrap_or_default();
-    properties.insert(
-        "error".into(),
-        json!({ "type": "object", "description": "when failed: {type, message, retryable, next…}" }),
-    );
+    properties.insert("error".into(), json!({ "type": "object" }));
     let mut out = JsonObject::new();
     out.insert("type".into(), json!("object"));
     out.insert("properties".into(), Value::Object(properties));
-    out.insert("anyOf".into(), json!([{ "required": required }, { "required": ["error"] }]));
     Arc::new(out)
 }
 

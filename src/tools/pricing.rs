@@ -74,7 +74,7 @@ impl FalMcp {
         name = "get_pricing",
         title = "Get model prices",
         description = "Get fal's price per billing unit (image, megapixel, video second, …) for up to 50 endpoints. \
-With input (one endpoint): that call's estimated cost and how it was worked out. Check it before paid runs.",
+With input (one endpoint): that call's estimated cost and its basis. Check it before paid runs.",
         input_schema = output::input::<GetPricingArgs>(),
         output_schema = output::schema::<PricingOutput>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)

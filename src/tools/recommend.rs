@@ -78,7 +78,7 @@ impl FalMcp {
     #[tool(
         name = "recommend_model",
         title = "Recommend models for a task",
-        description = "Describe what you want to make (an image, an edit, a video from a photo, speech, music, a transcript, a 3D asset, a fine-tune) \
+        description = "Describe what you want to make (an image, an edit, a video, speech, music, a transcript, 3D, a fine-tune) \
 and get fal models ranked for it, each with why it fits, its unit price and run_with (run_model, or submit_job if long).",
         input_schema = output::input::<RecommendModelArgs>(),
         output_schema = output::schema::<RecommendModelOutput>(),

@@ -63,7 +63,7 @@ impl FalMcp {
         title = "Run a model and wait for the result",
         description = "Run a fal model and wait for its output. The input is checked against \
 the model's schema first; the answer has the output, media files and cost estimate. \
-If the wait ends first, the job keeps running: follow its request_id with check_job. For long video, 3D or training use submit_job.",
+If the wait ends first, the job keeps running: follow it with check_job. For long video, 3D or training use submit_job.",
         input_schema = output::input::<RunModelArgs>(),
         output_schema = output::schema::<JobOutput>(),
         meta = crate::ui::tool_meta(),

@@ -48,13 +48,20 @@ fn cases() -> Vec<(&'static str, Value, &'static str)> {
         (
             "check_job",
             json!({"endpoint_id": "fal-ai/flux/dev", "request_id": "abc", "action": "stop"}),
-            "action must be one of \"status\", \"result\", \"cancel\"",
+            "is a tool of its own now",
         ),
         (
             "check_job",
             json!({"endpoint_id": "fal-ai/flux/dev", "request_id": "abc", "logs": "yes"}),
             "logs must be true or false",
         ),
+        ("get_job_result", json!({"endpoint_id": "fal-ai/flux/dev"}), "the argument request_id is required"),
+        (
+            "get_job_result",
+            json!({"endpoint_id": "fal-ai/flux/dev", "request_id": "abc", "logs": true}),
+            "there is no argument logs",
+        ),
+        ("cancel_job", json!({"endpoint_id": 3, "request_id": "abc"}), "endpoint_id must be a string"),
         ("upload_file", json!({"url": 5}), "url must be a string"),
         ("upload_file", json!({"data": "aGk=", "file_name": ["a.png"]}), "file_name must be a string"),
         ("upload_file", json!({"path": "/etc/passwd"}), "there is no argument path"),
@@ -74,7 +81,7 @@ async fn every_argument_problem_names_the_argument_before_fal_is_asked() {
         tools_seen.insert(tool);
     }
     client.cancel().await.ok();
-    assert_eq!(tools_seen.len(), 9, "every tool was given bad arguments");
+    assert_eq!(tools_seen.len(), 11, "every tool was given bad arguments");
     assert!(app.fake.requests().is_empty(), "a refused argument reached fal: {:?}", app.fake.requests());
 }
 

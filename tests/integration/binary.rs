@@ -151,7 +151,7 @@ async fn stdio_serves_the_tools_with_the_key_from_the_environment() {
     let mut cmd = command(&fake, &["stdio"]);
     cmd.env("FAL_KEY", "stdio-id:stdio-secret").stderr(Stdio::null());
     let client = ().serve(TokioChildProcess::new(cmd).unwrap()).await.expect("stdio handshake");
-    assert_eq!(client.list_all_tools().await.unwrap().len(), 9);
+    assert_eq!(client.list_all_tools().await.unwrap().len(), 11);
     let view = client.list_all_resources().await.unwrap();
     assert_eq!(view[0].uri, "ui://fal-mcp/result-view.html", "the result view is there over stdio too");
     let read = client.read_resource(rmcp::model::ReadResourceRequestParams::new(view[0].uri.clone())).await.unwrap();

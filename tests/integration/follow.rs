@@ -1,4 +1,4 @@
-//! check_job against the fake queue: a job's life moved by events, failed jobs as validating
+//! check_job, get_job_result and cancel_job against the fake queue: a job's life moved by events, failed jobs as validating
 //! clients read them, cancel in each state, ids refused or unknown, namespaced and deep ids.
 
 use serde_json::{Value, json};
@@ -22,13 +22,15 @@ async fn submit(app: &TestApp, endpoint: &str) -> String {
     submitted["request_id"].as_str().unwrap().to_string()
 }
 
+/// The tool for `action`: check_job for "status", get_job_result for "result", cancel_job for "cancel".
 async fn check(app: &TestApp, endpoint: &str, request_id: &str, action: &str) -> rmcp::model::CallToolResult {
-    app.call(
-        KEY,
-        "check_job",
-        json!({"endpoint_id": endpoint, "request_id": request_id, "action": action, "logs": true}),
-    )
-    .await
+    let (tool, arguments) = match action {
+        "status" => ("check_job", json!({"endpoint_id": endpoint, "request_id": request_id, "logs": true})),
+        "result" => ("get_job_result", json!({"endpoint_id": endpoint, "request_id": request_id})),
+        "cancel" => ("cancel_job", json!({"endpoint_id": endpoint, "request_id": request_id})),
+        other => panic!("no tool for {other}"),
+    };
+    app.call(KEY, tool, arguments).await
 }
 
 #[tokio::test]
@@ -233,4 +235,38 @@ async fn every_failure_the_fake_can_produce_gets_the_advice_its_type_calls_for()
     let answer = ok(&check(&app, FLUX, &id, "status").await);
     assert_eq!(answer["error"]["type"], "client_cancelled");
     assert!(answer["next"].as_str().unwrap().contains("cancelled"), "{answer}");
+}
+
+#[tokio::test]
+async fn reading_a_job_and_stopping_it_are_separate_tools_a_host_can_tell_apart() {
+    let app = spawn_app().await;
+    let client = app.client(KEY).await;
+    let tools = client.list_all_tools().await.unwrap();
+    client.cancel().await.ok();
+    let hints = |name: &str| {
+        let tool = tools.iter().find(|t| t.name == name).unwrap_or_else(|| panic!("no {name}"));
+        let a = tool.annotations.as_ref().unwrap();
+        (a.read_only_hint, a.destructive_hint, a.idempotent_hint, a.open_world_hint)
+    };
+    assert_eq!(hints("check_job"), (Some(true), Some(false), Some(true), Some(true)), "polling never asks permission");
+    assert_eq!(hints("get_job_result"), (Some(true), Some(false), Some(true), Some(true)));
+    assert_eq!(hints("cancel_job"), (Some(false), Some(true), Some(true), Some(true)), "stopping a job always asks");
+    for tool in &tools {
+        let a = tool.annotations.as_ref().unwrap_or_else(|| panic!("{} has no hints", tool.name));
+        assert!(a.title.is_some() || tool.title.is_some(), "{} has no title", tool.name);
+        let set = [a.read_only_hint, a.destructive_hint, a.idempotent_hint, a.open_world_hint];
+        assert!(set.iter().all(Option::is_some), "{} leaves a hint unset: {a:?}", tool.name);
+    }
+
+    // The old action argument points at the tool that does it now; nothing is cancelled by check_job.
+    app.fake.script(FLUX, Script::manual(image()));
+    let id = submit(&app, FLUX).await;
+    let asked = app.call(KEY, "check_job", json!({"endpoint_id": FLUX, "request_id": id, "action": "cancel"})).await;
+    let (e, sentence) = err(&asked);
+    assert_eq!(e["type"], "invalid_argument");
+    assert!(sentence.contains("call cancel_job"), "{sentence}");
+    assert_eq!(ok(&check(&app, FLUX, &id, "status").await)["status"], "IN_QUEUE", "still queued");
+    let status =
+        ok(&app.call(KEY, "check_job", json!({"endpoint_id": FLUX, "request_id": id, "action": "status"})).await);
+    assert_eq!(status["status"], "IN_QUEUE", "action status is what check_job does");
 }

@@ -3,8 +3,8 @@
 
 mod arguments;
 mod binary;
-mod check_job;
 mod edge;
+mod follow;
 mod get_model_schema;
 mod get_pricing;
 mod keyless;

@@ -34,7 +34,7 @@ async fn the_server_declares_the_extension_and_lists_the_view() {
     let tools = client.list_all_tools().await.unwrap();
     for tool in &tools {
         let names_view = tool.meta.as_ref().is_some_and(|m| m.0.get("ui") == Some(&json!({"resourceUri": URI})));
-        let expected = matches!(tool.name.as_ref(), "run_model" | "submit_job" | "check_job");
+        let expected = matches!(tool.name.as_ref(), "run_model" | "submit_job" | "check_job" | "get_job_result");
         assert_eq!(names_view, expected, "{}", tool.name);
     }
     client.cancel().await.ok();

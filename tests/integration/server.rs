@@ -141,7 +141,9 @@ async fn every_tool_is_fully_described() {
     assert_eq!(
         names,
         [
+            "cancel_job",
             "check_job",
+            "get_job_result",
             "get_model_schema",
             "get_pricing",
             "recommend_model",
@@ -192,7 +194,7 @@ async fn the_tools_list_fast_path_answers_exactly_as_rmcp_does() {
         assert_eq!(fast, slow, "id {id}: the fast path and rmcp differ");
         let parsed: Value = serde_json::from_slice(&fast).unwrap();
         assert_eq!(parsed["id"], serde_json::from_str::<Value>(id).unwrap());
-        assert_eq!(parsed["result"]["tools"].as_array().unwrap().len(), 9);
+        assert_eq!(parsed["result"]["tools"].as_array().unwrap().len(), 11);
     }
     let list = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#;
     assert_eq!(app.post(&[("authorization", &auth), ("mcp-protocol-version", "1999-01-01")], list).await.status(), 400);

@@ -19,7 +19,7 @@ from mcp.shared._httpx_utils import create_mcp_http_client
 
 EXPECTED = {
     "search_models", "get_model_schema", "get_pricing", "search_docs", "recommend_model",
-    "run_model", "submit_job", "check_job", "upload_file",
+    "run_model", "submit_job", "check_job", "get_job_result", "cancel_job", "upload_file",
 }
 
 
@@ -95,8 +95,11 @@ async def main(url, fake):
                     await asyncio.sleep(0.05)
                 assert status["status"] == "FAILED", status
                 assert status["error"]["type"] == "content_policy_violation", status
-                result = await session.call_tool("check_job", {"endpoint_id": "fal-ai/flux/schnell", "request_id": job["request_id"], "action": "result"})
-                assert failed(result, "check_job")["status"] == 422
+                result = await session.call_tool("get_job_result", {"endpoint_id": "fal-ai/flux/schnell", "request_id": job["request_id"]})
+                assert failed(result, "get_job_result")["status"] == 422
+                queued = await call("submit_job", {"endpoint_id": "fal-ai/veo3", "input": {"prompt": "waves"}})
+                stopped = await call("cancel_job", {"endpoint_id": "fal-ai/veo3", "request_id": queued["request_id"]})
+                assert stopped["status"] in ("CANCELLATION_REQUESTED", "ALREADY_COMPLETED"), stopped
 
                 assert status["error"]["retryable"] is False and "check_job" not in status["next"], status
                 script(fake, "fal-ai/flux/schnell", error="runner_server_error")

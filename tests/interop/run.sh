@@ -65,7 +65,7 @@ echo "curl: initialize, tools/list and recommend_model answered as the README sh
 step "MCP Inspector CLI 2.12.0"
 inspector() { (cd "$work" && npx --no-install mcp-inspector --cli "$url" --transport http --header "Authorization: Bearer $key" "$@"); }
 tools=$(inspector --method tools/list)
-for tool in search_models get_model_schema get_pricing search_docs recommend_model run_model submit_job check_job upload_file; do
+for tool in search_models get_model_schema get_pricing search_docs recommend_model run_model submit_job check_job get_job_result cancel_job upload_file; do
   grep -q "\"$tool\"" <<<"$tools" || { echo "tools/list lacks $tool"; exit 1; }
 done
 found=$(inspector --method tools/call --tool-name search_models --tool-arg query=flux)

@@ -22,7 +22,7 @@ use crate::{
 };
 use estimate::{CostEstimate, Pending};
 
-/// Largest output a status check carries inline; a larger one is fetched with action "result".
+/// Largest output a status check carries inline; a larger one is fetched with get_job_result.
 pub(crate) const INLINE_OUTPUT_BYTES: usize = 64 * 1024;
 
 /// One log line of a running job.
@@ -253,7 +253,7 @@ impl FalMcp {
             let answer = JobOutput {
                 status: "COMPLETED".into(),
                 next: Some(format!(
-                    "the output is {}, too large to show with the status; call check_job with action \"result\" to get it whole",
+                    "the output is {}, too large to show with the status; call get_job_result to get it whole",
                     crate::text::bytes(size as u64)
                 )),
                 ..JobOutput::new(id, request_id)
@@ -401,7 +401,7 @@ pub(crate) fn status_output(
     let running = !status.is_completed();
     let next = match status.status {
         _ if status.is_failed() => Some(job_error(&status, request_id, None).next.unwrap_or_default()),
-        JobState::Completed => Some("call check_job with action \"result\" for the output".to_string()),
+        JobState::Completed => Some("call get_job_result for the output".to_string()),
         _ => Some(format!("not finished yet; check again after poll_after_seconds ({})", follow_hint(id, request_id))),
     };
     JobOutput {

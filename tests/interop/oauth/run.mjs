@@ -35,7 +35,7 @@ const GOOD_KEY = "interop-id:interop-secret";
 const REFUSED_KEY = "bad:nope";
 const SDK_CLIENT_NAME = "Example MCP Client";
 const MCP_REMOTE_CLIENT_NAME = "MCP CLI Proxy"; // what mcp-remote registers as
-const TOOL_COUNT = 9;
+const TOOL_COUNT = 11;
 const OVERALL_TIMEOUT_MS = 160_000;
 const STEP_TIMEOUT_MS = 30_000;
 
