@@ -1,6 +1,7 @@
-//! The application: public routes (`/healthz`, `/metrics`), the sign-in's routes when a public
-//! URL turns it on (`oauth/`), and the protected `/mcp` router, whose layers are listed in the
-//! order a request meets them; and serving it.
+//! The application: public routes (`/`, `/healthz`, `/metrics`), the sign-in's routes when a
+//! public URL turns it on (`oauth/`), and the protected MCP paths (`/mcp`, every tool, and
+//! `/mcp/readonly`, the read-only ones), whose layers are listed in the order a request meets
+//! them; and serving it.
 
 use std::{future::Future, io, sync::Arc};
 
@@ -97,16 +98,6 @@ fn build(config: &Config, hand_back: CancellationToken) -> Result<(Router, Arc<C
         oauth_settings(config)?.map(|settings| OAuth::new(settings, fal.clone(), fetcher.clone())).transpose()?;
     let server = mcp_server(config, fal, fetcher, hand_back);
     let catalog = server.catalog();
-    // The fast tools/list path serves exactly what this server's router lists.
-    let tools_list = Arc::new(fast_list::ToolsList::new(&server.listed_tools()));
-    let rmcp_config = StreamableHttpServerConfig::default()
-        .with_legacy_session_mode(false)
-        .with_json_response(true)
-        .with_max_request_body_bytes(config.max_body_bytes)
-        // Host and Origin are checked by `guard`, before auth, with the configured lists.
-        .disable_allowed_hosts();
-    let mcp =
-        StreamableHttpService::new(move || Ok(server.clone()), Arc::new(NeverSessionManager::default()), rmcp_config);
     let allowed = Arc::new(guard::Allowed::new(&config.allowed_hosts(), &config.allowed_origins));
     let client_ip = Arc::new(config.client_ip());
     let keyless =
@@ -121,19 +112,11 @@ fn build(config: &Config, hand_back: CancellationToken) -> Result<(Router, Arc<C
         client_ip,
         held: Arc::default(),
     });
-    // route_layer: the layers guard /mcp only, not the 404 of paths that do not exist.
-    let protected = Router::new()
-        .route_service("/mcp", mcp)
-        .route_layer(
-            ServiceBuilder::new()
-                .layer(from_fn(account::account))
-                .layer(from_fn_with_state(allowed.clone(), guard::check))
-                .layer(from_fn_with_state(auth.clone(), auth::require_key))
-                .layer(from_fn_with_state(limits, admit::admit))
-                .layer(from_fn_with_state(auth, auth::keyless_gate))
-                .layer(from_fn_with_state(tools_list, fast_list::answer)),
-        )
-        .route_layer(cors(allowed.clone()));
+    // /mcp serves every tool; /mcp/readonly only those that spend and change nothing. Both share
+    // the slots, the shares and the auth.
+    let edge = Edge { allowed: allowed.clone(), auth, limits, max_body_bytes: config.max_body_bytes };
+    let protected =
+        mcp_route("/mcp", server.clone(), &edge).merge(mcp_route("/mcp/readonly", server.read_only(), &edge));
     let public = Router::new().route("/healthz", get(|| async { "ok" })).route(
         "/metrics",
         get(|| async { ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], metrics::render()) }),
@@ -148,6 +131,41 @@ fn build(config: &Config, hand_back: CancellationToken) -> Result<(Router, Arc<C
     let front = front.route("/", get(home::home)).layer(from_fn_with_state(allowed, guard::check_host));
     let app = public.merge(protected).merge(front);
     Ok((app, catalog))
+}
+
+/// What every MCP path is guarded by.
+struct Edge {
+    allowed: Arc<guard::Allowed>,
+    auth: Arc<auth::Auth>,
+    limits: Arc<admit::Limits>,
+    max_body_bytes: usize,
+}
+
+/// `server` at `path`, behind the layers in the order a request meets them; route_layer: the
+/// layers guard this path only, not the 404 of paths that do not exist.
+fn mcp_route(path: &str, server: FalMcp, edge: &Edge) -> Router {
+    // The fast tools/list path serves exactly what this server's router lists.
+    let tools_list = Arc::new(fast_list::ToolsList::new(&server.listed_tools()));
+    let rmcp_config = StreamableHttpServerConfig::default()
+        .with_legacy_session_mode(false)
+        .with_json_response(true)
+        .with_max_request_body_bytes(edge.max_body_bytes)
+        // Host and Origin are checked by `guard`, before auth, with the configured lists.
+        .disable_allowed_hosts();
+    let mcp =
+        StreamableHttpService::new(move || Ok(server.clone()), Arc::new(NeverSessionManager::default()), rmcp_config);
+    Router::new()
+        .route_service(path, mcp)
+        .route_layer(
+            ServiceBuilder::new()
+                .layer(from_fn(account::account))
+                .layer(from_fn_with_state(edge.allowed.clone(), guard::check))
+                .layer(from_fn_with_state(edge.auth.clone(), auth::require_key))
+                .layer(from_fn_with_state(edge.limits.clone(), admit::admit))
+                .layer(from_fn_with_state(edge.auth.clone(), auth::keyless_gate))
+                .layer(from_fn_with_state(tools_list, fast_list::answer)),
+        )
+        .route_layer(cors(edge.allowed.clone()))
 }
 
 /// CORS for browser clients from allowed (or loopback) origins; preflights are answered before auth.

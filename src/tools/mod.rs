@@ -99,6 +99,19 @@ impl FalMcp {
         self
     }
 
+    /// The same server with only the tools that spend nothing and change nothing (those marked
+    /// read-only), for `/mcp/readonly`: a tool left out is unknown there, listed nowhere.
+    pub(crate) fn read_only(mut self) -> Self {
+        let mut router = Self::router();
+        for tool in router.list_all() {
+            if tool.annotations.as_ref().and_then(|a| a.read_only_hint) != Some(true) {
+                router.remove_route(&tool.name);
+            }
+        }
+        self.tools = Arc::new(router);
+        self
+    }
+
     /// The tools by group: the one list the router, the README's table, the metrics' labels and
     /// the instructions' test all come from.
     fn groups() -> [(&'static str, ToolRouter<Self>); 3] {

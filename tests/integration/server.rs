@@ -239,3 +239,35 @@ async fn with_sign_in_off_the_oauth_routes_say_to_send_the_key_as_a_header() {
         assert!(said.contains("Authorization: Bearer <FAL_KEY>") && said.contains("FAL_MCP_PUBLIC_URL"), "{said}");
     }
 }
+
+#[tokio::test]
+async fn the_read_only_url_serves_only_tools_that_spend_and_change_nothing() {
+    let app = spawn_app().await;
+    let mut readonly = crate::support::TestApp::attach(&app.base, app.fake.clone());
+    readonly.mcp_url = format!("{}/mcp/readonly", app.base);
+    let client = readonly.client(KEY).await;
+    let tools = client.list_all_tools().await.unwrap();
+    let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
+    assert_eq!(
+        names,
+        [
+            "check_job",
+            "get_job_result",
+            "get_model_schema",
+            "get_pricing",
+            "recommend_model",
+            "search_docs",
+            "search_models"
+        ]
+    );
+    assert!(tools.iter().all(|t| t.annotations.as_ref().and_then(|a| a.read_only_hint) == Some(true)));
+    let found = crate::support::call(&client, "search_models", json!({"query": "flux"})).await;
+    assert_ne!(found.is_error, Some(true));
+    let run = json!({"jsonrpc": "2.0", "id": 5, "method": "tools/call",
+        "params": {"name": "run_model", "arguments": {"endpoint_id": "fal-ai/flux/dev", "input": {"prompt": "a fox"}}}});
+    let refused = readonly.post(&[("authorization", &format!("Bearer {KEY}"))], &run.to_string()).await;
+    let answer = rpc_body(&refused.text().await.unwrap());
+    assert!(answer.get("error").is_some() || answer["result"]["isError"] == true, "{answer}");
+    client.cancel().await.ok();
+    assert!(app.fake.requests().iter().all(|r| !r.path.starts_with("/queue")), "nothing was submitted");
+}
