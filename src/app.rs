@@ -128,7 +128,16 @@ fn build(config: &Config, hand_back: CancellationToken) -> Result<(Router, Arc<C
             .route("/authorize", any(home::sign_in_off))
             .route("/token", any(home::sign_in_off)),
     };
-    let front = front.route("/", get(home::home)).layer(from_fn_with_state(allowed, guard::check_host));
+    let mut front = front.route("/", get(home::home));
+    if let Some(proof) = config.registry_auth.clone() {
+        // The MCP Registry reads the domain proof here: 200, text, no redirect.
+        let proof = proof.trim().to_string();
+        front = front.route(
+            "/.well-known/mcp-registry-auth",
+            get(move || std::future::ready(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], proof.clone()))),
+        );
+    }
+    let front = front.layer(from_fn_with_state(allowed, guard::check_host));
     let app = public.merge(protected).merge(front);
     Ok((app, catalog))
 }

@@ -163,6 +163,9 @@ pub struct Config {
     /// Most tool calls one client address may make without a key in a minute.
     #[arg(long, env = "FAL_MCP_KEYLESS_CALLS_PER_MINUTE", default_value_t = 60)]
     pub(crate) keyless_calls_per_minute: u32,
+    /// The MCP Registry's domain proof, served as text at /.well-known/mcp-registry-auth (e.g. "v=MCPv1; k=ed25519; p=…"); off when unset.
+    #[arg(long, env = "FAL_MCP_REGISTRY_AUTH")]
+    pub(crate) registry_auth: Option<String>,
     /// Redis (redis:// or rediss://) that holds the sign-in's replay memory and sign-in limits for every instance; without it each instance keeps its own.
     #[arg(long, env = "FAL_MCP_REDIS_URL", hide_env_values = true, value_parser = Concealed::read)]
     pub(crate) redis_url: Option<Concealed>,
@@ -224,6 +227,15 @@ impl Config {
             return Err("FAL_MCP_CLIENT_IP_HEADER is believed only from the proxies in FAL_MCP_TRUSTED_PROXIES: \
                         set that to your proxy's addresses (e.g. 10.0.0.0/8), or unset the header to use the connection's address"
                 .into());
+        }
+        if self
+            .registry_auth
+            .as_ref()
+            .is_some_and(|p| p.trim().is_empty() || p.len() > 4096 || p.chars().any(char::is_control))
+        {
+            return Err(
+                "FAL_MCP_REGISTRY_AUTH must be one line of at most 4096 characters (the Registry's proof text)".into(),
+            );
         }
         if self.redis_url.as_ref().is_some_and(|u| !u.0.starts_with("redis://") && !u.0.starts_with("rediss://")) {
             return Err("FAL_MCP_REDIS_URL must start with redis:// or rediss:// (TLS)".into());

@@ -271,3 +271,18 @@ async fn the_read_only_url_serves_only_tools_that_spend_and_change_nothing() {
     client.cancel().await.ok();
     assert!(app.fake.requests().iter().all(|r| !r.path.starts_with("/queue")), "nothing was submitted");
 }
+
+#[tokio::test]
+async fn the_registry_domain_proof_is_served_as_the_operator_set_it() {
+    let proof = "v=MCPv1; k=ed25519; p=dGVzdC1wdWJsaWMta2V5LW5vdC1hLXJlYWwtb25lLTMyYg==";
+    let app = crate::support::spawn_app_with(&["--registry-auth", proof]).await;
+    let response = http().get(format!("{}/.well-known/mcp-registry-auth", app.base)).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
+    assert_eq!(response.text().await.unwrap(), proof);
+    let without = spawn_app().await;
+    let absent = http().get(format!("{}/.well-known/mcp-registry-auth", without.base)).send().await.unwrap();
+    assert_eq!(absent.status(), 404, "no proof set, no route");
+    let refused = fal_mcp::Config::from_args(["fal-mcp", "--registry-auth", &"x".repeat(5000)]).unwrap();
+    assert!(fal_mcp::build_app(&refused, Default::default()).unwrap_err().contains("FAL_MCP_REGISTRY_AUTH"));
+}
