@@ -603,6 +603,12 @@ async function checkWhatIsShown(check, c, data, media, httpMedia, snap, haveClip
   }
   const rid = data.request_id || (data.error && data.error.request_id);
   if (rid) check(shows(snap, rid), `request id not shown: ${rid}`);
+  const est = data.estimate || {};
+  if (typeof est.total_cost === "number") {
+    const cost = "$" + Number(est.total_cost.toFixed(6));
+    check(shows(snap, cost), `the result's cost ${cost} is not shown`);
+  }
+  check(!shows(snap, "call check_job"), "a person is shown the model-facing check_job instruction");
   for (const s of expect.text || []) check(shows(snap, s), `not shown: ${JSON.stringify(s)}`);
   const promptText = c.arguments && c.arguments.input && c.arguments.input.prompt;
   if (typeof promptText === "string") check(shows(snap, promptText), `prompt not shown: ${promptText}`);
