@@ -4,6 +4,7 @@
 #![warn(unreachable_pub)]
 
 mod app;
+mod background;
 mod config;
 mod cost;
 mod fal;

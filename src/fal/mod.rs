@@ -91,18 +91,8 @@ impl FalClient {
     /// Every half cache lifetime (at least 10 s), sweeps expired cache entries and returns freed
     /// memory to the system, for as long as the client lives (the task holds it weakly).
     fn keep_tidy(&self, ttl: Duration) {
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
-        let inner = Arc::downgrade(&self.inner);
-        let every = (ttl / 2).max(Duration::from_secs(10));
-        runtime.spawn(async move {
-            let mut ticks = tokio::time::interval(every);
-            ticks.tick().await;
-            loop {
-                ticks.tick().await;
-                let Some(inner) = inner.upgrade() else { return };
-                inner.cache.sweep().await;
-            }
-        });
+        let period = (ttl / 2).max(Duration::from_secs(10));
+        crate::background::every(&self.inner, period, |inner| async move { inner.cache.sweep().await });
     }
 
     fn urls(&self) -> &FalUrls {

@@ -8,19 +8,17 @@
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
+use super::{admit::Rpc, client_ip::ClientIp, counts::WindowCounts};
+use crate::{
+    fal::FalKey,
+    oauth::{OAuth, TokenProblem},
+    tools::{KEYLESS_TOOLS, Keyless},
+};
 use axum::{
     extract::{ConnectInfo, Request, State},
     http::{HeaderValue, StatusCode, header},
     middleware::Next,
     response::Response,
-};
-use moka::future::Cache;
-
-use super::{admit::Rpc, client_ip::ClientIp};
-use crate::{
-    fal::FalKey,
-    oauth::{OAuth, TokenProblem},
-    tools::{KEYLESS_TOOLS, Keyless},
 };
 
 /// How requests prove who they are.
@@ -34,13 +32,12 @@ pub(crate) struct Auth {
 pub(crate) struct KeylessReads {
     per_minute: u32,
     client_ip: Arc<ClientIp>,
-    calls: Cache<String, Arc<std::sync::atomic::AtomicU32>>,
+    calls: WindowCounts,
 }
 
 impl KeylessReads {
     pub(crate) fn new(per_minute: u32, client_ip: Arc<ClientIp>) -> Self {
-        let calls = Cache::builder().max_capacity(100_000).time_to_live(Duration::from_secs(60)).build();
-        Self { per_minute, client_ip, calls }
+        Self { per_minute, client_ip, calls: WindowCounts::new(Duration::from_secs(60)) }
     }
 }
 
@@ -140,8 +137,7 @@ pub(crate) async fn keyless_gate(State(auth): State<Arc<Auth>>, request: Request
     if rpc.and_then(|r| r.method.as_deref()) == Some("tools/call") {
         let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
         let address = reads.client_ip.of(request.headers(), peer).map_or_else(|| "unknown".into(), |ip| ip.to_string());
-        let count = reads.calls.get_with(address, async { Arc::default() }).await;
-        if count.fetch_add(1, std::sync::atomic::Ordering::Relaxed) >= reads.per_minute {
+        if reads.calls.add(address).await > reads.per_minute {
             let mut response = super::refusal(
                 StatusCode::TOO_MANY_REQUESTS,
                 "too_many_requests",

@@ -7,6 +7,7 @@ pub(crate) mod account;
 pub(crate) mod admit;
 pub(crate) mod auth;
 pub(crate) mod client_ip;
+pub(crate) mod counts;
 pub(crate) mod fast_list;
 pub(crate) mod guard;
 pub(crate) mod home;

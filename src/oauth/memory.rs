@@ -7,12 +7,14 @@
 //! then refuse to exchange a code, refresh or sign in (fail closed: a replay never passes
 //! unseen), while access tokens on /mcp keep working until they expire (see `OAuth::key_from_token`).
 
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
 use moka::future::Cache;
 use redis::{AsyncCommands, aio::ConnectionManager};
 use sha2::{Digest, Sha256};
 use tokio::sync::OnceCell;
+
+use crate::http::counts::WindowCounts;
 
 /// Longest a Redis command may take before the memory counts as unavailable.
 const DEADLINE: Duration = Duration::from_secs(1);
@@ -53,7 +55,7 @@ pub(crate) enum Memory {
 pub(crate) struct Local {
     used: Cache<(u8, String), ()>,
     revoked: Cache<String, ()>,
-    attempts: Cache<String, Arc<std::sync::atomic::AtomicU32>>,
+    attempts: WindowCounts,
 }
 
 pub(crate) struct Shared {
@@ -67,7 +69,7 @@ impl Memory {
         Memory::Local(Local {
             used: Cache::builder().max_capacity(300_000).time_to_live(longest).build(),
             revoked: Cache::builder().max_capacity(100_000).time_to_live(longest).build(),
-            attempts: Cache::builder().max_capacity(100_000).time_to_live(attempt_window).build(),
+            attempts: WindowCounts::new(attempt_window),
         })
     }
 
@@ -126,10 +128,7 @@ impl Memory {
     /// the count including this one.
     pub(crate) async fn count(&self, space: Space, who: &str, window: Duration) -> Result<u32, Unavailable> {
         match self {
-            Memory::Local(local) => {
-                let count = local.attempts.get_with(format!("{}:{who}", space.name()), async { Arc::default() }).await;
-                Ok(count.fetch_add(1, std::sync::atomic::Ordering::Relaxed).saturating_add(1))
-            }
+            Memory::Local(local) => Ok(local.attempts.add(format!("{}:{who}", space.name())).await),
             Memory::Redis(shared) => {
                 let key = key(space, who);
                 // SET NX starts the window with its expiry; INCR keeps it.

@@ -47,19 +47,7 @@ impl Catalog {
     /// (each new request reads a few rows of 39.5 MB), so memory follows load down again; for as
     /// long as the catalog lives (the task holds it weakly).
     fn keep_tidy(self: &Arc<Self>) {
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
-        let catalog = Arc::downgrade(self);
-        runtime.spawn(async move {
-            let mut ticks = tokio::time::interval(RELEASE_EVERY);
-            ticks.tick().await;
-            loop {
-                ticks.tick().await;
-                if catalog.upgrade().is_none() {
-                    return;
-                }
-                meaning::release();
-            }
-        });
+        crate::background::every(self, RELEASE_EVERY, |_| async { meaning::release() });
     }
 
     /// The index as it is, without waiting or fetching.

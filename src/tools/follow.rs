@@ -88,15 +88,14 @@ COMPLETED with the output, or FAILED with fal's reason.",
         let (status, typical) =
             tokio::join!(self.fal.status(&job, with_logs), self.typical_seconds(&job.key, &job.endpoint));
         let status = status.map_err(failed)?;
-        let (id, request_id) = (&job.endpoint, &job.request_id);
-        if status.is_completed() && !status.is_failed() {
-            // Done: the output comes with the status when it fits, so no second call is needed.
-            let answer = self.completed_inline(&job).await;
-            return Ok(
-                answer.unwrap_or_else(|| output::success(&status_output(id, request_id, status, with_logs, typical)))
-            );
+        // Done: the output comes with the status when it fits, so no second call is needed.
+        if status.is_completed()
+            && !status.is_failed()
+            && let Some(answer) = self.completed_inline(&job).await
+        {
+            return Ok(answer);
         }
-        Ok(output::success(&status_output(id, request_id, status, with_logs, typical)))
+        Ok(output::success(&status_output(&job.endpoint, &job.request_id, status, with_logs, typical)))
     }
 
     #[tool(

@@ -234,17 +234,7 @@ async fn list_from(app: &TestApp, from: [u8; 4], key: &str) -> (u16, String) {
 
 #[tokio::test]
 async fn no_key_and_no_address_can_hold_more_than_its_share_of_the_slots() {
-    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let slow_url = format!("http://{}/never.png", silent.local_addr().unwrap());
-    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let counted = accepted.clone();
-    tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((stream, _)) = silent.accept().await {
-            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            held.push(stream);
-        }
-    });
+    let (slow_url, accepted) = crate::support::silent_listener().await;
     let app = spawn_app_with(&[
         "--allow-private-urls",
         "--max-concurrency",

@@ -6,10 +6,10 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, rpc_body, spawn_app_with};
-
-const PUBLIC: &str = "http://localhost:9";
-const SECRET: &str = "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTMyLWJ5dGVzIQ==";
+use crate::{
+    oauth::{PUBLIC, SECRET},
+    support::{TestApp, rpc_body, spawn_app_with},
+};
 
 fn call(tool: &str, arguments: Value) -> String {
     json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": tool, "arguments": arguments}})

@@ -36,31 +36,11 @@ async fn missing_empty_or_malformed_auth_is_401_with_instructions() {
     assert!(app.fake.requests().is_empty(), "no value that cannot be a key reached fal");
 }
 
-/// A listener that accepts connections and never answers, counting them: a slow URL.
-async fn silent_listener() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
-    use std::sync::{
-        Arc,
-        atomic::{AtomicUsize, Ordering},
-    };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/slow.png", listener.local_addr().unwrap());
-    let seen = Arc::new(AtomicUsize::new(0));
-    let counted = seen.clone();
-    tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((stream, _)) = listener.accept().await {
-            counted.fetch_add(1, Ordering::SeqCst);
-            held.push(stream);
-        }
-    });
-    (url, seen)
-}
-
 #[tokio::test]
 async fn a_url_is_fetched_only_for_a_key_fal_accepted_and_the_check_is_remembered() {
     use std::sync::atomic::Ordering;
     let app = spawn_app_with(&["--allow-private-urls"]).await;
-    let (slow, connections) = silent_listener().await;
+    let (slow, connections) = crate::support::silent_listener().await;
     let started = std::time::Instant::now();
     let (error, sentence) = err(&app.call("bad:not-a-real-key", "upload_file", json!({"url": slow})).await);
     assert!(started.elapsed() < std::time::Duration::from_secs(3), "refused at once, not after the fetch");

@@ -62,6 +62,15 @@ async def main(url, fake):
                 async def call(tool, args):
                     return structured(await session.call_tool(tool, args), tool)
 
+                async def settled(endpoint, request_id):
+                    """check_job until the job leaves the queue and the runner (5 s at most)."""
+                    for _ in range(100):
+                        status = await call("check_job", {"endpoint_id": endpoint, "request_id": request_id})
+                        if status["status"] not in ("IN_QUEUE", "IN_PROGRESS"):
+                            break
+                        await asyncio.sleep(0.05)
+                    return status
+
                 models = await call("search_models", {"query": "flux", "limit": 3})
                 assert models["models"], models
                 schema = await call("get_model_schema", {"endpoint_id": "fal-ai/flux/dev"})
@@ -88,11 +97,7 @@ async def main(url, fake):
 
                 script(fake, "fal-ai/flux/schnell", error=True)
                 job = await call("submit_job", {"endpoint_id": "fal-ai/flux/schnell", "input": {"prompt": "flagged"}})
-                for _ in range(100):
-                    status = await call("check_job", {"endpoint_id": "fal-ai/flux/schnell", "request_id": job["request_id"]})
-                    if status["status"] not in ("IN_QUEUE", "IN_PROGRESS"):
-                        break
-                    await asyncio.sleep(0.05)
+                status = await settled("fal-ai/flux/schnell", job["request_id"])
                 assert status["status"] == "FAILED", status
                 assert status["error"]["type"] == "content_policy_violation", status
                 result = await session.call_tool("get_job_result", {"endpoint_id": "fal-ai/flux/schnell", "request_id": job["request_id"]})
@@ -104,11 +109,7 @@ async def main(url, fake):
                 assert status["error"]["retryable"] is False and "check_job" not in status["next"], status
                 script(fake, "fal-ai/flux/schnell", error="runner_server_error")
                 job = await call("submit_job", {"endpoint_id": "fal-ai/flux/schnell", "input": {"prompt": "again"}})
-                for _ in range(100):
-                    status = await call("check_job", {"endpoint_id": "fal-ai/flux/schnell", "request_id": job["request_id"]})
-                    if status["status"] not in ("IN_QUEUE", "IN_PROGRESS"):
-                        break
-                    await asyncio.sleep(0.05)
+                status = await settled("fal-ai/flux/schnell", job["request_id"])
                 assert status["error"]["type"] == "runner_server_error" and status["error"]["retryable"] is True, status
 
                 queued = len(jobs(fake))

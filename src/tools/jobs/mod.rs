@@ -229,17 +229,7 @@ impl FalMcp {
                 return Err(Failure::fal(action, &e).for_job(id, request_id, call_submits));
             }
         };
-        let media = media::extract(&output);
-        let mut answer = JobOutput {
-            status: "COMPLETED".into(),
-            output: Some(output),
-            media: Some(media.clone()),
-            ..JobOutput::new(id, request_id)
-        };
-        if let Some(accepted) = submitted {
-            answer = answer.submitted(accepted);
-        }
-        Ok(media::with_links(output::success(&answer), &media))
+        Ok(output_answer(job, output, submitted))
     }
 
     /// A COMPLETED job's answer for a status check: its output when that is at most
@@ -260,14 +250,7 @@ impl FalMcp {
             };
             return Some(output::success(&answer));
         }
-        let media = media::extract(&output);
-        let answer = JobOutput {
-            status: "COMPLETED".into(),
-            output: Some(output),
-            media: Some(media.clone()),
-            ..JobOutput::new(id, request_id)
-        };
-        Some(media::with_links(output::success(&answer), &media))
+        Some(output_answer(job, output, None))
     }
 
     /// The answer right after fal accepted a job.
@@ -286,6 +269,22 @@ impl FalMcp {
         }
         .submitted(accepted)
     }
+}
+
+/// A COMPLETED job's answer with its output, its media (also as resource links) and, for the call
+/// that submitted it, what that call learned before fal took it.
+fn output_answer(job: &Job, output: Value, submitted: Option<&Accepted>) -> CallToolResult {
+    let media = media::extract(&output);
+    let mut answer = JobOutput {
+        status: "COMPLETED".into(),
+        output: Some(output),
+        media: Some(media.clone()),
+        ..JobOutput::new(&job.endpoint, &job.request_id)
+    };
+    if let Some(accepted) = submitted {
+        answer = answer.submitted(accepted);
+    }
+    media::with_links(output::success(&answer), &media)
 }
 
 /// The model's schema and whether the input was checked against it. Input the schema says can
