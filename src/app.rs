@@ -24,7 +24,7 @@ use crate::{
     fal::{FalClient, FalSettings, FalUrls},
     fetch::Fetcher,
     http::{account, admit, auth, fast_list, guard, home, serve},
-    metrics,
+    icons, metrics,
     oauth::{self, OAuth},
     tools::{FalMcp, ToolSettings, catalog::Catalog},
     ui::View,
@@ -82,6 +82,7 @@ pub(crate) fn mcp_server(config: &Config, fal: FalClient, fetcher: Fetcher, hand
         max_cost_per_call: config.max_cost_per_call,
         stop: hand_back,
         view: View::new(crate::config::view_media_origins(config)),
+        public_url: config.public_url.as_ref().map(|u| u.as_str().trim_end_matches('/').to_string()),
     };
     FalMcp::new(fal, fetcher, settings)
 }
@@ -128,7 +129,7 @@ fn build(config: &Config, hand_back: CancellationToken) -> Result<(Router, Arc<C
             .route("/authorize", any(home::sign_in_off))
             .route("/token", any(home::sign_in_off)),
     };
-    let mut front = front.route("/", get(home::home));
+    let mut front = front.route("/", get(home::home)).route("/icons/{file}", get(icons::serve));
     if let Some(proof) = config.registry_auth.clone() {
         // The MCP Registry reads the domain proof here: 200, text, no redirect.
         let proof = proof.trim().to_string();

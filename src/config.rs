@@ -31,6 +31,8 @@ pub enum Command {
     Stdio,
     /// Exit 0 when the server on HOST:PORT answers /healthz, 1 otherwise (for container health checks).
     Healthcheck,
+    /// Print the MCP Registry's server.json for the server at FAL_MCP_PUBLIC_URL, then exit.
+    ServerJson,
 }
 
 /// Typed configuration for the server and its fal client.

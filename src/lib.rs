@@ -10,10 +10,13 @@ mod cost;
 mod fal;
 mod fetch;
 mod http;
+mod icons;
+mod listing;
 mod local;
 mod metrics;
 mod oauth;
 mod ranking;
+mod skills;
 mod telemetry;
 mod text;
 mod tls;
@@ -22,6 +25,7 @@ mod ui;
 
 pub use app::{build_app, listen, serve};
 pub use config::{Cli, Command, Config, LogFormat};
+pub use listing::{install_links, server_json};
 pub use local::{healthcheck, serve_stdio};
 
 /// Installs logging as `config` says: FAL_MCP_LOG_FORMAT, and FAL_MCP_LOG, else RUST_LOG, else info.

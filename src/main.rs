@@ -11,6 +11,18 @@ fn main() -> ExitCode {
     if command == Command::Healthcheck {
         return if fal_mcp::healthcheck(&config) { ExitCode::SUCCESS } else { ExitCode::FAILURE };
     }
+    if command == Command::ServerJson {
+        return match fal_mcp::server_json(&config) {
+            Ok(json) => {
+                println!("{json}");
+                ExitCode::SUCCESS
+            }
+            Err(message) => {
+                eprintln!("fal-mcp: {message}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     fal_mcp::init_logging(&config);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,

@@ -20,6 +20,10 @@ pub(crate) async fn home(headers: HeaderMap) -> Response {
     let url = escape(&format!("{scheme}://{host}/mcp"));
     let version = env!("CARGO_PKG_VERSION");
     let key_header = escape(HEADER);
+    let installs: String = crate::listing::install_links(&format!("{scheme}://{host}/mcp"))
+        .iter()
+        .map(|(client, link)| format!(" <a href=\"{}\">Add to {client}</a>", escape(link)))
+        .collect();
     let html = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
 <title>fal-mcp</title><style>body{{font:15px/1.5 system-ui,sans-serif;max-width:40rem;margin:8vh auto;padding:0 1rem}}code{{background:#8882;padding:.1rem .3rem;border-radius:4px}}</style></head><body>\
@@ -30,6 +34,7 @@ pub(crate) async fn home(headers: HeaderMap) -> Response {
 <a href=\"https://fal.ai/dashboard/keys\">fal.ai/dashboard/keys</a>), e.g. \
 <code>claude mcp add --transport http fal {url} --header &quot;{key_header}&quot;</code>; clients that sign in with OAuth \
 (claude.ai, ChatGPT) add the URL alone when the operator has turned sign-in on.</p>\
+<p>One click, for a server with sign-in:{installs}</p>\
 </body></html>"
     );
     let mut response = (StatusCode::OK, Html(html)).into_response();

@@ -1,5 +1,5 @@
 //! One candidate's score for a request, in points, with the reasons that earned them. The weights
-//! were set on the studied task sets and judged on fresh blind ones (README, "How models are ranked").
+//! were set on the studied task sets and judged on fresh blind ones (docs/ranking.md).
 
 use super::{
     Request,

@@ -33,13 +33,13 @@ const OUR_CURSOR: &str = "fm:";
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SearchModelsArgs {
-    /// A model's id or name ("flux dev"), or what it should do, in any language ("remove the background from a video"). Omit to list.
+    /// A model id or name ("flux dev"), or what it should do, in any language. Omit to list.
     pub(crate) query: Option<String>,
-    /// Only this category, e.g. text-to-image, image-to-video, text-to-speech, image-to-3d, training.
+    /// Only this category, e.g. text-to-image, image-to-video, training.
     pub(crate) category: Option<String>,
-    /// How many models to return, 1 to 100 (default 20).
+    /// How many, 1 to 100 (default 20).
     pub(crate) limit: Option<u32>,
-    /// The next_cursor of a previous answer, to get the next page of the same search.
+    /// A previous answer's next_cursor, for the next page.
     pub(crate) cursor: Option<String>,
 }
 
@@ -93,9 +93,8 @@ impl FalMcp {
     #[tool(
         name = "search_models",
         title = "Search fal models",
-        description = "Search fal's live catalog (1,000+ models: image, video, audio, 3D, LLM) by name, by what a model should do \
-(by meaning, any language) and/or category. Returns endpoint ids with name, category, description, status, tags. \
-To choose a model for a task, prefer recommend_model.",
+        description = "Search fal's live catalog (1,000+ image, video, audio, 3D and LLM models) by name, by what a model \
+should do (any language) and/or category: endpoint ids with name, category, description. To choose for a task, prefer recommend_model.",
         input_schema = output::input::<SearchModelsArgs>(),
         output_schema = output::schema::<SearchModelsOutput>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)
@@ -176,7 +175,7 @@ To choose a model for a task, prefer recommend_model.",
     #[tool(
         name = "get_model_schema",
         title = "Get a model's schema",
-        description = "Get a fal model's input and output JSON Schemas: types, defaults, allowed values, bounds, examples, required. \
+        description = "Get a fal model's input and output JSON Schemas (types, defaults, allowed values, bounds, examples). \
 Read it before run_model or submit_job.",
         input_schema = output::input::<GetModelSchemaArgs>(),
         output_schema = output::schema::<ModelSchemaOutput>(),

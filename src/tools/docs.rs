@@ -16,9 +16,9 @@ const MAX_LIMIT: usize = 20;
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SearchDocsArgs {
-    /// What to look for, e.g. "webhooks", "queue request timeout".
+    /// What to look for, e.g. "webhooks".
     pub(crate) query: String,
-    /// How many pages to return, 1 to 20 (default 5).
+    /// How many, 1 to 20 (default 5).
     pub(crate) limit: Option<usize>,
 }
 

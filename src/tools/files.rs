@@ -27,13 +27,13 @@ use crate::{
 pub(crate) struct UploadFileArgs {
     /// A public http(s) URL to copy onto fal's CDN.
     pub(crate) url: Option<String>,
-    /// The file as base64 or a data: URI (10 MiB decoded unless the server allows more).
+    /// The file as base64 or a data: URI (10 MiB unless the server allows more).
     pub(crate) data: Option<String>,
-    /// e.g. "photo.png"; also picks the content type when none is given.
+    /// e.g. "photo.png"; sets the content type if none is given.
     pub(crate) file_name: Option<String>,
-    /// MIME type, e.g. "image/png" (default: from the URL or file_name).
+    /// MIME type (default: from the URL or file_name).
     pub(crate) content_type: Option<String>,
-    /// true: a signed upload ticket for a local file (default without url or data).
+    /// true: a signed upload ticket for a local file (the default without url or data).
     pub(crate) prepare_upload: Option<bool>,
     /// With prepare_upload: the file's size in bytes, checked first.
     pub(crate) file_size: Option<u64>,
@@ -69,8 +69,8 @@ impl FalMcp {
     #[tool(
         name = "upload_file",
         title = "Upload a file to fal's CDN",
-        description = "Put a file on fal's CDN and get a cdn_url to pass as a model input (image_url, audio_url…). \
-Give a public url, or data for small files. For a local file, prepare_upload returns a signed upload_url and a curl for it.",
+        description = "Put a file on fal's CDN and get a cdn_url to pass as a model input (image_url, audio_url…): \
+from a public url, from data (small files), or for a local file a signed upload_url and its curl (prepare_upload).",
         input_schema = output::input::<UploadFileArgs>(),
         output_schema = output::schema::<UploadOutput>(),
         annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = true)

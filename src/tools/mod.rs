@@ -22,8 +22,9 @@ use rmcp::{
     ErrorData, RoleServer, ServerHandler,
     handler::server::{router::tool::ToolRouter, tool::ToolCallContext},
     model::{
-        CallToolRequestParams, CallToolResponse, Implementation, ListResourcesResult, PaginatedRequestParams,
-        ProtocolVersion, ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities, ServerConfig, Tool,
+        CallToolRequestParams, CallToolResponse, GetSkillRequestParams, GetSkillResult, Implementation,
+        ListResourcesResult, ListSkillsResult, PaginatedRequestParams, ProtocolVersion, ReadResourceRequestParams,
+        ReadResourceResponse, ServerCapabilities, ServerConfig, Tool,
     },
     service::RequestContext,
     tool_handler,
@@ -32,7 +33,7 @@ use rmcp::{
 use crate::{
     fal::{FalClient, FalKey},
     fetch::Fetcher,
-    metrics,
+    icons, metrics, skills,
     telemetry::{self, CallLog},
     ui::{self, View},
 };
@@ -47,11 +48,27 @@ pub(crate) struct Keyless;
 /// and docs, which fal serves to anyone. Everything that spends or reads an account asks to sign in.
 pub(crate) const KEYLESS_TOOLS: &[&str] = &["search_models", "get_model_schema", "search_docs", "recommend_model"];
 
-const INSTRUCTIONS: &str = "Tools for fal, the generative-media platform (image, video, audio, speech, 3D and LLM models). \
-Find a model with recommend_model (describe the task) or search_models, read its inputs with get_model_schema, \
-and check its price with get_pricing before running it. run_model waits for a result; submit_job queues long \
-video, 3D and training jobs: follow them with check_job, fetch a whole output with get_job_result, stop one with \
-cancel_job. upload_file puts your files on fal's CDN for use as inputs. search_docs answers questions about fal's APIs.";
+const INSTRUCTIONS: &str = "Tools for fal, the generative-media platform: image, video, audio, speech, 3D and LLM \
+models behind one API, paid per use from the user's fal credits.
+
+Choosing a model: describe the task to recommend_model in the user's words (any language); it ranks fal's live \
+catalog and says why each fits, its unit price and run_with. When the user names a model, search_models finds it. \
+Before a model's first run, read its inputs with get_model_schema and pass only the fields it lists.
+
+Cost: run_model and submit_job spend money. Price a call with get_pricing (endpoint_id and the input) and tell the \
+user before anything costly or any batch; pass max_cost to refuse a run whose estimate is higher.
+
+Running: run_model waits for the output (images, speech, short jobs). Long video, 3D and training jobs go to \
+submit_job; follow them with check_job (read-only; wait poll_after_seconds between calls), take a large output \
+with get_job_result, and stop unwanted work with cancel_job. Once a call returns a request_id, fal has the job: \
+follow that id and never submit the same input again because a wait ended. A failed job says in next whether to \
+change the input, change the content, wait, or stop.
+
+Files: upload_file puts the user's files on fal's CDN; pass its cdn_url as the model's image_url, audio_url or \
+video_url. Questions about fal itself (queues, webhooks, keys, SDKs) go to search_docs.
+
+Skills with more detail: choosing-a-model, confirming-cost and following-long-jobs (skills/list, or resources/list \
+for hosts without skills).";
 
 /// Limits the tools apply.
 #[derive(Debug, Clone)]
@@ -70,6 +87,8 @@ pub(crate) struct ToolSettings {
     pub(crate) stop: tokio_util::sync::CancellationToken,
     /// The MCP App view that shows job results.
     pub(crate) view: View,
+    /// Where this server is reachable (FAL_MCP_PUBLIC_URL): its icons are named under it.
+    pub(crate) public_url: Option<String>,
 }
 
 /// The MCP server: the fal client plus the tool router, both shared across requests.
@@ -88,7 +107,7 @@ pub(crate) struct FalMcp {
 impl FalMcp {
     pub(crate) fn new(fal: FalClient, fetcher: Fetcher, settings: ToolSettings) -> Self {
         let catalog = catalog::Catalog::new(fal.clone());
-        let tools = Self::router();
+        let tools = Self::router_for(settings.public_url.as_deref());
         crate::metrics::set_tools(tools.list_all().into_iter().map(|t| t.name.into_owned()));
         Self { fal, fetcher, catalog, settings: Arc::new(settings), tools: Arc::new(tools), default_key: None }
     }
@@ -102,7 +121,7 @@ impl FalMcp {
     /// The same server with only the tools that spend nothing and change nothing (those marked
     /// read-only), for `/mcp/readonly`: a tool left out is unknown there, listed nowhere.
     pub(crate) fn read_only(mut self) -> Self {
-        let mut router = Self::router();
+        let mut router = Self::router_for(self.settings.public_url.as_deref());
         for tool in router.list_all() {
             if tool.annotations.as_ref().and_then(|a| a.read_only_hint) != Some(true) {
                 router.remove_route(&tool.name);
@@ -123,7 +142,17 @@ impl FalMcp {
     }
 
     fn router() -> ToolRouter<Self> {
-        Self::groups().into_iter().fold(ToolRouter::new(), |all, (_, group)| all + group)
+        Self::router_for(None)
+    }
+
+    /// Every tool, each with its group's icon when the server knows its public URL.
+    fn router_for(public_url: Option<&str>) -> ToolRouter<Self> {
+        Self::groups().into_iter().fold(ToolRouter::new(), |all, (name, mut group)| {
+            if let Some(url) = public_url {
+                group.map.values_mut().for_each(|route| route.attr.icons = Some(vec![icons::bare(url, name)]));
+            }
+            all + group
+        })
     }
 
     /// The tools this server lists: what the fast tools/list path serializes.
@@ -198,7 +227,8 @@ impl ServerHandler for FalMcp {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, ErrorData> {
-        Ok(ListResourcesResult::with_all_items(vec![self.settings.view.listed()]))
+        let skills = skills::all().into_iter().map(|s| s.listed());
+        Ok(ListResourcesResult::with_all_items(std::iter::once(self.settings.view.listed()).chain(skills).collect()))
     }
 
     async fn read_resource(
@@ -206,12 +236,37 @@ impl ServerHandler for FalMcp {
         request: ReadResourceRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, ErrorData> {
-        if request.uri != ui::URI {
-            let message =
-                format!("no resource {}; resources/list names the one there is", crate::text::shown(&request.uri));
-            return Err(ErrorData::resource_not_found(message, None));
+        if request.uri == ui::URI {
+            return Ok(self.settings.view.read().into());
         }
-        Ok(self.settings.view.read().into())
+        match skills::find(&request.uri) {
+            Some(skill) => Ok(skill.read().into()),
+            None => {
+                let message =
+                    format!("no resource {}; resources/list names those there are", crate::text::shown(&request.uri));
+                Err(ErrorData::resource_not_found(message, None))
+            }
+        }
+    }
+
+    async fn list_skills(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListSkillsResult, ErrorData> {
+        Ok(ListSkillsResult::with_all_items(skills::all().iter().map(skills::Guide::skill).collect()))
+    }
+
+    async fn get_skill(
+        &self,
+        request: GetSkillRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<GetSkillResult, ErrorData> {
+        let skill = skills::find(&request.uri).ok_or_else(|| {
+            let message = format!("no skill {}; skills/list names those there are", crate::text::shown(&request.uri));
+            ErrorData::invalid_params(message, None)
+        })?;
+        Ok(GetSkillResult::new(skill.skill()))
     }
 
     fn get_info(&self) -> ServerConfig {
@@ -219,9 +274,10 @@ impl ServerHandler for FalMcp {
             .enable_tools()
             .enable_resources()
             .enable_extensions_with(std::collections::BTreeMap::from([ui::capability()]))
+            .enable_skills()
             .build();
         ServerConfig::new(capabilities)
-            .with_server_info(Implementation::new("fal-mcp", env!("CARGO_PKG_VERSION")))
+            .with_server_info(server_info(self.settings.public_url.as_deref()))
             .with_instructions(INSTRUCTIONS)
     }
 
@@ -237,6 +293,25 @@ const SUPPORTED_VERSIONS: [ProtocolVersion; 4] = [
     ProtocolVersion::V_2025_11_25,
     ProtocolVersion::V_2026_07_28,
 ];
+
+/// Who this server is, for initialize and server.json: with its icon and site when it knows its public URL.
+pub(crate) fn server_info(public_url: Option<&str>) -> Implementation {
+    let info =
+        Implementation::new("fal-mcp", env!("CARGO_PKG_VERSION")).with_title("fal").with_description(DESCRIPTION);
+    match public_url {
+        Some(url) => info.with_icons(vec![icons::icon(url, icons::SERVER)]).with_website_url(url.trim_end_matches('/')),
+        None => info,
+    }
+}
+
+/// One line on what the server does (server.json allows 100 characters).
+pub(crate) const DESCRIPTION: &str = "Find, price and run fal's 1,000+ image, video, audio, speech and 3D models.";
+
+/// Every tool's name and whether it is read-only.
+pub(crate) fn read_only_flags() -> Vec<(String, bool)> {
+    let read_only = |t: &Tool| t.annotations.as_ref().and_then(|a| a.read_only_hint) == Some(true);
+    FalMcp::router().list_all().iter().map(|t| (t.name.to_string(), read_only(t))).collect()
+}
 
 /// The README's tool table, generated from the tool definitions.
 pub fn markdown_table() -> String {
@@ -268,6 +343,24 @@ pub fn markdown_table() -> String {
     out
 }
 
+/// What a guide may name: the tools, their arguments and result fields, and a model's `*_url` inputs.
+#[cfg(test)]
+pub(crate) fn vocabulary() -> Vec<String> {
+    let mut words: Vec<String> = read_only_flags().into_iter().map(|(name, _)| name).collect();
+    for tool in FalMcp::router().list_all() {
+        for schema in [Some(tool.input_schema.as_ref()), tool.output_schema.as_deref()].into_iter().flatten() {
+            if let Some(serde_json::Value::Object(properties)) = schema.get("properties") {
+                words.extend(properties.keys().cloned());
+            }
+        }
+    }
+    // A recommendation's fields, nested in recommend_model's answer.
+    let recommendation = serde_json::to_value(schemars::schema_for!(recommend::Recommendation)).unwrap();
+    words.extend(recommendation["properties"].as_object().into_iter().flat_map(|p| p.keys().cloned()));
+    words.extend(["image_url", "audio_url", "video_url"].map(String::from));
+    words
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -280,8 +373,11 @@ mod tests {
             assert!(INSTRUCTIONS.contains(name.as_str()), "the instructions never mention {name}");
         }
         let named = INSTRUCTIONS.split(|c: char| !(c.is_ascii_lowercase() || c == '_')).filter(|w| w.contains('_'));
+        let known = vocabulary();
         for word in named {
-            assert!(served.iter().any(|s| s == word), "the instructions name {word}, which no router serves");
+            assert!(known.iter().any(|s| s == word), "the instructions name {word}, which no tool is or has");
         }
+        let words = INSTRUCTIONS.split_whitespace().count();
+        assert!((150..=400).contains(&words), "{words} words: a few hundred is what hosts read");
     }
 }

@@ -1,7 +1,7 @@
 //! How every tool answers when it succeeds: its JSON as `structuredContent` plus the same JSON as
-//! text; and the input and output schemas tools/list shows, where the output schema admits the
-//! `{error: {…}}` of a failure (see `failure.rs`) too, so clients that validate structured content
-//! accept error results.
+//! text; and the input and output schemas tools/list shows, where the output schema requires
+//! nothing and forbids no field, so clients that validate structured content accept the
+//! `{error: {…}}` of a failure (see `failure.rs`) too.
 
 use std::sync::Arc;
 
@@ -22,7 +22,9 @@ pub(crate) fn success<T: Serialize>(value: &T) -> CallToolResult {
 }
 
 /// The input schema of a tool taking `T`, without schemars' numeric `format`s, the implied
-/// `minimum: 0` of unsigned types and `additionalProperties`: noise to a model, and bytes in every tools/list.
+/// `minimum: 0` of unsigned types, `additionalProperties` and the `null` of optional arguments
+/// (leaving one out says the same; an explicit null is still accepted): noise to a model, and
+/// bytes in every tools/list.
 pub(crate) fn input<T: JsonSchema + 'static>() -> Arc<JsonObject> {
     let schema = rmcp::handler::server::common::schema_for_input::<T>().expect("tool arguments are objects");
     let mut schema = Value::Object(schema.as_ref().clone());
@@ -49,6 +51,14 @@ fn strip_noise(value: &mut Value) {
                     map.remove("minimum");
                 }
             }
+            if let Some(Value::Array(types)) = map.get_mut("type")
+                && types.len() == 2
+                && types.iter().any(|t| t == "null")
+            {
+                types.retain(|t| t != "null");
+                let only = types.remove(0);
+                map.insert("type".into(), only);
+            }
             map.values_mut().for_each(strip_noise);
         }
         Value::Array(items) => items.iter_mut().for_each(strip_noise),
@@ -58,22 +68,21 @@ fn strip_noise(value: &mut Value) {
 
 /// The output schema of a tool that answers `T`: its top-level fields and their types, nested
 /// shapes and field notes left to the JSON and the tool's description (this keeps tools/list
-/// small: every client downloads it, and a model reads it on every turn), plus `error` (a failed
-/// call's `{status, type, message, retryable, …}`, which its text says in words). No field
-/// is required, so that clients that validate structured content accept an error result (only
-/// `error`) as readily as an answer; the types still hold wherever a field appears.
+/// small: every client downloads it, and a model reads it on every turn). No field is required
+/// and none is forbidden, so that clients that validate structured content accept an error result
+/// (only `error`, which its text says in words) as readily as an answer; the types still hold
+/// wherever a field appears.
 pub(crate) fn schema<T: JsonSchema + 'static>() -> Arc<JsonObject> {
     let full = rmcp::handler::server::tool::schema_for_output::<T>();
     let defs = full.get("$defs").and_then(Value::as_object);
     let required = full.get("required").cloned().unwrap_or_else(|| json!([]));
     // A field left out of `required` is one serde skips when empty, so it is never null.
     let always = |name: &str| required.as_array().is_some_and(|r| r.iter().any(|n| n == name));
-    let mut properties: JsonObject = full
+    let properties: JsonObject = full
         .get("properties")
         .and_then(Value::as_object)
         .map(|props| props.iter().map(|(name, prop)| (name.clone(), shallow(prop, defs, always(name)))).collect())
         .unwrap_or_default();
-    properties.insert("error".into(), json!({ "type": "object" }));
     let mut out = JsonObject::new();
     out.insert("type".into(), json!("object"));
     out.insert("properties".into(), Value::Object(properties));

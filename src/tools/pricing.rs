@@ -27,13 +27,13 @@ const MAX_PRICED: usize = 50;
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct GetPricingArgs {
-    /// An endpoint id, e.g. "fal-ai/flux/dev", or several separated by commas.
+    /// An endpoint id, or several separated by commas.
     pub(crate) endpoint_id: Option<String>,
     /// More endpoint ids; at most 50 in all.
     pub(crate) endpoint_ids: Option<Vec<String>>,
-    /// Units to price for each endpoint (e.g. 4 images, 10 video seconds). Adds `estimate`.
+    /// Units to price (e.g. 4 images, 10 video seconds); adds `estimate`.
     pub(crate) quantity: Option<f64>,
-    /// The input you will send to this one endpoint_id; adds `estimate`, that call's cost.
+    /// The input you will send to this one endpoint_id; adds `estimate`, its cost.
     pub(crate) input: Option<Map<String, Value>>,
 }
 
@@ -73,8 +73,8 @@ impl FalMcp {
     #[tool(
         name = "get_pricing",
         title = "Get model prices",
-        description = "Get fal's price per billing unit (image, megapixel, video second, …) for up to 50 endpoints. \
-With input (one endpoint): that call's estimated cost and its basis. Check it before paid runs.",
+        description = "Get fal's price per unit (image, megapixel, video second…) for up to 50 endpoints; with input, \
+one call's estimated cost and its basis. Check it before paid runs.",
         input_schema = output::input::<GetPricingArgs>(),
         output_schema = output::schema::<PricingOutput>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)

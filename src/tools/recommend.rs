@@ -32,7 +32,7 @@ const INDEX_WAIT: Duration = Duration::from_secs(8);
 pub(crate) struct RecommendModelArgs {
     /// The task in plain words, e.g. "animate this photo into a 5 s clip".
     pub(crate) task: String,
-    /// Use this category, e.g. image-to-video, instead of inferring one.
+    /// Use this category (e.g. image-to-video) instead of inferring one.
     pub(crate) category: Option<String>,
     /// How many, 1 to 20 (default 5).
     pub(crate) limit: Option<usize>,
@@ -78,8 +78,8 @@ impl FalMcp {
     #[tool(
         name = "recommend_model",
         title = "Recommend models for a task",
-        description = "Describe what you want to make (an image, an edit, a video, speech, music, a transcript, 3D, a fine-tune) \
-and get fal models ranked for it, each with why it fits, its unit price and run_with (run_model, or submit_job if long).",
+        description = "Describe a task (an image, an edit, a video, speech, music, a transcript, 3D, a fine-tune; any language) \
+and get fal models ranked for it, each with why it fits, its unit price and the tool to run it with.",
         input_schema = output::input::<RecommendModelArgs>(),
         output_schema = output::schema::<RecommendModelOutput>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)

@@ -31,9 +31,9 @@ use crate::{
 pub(crate) struct RunModelArgs {
     /// The model's endpoint id, e.g. "fal-ai/flux/dev".
     pub(crate) endpoint_id: String,
-    /// The model's input (see get_model_schema), e.g. {"prompt": "a red fox"}.
+    /// The model's input, e.g. {"prompt": "a red fox"}.
     pub(crate) input: Map<String, Value>,
-    /// Longest wait in seconds (the server caps it); the job outlives it.
+    /// Longest wait in seconds (capped); the job outlives it.
     pub(crate) timeout_seconds: Option<u64>,
     /// Submit nothing if the estimated USD cost is higher or unknown.
     pub(crate) max_cost: Option<f64>,
@@ -61,9 +61,9 @@ impl FalMcp {
     #[tool(
         name = "run_model",
         title = "Run a model and wait for the result",
-        description = "Run a fal model and wait for its output. The input is checked against \
-the model's schema first; the answer has the output, media files and cost estimate. \
-If the wait ends first, the job keeps running: follow it with check_job. For long video, 3D or training use submit_job.",
+        description = "Run a fal model and wait for its output, media files and cost estimate. input is the model's API \
+(fal.ai/models/<endpoint_id>/api, get_model_schema), checked first. If the wait ends, the job runs on: follow it with check_job. \
+Long video, 3D, training: submit_job.",
         input_schema = output::input::<RunModelArgs>(),
         output_schema = output::schema::<JobOutput>(),
         meta = crate::ui::tool_meta(),

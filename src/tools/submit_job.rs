@@ -23,9 +23,9 @@ use crate::text::shown;
 pub(crate) struct SubmitJobArgs {
     /// The model's endpoint id, e.g. "fal-ai/veo3".
     pub(crate) endpoint_id: String,
-    /// The model's input (see get_model_schema).
+    /// The model's input.
     pub(crate) input: Map<String, Value>,
-    /// An https URL fal will POST the result to when the job completes.
+    /// An https URL fal POSTs the result to when done.
     pub(crate) webhook_url: Option<String>,
     /// Submit nothing if the estimated USD cost is higher or unknown.
     pub(crate) max_cost: Option<f64>,
@@ -42,8 +42,8 @@ impl FalMcp {
     #[tool(
         name = "submit_job",
         title = "Submit a job to fal's queue",
-        description = "Queue a fal model run and return at once with its request_id: for jobs of minutes (video, 3D, training) or in parallel. \
-The input is checked against the model's schema first. Follow it with check_job.",
+        description = "Queue a fal model run and return at once with its request_id, for jobs of minutes (video, 3D, training) \
+or in parallel; follow it with check_job. input is the model's API (fal.ai/models/<endpoint_id>/api, get_model_schema), checked first.",
         input_schema = output::input::<SubmitJobArgs>(),
         output_schema = output::schema::<JobOutput>(),
         meta = crate::ui::tool_meta(),

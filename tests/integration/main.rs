@@ -8,6 +8,7 @@ mod follow;
 mod get_model_schema;
 mod get_pricing;
 mod keyless;
+mod listing;
 mod oauth;
 mod oauth_bcp;
 mod operations;

@@ -101,7 +101,7 @@ const TASKS: &[(&str, &str, &[&str])] = &[
     ("train a portrait model on 20 selfies of me", "training", &["fal-ai/flux-lora-portrait-trainer"]),
     ("describe this image in detail", "vision", &["fal-ai/any-llm/vision", "fal-ai/florence-2-large/detailed-caption"]),
     ("summarize a long article into bullet points", "llm", &["fal-ai/any-llm"]),
-    // The README's worked example.
+    // docs/tools.md's worked example.
     ("photorealistic picture of a red fox in snow", "text-to-image", &["fal-ai/flux-pro/v1.1-ultra"]),
     (
         "animate this photo into a 5 second video",
@@ -272,7 +272,7 @@ async fn a_fitting_model_is_in_the_top_3_for_95_percent_of_real_requests() {
     let fresh = load("recommend-fresh.json");
     let (fresh_rates, fresh_misses) = measure(&client, &fresh).await;
     // Written blind against fal's real catalog, long tail and other languages included; measured
-    // once untouched (README), then studied: they hold the level reached, they do not set it.
+    // once untouched (docs/ranking.md), then studied: they hold the level reached, they do not set it.
     let dev = load("recommend-dev.json");
     let (dev_rates, dev_misses) = measure(&client, &dev).await;
     let round1 = load("recommend-round1.json");
@@ -301,7 +301,7 @@ async fn a_fitting_model_is_in_the_top_3_for_95_percent_of_real_requests() {
     report("round 4", round4.len(), round4_rates, &round4_misses);
     assert!(tasks.len() >= 90 && holdout.len() >= 40, "both sets are whole");
     assert!(rates.1 >= 95.0, "top-3 hit rate {:.1}% is under 95%:\n{}", rates.1, misses.join("\n"));
-    // Written later, measured once untouched (README), then studied too: the same bar.
+    // Written later, measured once untouched (docs/ranking.md), then studied too: the same bar.
     assert!(holdout_rates.1 >= 95.0, "second set top-3 {:.1}%:\n{}", holdout_rates.1, holdout_misses.join("\n"));
     assert!(blind_rates.1 >= 95.0, "blind set top-3 {:.1}%:\n{}", blind_rates.1, blind_misses.join("\n"));
     assert!(fresh_rates.1 >= 95.0, "fresh set top-3 {:.1}%:\n{}", fresh_rates.1, fresh_misses.join("\n"));

@@ -26,11 +26,10 @@ async fn the_server_declares_the_extension_and_lists_the_view() {
 
     let client = app.client(KEY).await;
     let resources = client.list_all_resources().await.unwrap();
-    assert_eq!(resources.len(), 1);
-    assert_eq!(
-        (resources[0].uri.as_str(), resources[0].mime_type.as_deref()),
-        (URI, Some("text/html;profile=mcp-app"))
-    );
+    // The view, then the skills (listing.rs).
+    let views: Vec<_> = resources.iter().filter(|r| r.uri.starts_with("ui://")).collect();
+    assert_eq!(views.len(), 1);
+    assert_eq!((views[0].uri.as_str(), views[0].mime_type.as_deref()), (URI, Some("text/html;profile=mcp-app")));
     let tools = client.list_all_tools().await.unwrap();
     for tool in &tools {
         let names_view = tool.meta.as_ref().is_some_and(|m| m.0.get("ui") == Some(&json!({"resourceUri": URI})));
