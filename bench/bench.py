@@ -370,6 +370,32 @@ def before_after(m):
     ]
 
 
+def result_sizes_report():
+    """The result text of fal's five documented flows (tests/integration/result_sizes.rs), when recorded."""
+    path = os.path.join(ROOT, "bench", "results", "result_sizes.json")
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        k = json.load(f)
+    rows = "\n".join(f"| {name} | {size:,} B |" for name, size in k["flows"].items())
+    return [
+        "## What a model reads: fal's five documented flows",
+        "",
+        "The content blocks of each tools/call result (the text a model reads, and the resource links), through the real"
+        " server and client against the fake fal (tests/integration/result_sizes.rs). Budget: 10 KB for the five.",
+        "",
+        "| flow | result text |",
+        "| --- | --- |",
+        rows,
+        f"| **all five** | **{k['total']:,} B** |",
+        "",
+        f"The video flow is {k['video_steps']}. Said once: a poll's `next` no longer repeats the ids the answer carries,"
+        " a job's text leaves out `media` (the files are its resource links; the structured result keeps it for the view),"
+        " search results leave out empty fields and an active model's status.",
+        "",
+    ]
+
+
 def soak_report():
     """The soak's numbers (bench/soak.py), when it has run."""
     path = os.path.join(ROOT, "bench", "results", "soak.json")
@@ -517,7 +543,7 @@ def write_report(m):
         "",
     ]
     import replay
-    lines += replay.report(m) + before_after(m) + soak_report()
+    lines += replay.report(m) + result_sizes_report() + before_after(m) + soak_report()
     extra = os.path.join(ROOT, "bench", "NOTES.md")
     if os.path.exists(extra):
         lines += [open(extra).read().rstrip(), ""]

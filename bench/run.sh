@@ -19,4 +19,6 @@ cargo build --release --locked --example fake_fal --example bench_limit
 cargo build --release --locked --bin fal-mcp
 python3 bench/bench.py "$@"
 python3 bench/soak.py
+# What a model reads for fal's five documented flows, through the real server and client.
+BENCH_RECORD=1 cargo test --locked --test integration result_sizes -- --quiet
 python3 bench/bench.py --report-only

@@ -50,9 +50,12 @@ pub(crate) struct ModelSummary {
     pub(crate) endpoint_id: String,
     pub(crate) name: String,
     pub(crate) category: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub(crate) description: String,
-    /// active or deprecated.
-    pub(crate) status: String,
+    /// "deprecated" when fal has retired it; absent when active.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) status: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub(crate) tags: Vec<String>,
 }
 
@@ -219,7 +222,7 @@ pub(crate) fn summary(model: &Model) -> ModelSummary {
         name: model.name().to_string(),
         category: model.category().to_string(),
         description: clip(model.description(), SUMMARY_CHARS),
-        status: model.status().to_string(),
+        status: (model.status() != "active").then(|| model.status().to_string()),
         tags: model.tags().to_vec(),
     }
 }

@@ -175,7 +175,11 @@ fn local_error(kind: &str, message: impl Into<String>) -> ToolError {
     }
 }
 
-/// How to follow a job: the exact check_job call.
+/// How to follow a job from an answer that carries its endpoint_id and request_id already.
+pub(crate) const FOLLOW: &str =
+    "follow it with check_job (this endpoint_id and request_id); it carries the output once COMPLETED";
+
+/// How to follow a job from an answer that may not carry its ids (an error): the exact check_job call.
 pub(crate) fn follow_hint(id: &EndpointId, request_id: &RequestId) -> String {
     format!(
         "call check_job with endpoint_id \"{id}\" and request_id \"{request_id}\" to follow it (it carries the output once COMPLETED)"

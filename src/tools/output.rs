@@ -21,6 +21,16 @@ pub(crate) fn success<T: Serialize>(value: &T) -> CallToolResult {
     }
 }
 
+/// Leaves `field` out of a success's text block, which otherwise repeats the structured result.
+pub(crate) fn leave_out_of_text(result: &mut CallToolResult, field: &str) {
+    let Some(Value::Object(mut structured)) = result.structured_content.clone() else { return };
+    structured.remove(field);
+    if let Ok(text) = serde_json::to_string(&structured) {
+        result.content.retain(|c| !matches!(c, rmcp::model::ContentBlock::Text(_)));
+        result.content.insert(0, rmcp::model::ContentBlock::text(text));
+    }
+}
+
 /// The input schema of a tool taking `T`, without schemars' numeric `format`s, the implied
 /// `minimum: 0` of unsigned types, `additionalProperties` and the `null` of optional arguments
 /// (leaving one out says the same; an explicit null is still accepted): noise to a model, and

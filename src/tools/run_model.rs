@@ -17,7 +17,7 @@ use tokio::time::Instant;
 
 use super::{
     FalMcp, args,
-    failure::{Failure, follow_hint},
+    failure::{FOLLOW, Failure},
     jobs::{JobOutput, Submit, poll_after},
     output,
 };
@@ -95,8 +95,7 @@ Long video, 3D, training: submit_job.",
         match self.wait(&ctx, &accepted, until).await {
             Waited::Completed(status) => self.completed(job, status, &action, Some(&accepted)).await,
             Waited::Pending(last) => {
-                let follow = follow_hint(&id, &job.request_id);
-                let mut answer = self.accepted_output(&accepted, format!("still running; nothing is lost: {follow}"));
+                let mut answer = self.accepted_output(&accepted, format!("still running; nothing is lost: {FOLLOW}"));
                 if let Some(last) = last {
                     answer.poll_after_seconds = Some(poll_after(&last, accepted.typical_seconds));
                     answer.status = last.status.as_str().into();

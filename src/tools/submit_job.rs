@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 
 use super::{
     FalMcp, args,
-    failure::{Failure, follow_hint},
+    failure::{FOLLOW, Failure},
     jobs::{JobOutput, Submit},
     output,
 };
@@ -67,8 +67,7 @@ or in parallel; follow it with check_job. input is the model's API (fal.ai/model
             args.unlisted_fields,
         )?;
         let accepted = self.submit_checked(&ctx, &id, args.input, &submit, &action).await?;
-        let next = follow_hint(&id, &accepted.job.request_id);
-        Ok(output::success(&self.accepted_output(&accepted, next)))
+        Ok(output::success(&self.accepted_output(&accepted, FOLLOW.to_string())))
     }
 }
 

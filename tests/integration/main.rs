@@ -15,6 +15,7 @@ mod operations;
 mod readme;
 mod recommend_model;
 mod replay_memory;
+mod result_sizes;
 mod result_view;
 mod run_model;
 mod search_docs;

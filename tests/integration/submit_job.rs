@@ -14,8 +14,10 @@ async fn a_submitted_job_answers_at_once_with_how_to_follow_it() {
     let app = spawn_app().await;
     let answer = ok(&app.call(KEY, "submit_job", json!({"endpoint_id": FLUX, "input": {"prompt": "a fox"}})).await);
     let id = answer["request_id"].as_str().unwrap();
+    assert_eq!(id.len(), 36, "a fal request id: {answer}");
     assert_eq!((answer["status"].clone(), answer["queue_position"].clone()), (json!("IN_QUEUE"), json!(2)));
-    assert!(answer["next"].as_str().unwrap().contains(&format!("\"{id}\"")), "{answer}");
+    assert_eq!(answer["endpoint_id"], FLUX);
+    assert!(answer["next"].as_str().unwrap().contains("check_job (this endpoint_id and request_id)"), "{answer}");
     assert_eq!(app.fake.jobs()[0].input, json!({"prompt": "a fox"}));
 }
 

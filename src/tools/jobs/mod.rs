@@ -12,7 +12,7 @@ pub(crate) mod estimate;
 
 use super::{
     FalMcp,
-    failure::{Failure, ToolError, follow_hint},
+    failure::{Failure, ToolError},
     media::{self, Media},
     output,
 };
@@ -284,7 +284,13 @@ fn output_answer(job: &Job, output: Value, submitted: Option<&Accepted>) -> Call
     if let Some(accepted) = submitted {
         answer = answer.submitted(accepted);
     }
-    media::with_links(output::success(&answer), &media)
+    let mut result = output::success(&answer);
+    if !media.is_empty() {
+        // The files are the result's resource links: the text a model reads does not list them a
+        // second time (the structured result keeps `media` for the view and for programs).
+        output::leave_out_of_text(&mut result, "media");
+    }
+    media::with_links(result, &media)
 }
 
 /// The model's schema and whether the input was checked against it. Input the schema says can
@@ -401,7 +407,7 @@ pub(crate) fn status_output(
     let next = match status.status {
         _ if status.is_failed() => Some(job_error(&status, request_id, None).next.unwrap_or_default()),
         JobState::Completed => Some("call get_job_result for the output".to_string()),
-        _ => Some(format!("not finished yet; check again after poll_after_seconds ({})", follow_hint(id, request_id))),
+        _ => Some("not finished yet: call check_job again after poll_after_seconds".to_string()),
     };
     JobOutput {
         status: if status.is_failed() { "FAILED".into() } else { status.status.as_str().into() },
