@@ -675,7 +675,14 @@ async function shoot(page, view, path) {
 function payload(result) {
   if (result.structuredContent && typeof result.structuredContent === "object") return result.structuredContent;
   const t = (result.content || []).find((b) => b && b.type === "text");
-  try { return JSON.parse(t.text); } catch { return {}; }
+  let data;
+  try { data = JSON.parse(t.text); } catch { return {}; }
+  // fal-mcp's text leaves a job's files to its resource_link blocks.
+  const links = (result.content || []).filter((b) => b && b.type === "resource_link");
+  if (data && typeof data === "object" && !data.media && links.length) {
+    data.media = links.map((l) => ({ url: l.uri, content_type: l.mimeType, kind: String(l.mimeType || "").split("/")[0] }));
+  }
+  return data;
 }
 function isHttp(u) {
   try { const p = new URL(u).protocol; return p === "http:" || p === "https:"; } catch { return false; }
