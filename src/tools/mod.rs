@@ -123,7 +123,7 @@ impl FalMcp {
     pub(crate) fn read_only(mut self) -> Self {
         let mut router = Self::router_for(self.settings.public_url.as_deref());
         for tool in router.list_all() {
-            if tool.annotations.as_ref().and_then(|a| a.read_only_hint) != Some(true) {
+            if !is_read_only(&tool) {
                 router.remove_route(&tool.name);
             }
         }
@@ -307,10 +307,14 @@ pub(crate) fn server_info(public_url: Option<&str>) -> Implementation {
 /// One line on what the server does (server.json allows 100 characters).
 pub(crate) const DESCRIPTION: &str = "Find, price and run fal's 1,000+ image, video, audio, speech and 3D models.";
 
+/// Whether `tool` spends nothing and changes nothing, as its hints say.
+fn is_read_only(tool: &Tool) -> bool {
+    tool.annotations.as_ref().and_then(|a| a.read_only_hint) == Some(true)
+}
+
 /// Every tool's name and whether it is read-only.
 pub(crate) fn read_only_flags() -> Vec<(String, bool)> {
-    let read_only = |t: &Tool| t.annotations.as_ref().and_then(|a| a.read_only_hint) == Some(true);
-    FalMcp::router().list_all().iter().map(|t| (t.name.to_string(), read_only(t))).collect()
+    FalMcp::router().list_all().iter().map(|t| (t.name.to_string(), is_read_only(t))).collect()
 }
 
 /// The README's tool table, generated from the tool definitions.

@@ -264,52 +264,38 @@ async fn a_fitting_model_is_in_the_top_3_for_95_percent_of_real_requests() {
         kind: "ours".into(),
         ambiguous: false,
     }));
-    let (rates, misses) = measure(&client, &tasks).await;
-    let holdout = load("recommend-holdout.json");
-    let (holdout_rates, holdout_misses) = measure(&client, &holdout).await;
-    let blind = load("recommend-blind.json");
-    let (blind_rates, blind_misses) = measure(&client, &blind).await;
-    let fresh = load("recommend-fresh.json");
-    let (fresh_rates, fresh_misses) = measure(&client, &fresh).await;
-    // Written blind against fal's real catalog, long tail and other languages included; measured
-    // once untouched (docs/ranking.md), then studied: they hold the level reached, they do not set it.
-    let dev = load("recommend-dev.json");
-    let (dev_rates, dev_misses) = measure(&client, &dev).await;
-    let round1 = load("recommend-round1.json");
-    let (round1_rates, round1_misses) = measure(&client, &round1).await;
-    let round2 = load("recommend-round2.json");
-    let (round2_rates, round2_misses) = measure(&client, &round2).await;
-    let round3 = load("recommend-round3.json");
-    let (round3_rates, round3_misses) = measure(&client, &round3).await;
-    let round4 = load("recommend-round4.json");
-    let (round4_rates, round4_misses) = measure(&client, &round4).await;
-    client.cancel().await.ok();
-    let report = |name: &str, n: usize, (top1, top3, category): (f64, f64, f64), misses: &[String]| {
-        println!("recommend_model, {name} ({n} tasks): top-1 {top1:.1}%, top-3 {top3:.1}%, category {category:.1}%");
-        for miss in misses {
+    assert!(tasks.len() >= 90, "the studied set is whole");
+    // Each set with the top-3 rate it must hold. The first four were written against the
+    // 110-model fixture; the rest blind against fal's real catalog, measured once untouched
+    // (docs/ranking.md), then studied: they hold the level reached, they do not set it.
+    let sets = [
+        ("the studied set", tasks, 95.0),
+        ("the second set", load("recommend-holdout.json"), 95.0),
+        ("the blind set", load("recommend-blind.json"), 95.0),
+        ("the fresh set", load("recommend-fresh.json"), 95.0),
+        ("the dev set", load("recommend-dev.json"), 63.0),
+        ("round 1", load("recommend-round1.json"), 50.0),
+        ("round 2", load("recommend-round2.json"), 37.5),
+        ("round 3", load("recommend-round3.json"), 57.5),
+        ("round 4", load("recommend-round4.json"), 55.0),
+    ];
+    assert!(sets[1].1.len() >= 40, "the second set is whole");
+    let mut measured = Vec::new();
+    for (name, set, bar) in &sets {
+        let ((top1, top3, category), misses) = measure(&client, set).await;
+        println!(
+            "recommend_model, {name} ({} tasks): top-1 {top1:.1}%, top-3 {top3:.1}%, category {category:.1}%",
+            set.len()
+        );
+        for miss in &misses {
             println!("  miss: {miss}");
         }
-    };
-    report("the studied set", tasks.len(), rates, &misses);
-    report("the second set", holdout.len(), holdout_rates, &holdout_misses);
-    report("the blind set", blind.len(), blind_rates, &blind_misses);
-    report("the fresh set", fresh.len(), fresh_rates, &fresh_misses);
-    report("the dev set", dev.len(), dev_rates, &dev_misses);
-    report("round 1", round1.len(), round1_rates, &round1_misses);
-    report("round 2", round2.len(), round2_rates, &round2_misses);
-    report("round 3", round3.len(), round3_rates, &round3_misses);
-    report("round 4", round4.len(), round4_rates, &round4_misses);
-    assert!(tasks.len() >= 90 && holdout.len() >= 40, "both sets are whole");
-    assert!(rates.1 >= 95.0, "top-3 hit rate {:.1}% is under 95%:\n{}", rates.1, misses.join("\n"));
-    // Written later, measured once untouched (docs/ranking.md), then studied too: the same bar.
-    assert!(holdout_rates.1 >= 95.0, "second set top-3 {:.1}%:\n{}", holdout_rates.1, holdout_misses.join("\n"));
-    assert!(blind_rates.1 >= 95.0, "blind set top-3 {:.1}%:\n{}", blind_rates.1, blind_misses.join("\n"));
-    assert!(fresh_rates.1 >= 95.0, "fresh set top-3 {:.1}%:\n{}", fresh_rates.1, fresh_misses.join("\n"));
-    assert!(dev_rates.1 >= 63.0, "dev set top-3 {:.1}%:\n{}", dev_rates.1, dev_misses.join("\n"));
-    assert!(round1_rates.1 >= 50.0, "round 1 top-3 {:.1}%:\n{}", round1_rates.1, round1_misses.join("\n"));
-    assert!(round2_rates.1 >= 37.5, "round 2 top-3 {:.1}%:\n{}", round2_rates.1, round2_misses.join("\n"));
-    assert!(round3_rates.1 >= 57.5, "round 3 top-3 {:.1}%:\n{}", round3_rates.1, round3_misses.join("\n"));
-    assert!(round4_rates.1 >= 55.0, "round 4 top-3 {:.1}%:\n{}", round4_rates.1, round4_misses.join("\n"));
+        measured.push((name, top3, misses, bar));
+    }
+    client.cancel().await.ok();
+    for (name, top3, misses, bar) in measured {
+        assert!(top3 >= *bar, "{name} top-3 {top3:.1}% is under {bar}%:\n{}", misses.join("\n"));
+    }
 }
 
 fn load(name: &str) -> Vec<HeldOut> {

@@ -29,12 +29,10 @@ fn texts(result: &CallToolResult) -> String {
         .collect()
 }
 
-async fn flow(app: &TestApp, steps: &[(&str, Value)]) -> (usize, Vec<CallToolResult>) {
-    let mut results = Vec::new();
-    for (tool, arguments) in steps {
-        results.push(app.call(KEY, tool, arguments.clone()).await);
-    }
-    (results.iter().map(text_bytes).sum(), results)
+/// One call: its result text's size, and what it says.
+async fn step(app: &TestApp, tool: &str, arguments: Value) -> (usize, String) {
+    let result = app.call(KEY, tool, arguments).await;
+    (text_bytes(&result), texts(&result))
 }
 
 #[tokio::test]
@@ -43,9 +41,8 @@ async fn the_five_documented_flows_fit_in_10_kb_and_keep_what_a_model_needs() {
     let image = json!({"images": [{"url": IMAGE_URL, "width": 1024, "height": 768, "content_type": "image/jpeg"}],
         "seed": 42, "has_nsfw_concepts": [false], "prompt": "a red fox in snow", "timings": {"inference": 1.9}});
     app.fake.script(FLUX, Script::instant(image));
-    let (image_bytes, results) =
-        flow(&app, &[("run_model", json!({"endpoint_id": FLUX, "input": {"prompt": "a red fox in snow"}}))]).await;
-    let answer = texts(&results[0]);
+    let (image_bytes, answer) =
+        step(&app, "run_model", json!({"endpoint_id": FLUX, "input": {"prompt": "a red fox in snow"}})).await;
     assert!(answer.contains(IMAGE_URL) && answer.contains("COMPLETED") && answer.contains("estimate"), "{answer}");
 
     // A video from an image: submit, three polls while it queues and runs, the result.
@@ -64,32 +61,26 @@ async fn the_five_documented_flows_fit_in_10_kb_and_keep_what_a_model_needs() {
     app.fake.finish_job(&id);
     let done = app.call(KEY, "check_job", poll.clone()).await;
     let video_results = [submitted, queued, running, running_later, done];
-    let video_bytes: usize = video_results.iter().map(text_bytes).sum();
+    let video_steps: Vec<usize> = video_results.iter().map(text_bytes).collect();
+    let video_bytes: usize = video_steps.iter().sum();
+    let video_steps = video_steps.iter().map(usize::to_string).collect::<Vec<_>>().join(" + ");
     for result in &video_results {
         assert!(texts(result).contains(&id), "every answer after acceptance carries the request id");
     }
     assert!(texts(&video_results[4]).contains(VIDEO_URL));
 
-    let (price_bytes, results) =
-        flow(&app, &[("get_pricing", json!({"endpoint_id": FLUX, "input": {"prompt": "a fox", "num_images": 2}}))])
-            .await;
-    assert!(texts(&results[0]).contains("unit_price"));
-    let (recommend_bytes, results) =
-        flow(&app, &[("recommend_model", json!({"task": "a logo for a coffee shop"}))]).await;
-    assert!(texts(&results[0]).contains("run_with"));
-    let (docs_bytes, results) = flow(&app, &[("search_docs", json!({"query": "webhooks"}))]).await;
-    assert!(texts(&results[0]).contains("https://"));
+    let (price_bytes, answer) =
+        step(&app, "get_pricing", json!({"endpoint_id": FLUX, "input": {"prompt": "a fox", "num_images": 2}})).await;
+    assert!(answer.contains("unit_price"));
+    let (recommend_bytes, answer) = step(&app, "recommend_model", json!({"task": "a logo for a coffee shop"})).await;
+    assert!(answer.contains("run_with"));
+    let (docs_bytes, answer) = step(&app, "search_docs", json!({"query": "webhooks"})).await;
+    assert!(answer.contains("https://"));
 
-    if std::env::var_os("SHOW_RESULTS").is_some() {
-        for r in video_results.iter().chain(&results) {
-            println!("{}\n", serde_json::to_string(r).unwrap());
-        }
-    }
     let total = image_bytes + video_bytes + price_bytes + recommend_bytes + docs_bytes;
     println!(
-        "result text: image {image_bytes} B, video with polls {video_bytes} B ({}), price {price_bytes} B, \
-         recommendation {recommend_bytes} B, docs search {docs_bytes} B; total {total} B",
-        video_results.iter().map(|r| text_bytes(r).to_string()).collect::<Vec<_>>().join(" + ")
+        "result text: image {image_bytes} B, video with polls {video_bytes} B ({video_steps}), price {price_bytes} B, \
+         recommendation {recommend_bytes} B, docs search {docs_bytes} B; total {total} B"
     );
     if std::env::var_os("BENCH_RECORD").is_some() {
         let record = json!({
@@ -97,8 +88,12 @@ async fn the_five_documented_flows_fit_in_10_kb_and_keep_what_a_model_needs() {
                 "a price (get_pricing with input)": price_bytes, "a recommendation": recommend_bytes,
                 "a docs search": docs_bytes},
             "total": total,
-            "video_steps": format!("submit_job then check_job four times (queued, running, running, completed): {} B",
-                video_results.iter().map(|r| text_bytes(r).to_string()).collect::<Vec<_>>().join(" + ")),
+            "commit": std::process::Command::new("git")
+                .args(["-C", env!("CARGO_MANIFEST_DIR"), "rev-parse", "--short", "HEAD"])
+                .output()
+                .ok()
+                .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()),
+            "video_steps": format!("submit_job then check_job four times (queued, running, running, completed): {video_steps} B"),
         });
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/bench/results/result_sizes.json");
         std::fs::write(path, serde_json::to_string_pretty(&record).unwrap()).unwrap();
