@@ -190,7 +190,8 @@ def main():
         idle_rss = None
         time.sleep(1.0)
         idle_rss = rss_kib(server_proc.pid)
-        m = {"idle_rss_kib": idle_rss, "seconds": opts.seconds, "pinned": PIN}
+        commit = version(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"])
+        m = {"idle_rss_kib": idle_rss, "seconds": opts.seconds, "pinned": PIN, "commit": commit}
         # The same server with no catalog to fetch (its API URL refuses connections): the idle
         # footprint without the meaning signal, which a long-running server builds at start.
         bare_proc, _ = start_server(fake, results, {"FAL_API_URL": "http://127.0.0.1:9/api"})
@@ -370,13 +371,20 @@ def before_after(m):
     ]
 
 
+def recorded(name):
+    """bench/results/<name>, written by a step run outside this script, or None when it has not run."""
+    path = os.path.join(ROOT, "bench", "results", name)
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
 def result_sizes_report():
     """The result text of fal's five documented flows (tests/integration/result_sizes.rs), when recorded."""
-    path = os.path.join(ROOT, "bench", "results", "result_sizes.json")
-    if not os.path.exists(path):
+    k = recorded("result_sizes.json")
+    if k is None:
         return []
-    with open(path) as f:
-        k = json.load(f)
     rows = "\n".join(f"| {name} | {size:,} B |" for name, size in k["flows"].items())
     return [
         "## What a model reads: fal's five documented flows",
@@ -389,6 +397,7 @@ def result_sizes_report():
         rows,
         f"| **all five** | **{k['total']:,} B** |",
         "",
+        *([f"Measured at {k['commit']}.", ""] if k.get("commit") else []),
         f"The video flow is {k['video_steps']}. Said once: a poll's `next` no longer repeats the ids the answer carries,"
         " a job's text leaves out `media` (the files are its resource links; the structured result keeps it for the view),"
         " search results leave out empty fields and an active model's status.",
@@ -398,11 +407,9 @@ def result_sizes_report():
 
 def soak_report():
     """The soak's numbers (bench/soak.py), when it has run."""
-    path = os.path.join(ROOT, "bench", "results", "soak.json")
-    if not os.path.exists(path):
+    k = recorded("soak.json")
+    if k is None:
         return []
-    with open(path) as f:
-        k = json.load(f)
     rss = k["rss_kib"]
     outcomes = "\n".join(f"| {name} | {count:,} |" for name, count in k["outcomes"].items())
     slow = ", ".join(f"{name} ×{count}" for name, count in k["slow_clients"].items())
@@ -430,7 +437,8 @@ def soak_report():
 def write_report(m):
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.machine())
     mem_kib = int(next(l.split()[1] for l in open("/proc/meminfo") if l.startswith("MemTotal")))
-    commit = version(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"])
+    # The commit the measurements ran on: --report-only rewrites the report later, at another.
+    commit = m.get("commit") or version(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"])
     wrk_version = subprocess.run(["wrk", "--version"], capture_output=True, text=True)
     wrk_version = (wrk_version.stdout + wrk_version.stderr).strip().splitlines()[0]
 
