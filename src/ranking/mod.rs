@@ -90,6 +90,68 @@ pub(crate) fn rank<'a>(
     extra: &'a [Model],
     searched: &[String],
 ) -> Ranking<'a> {
+    let (category, scored) = weigh(task, request, index, extra, searched, |c, context| {
+        let (score, mut reasons) = score::score(c, context);
+        if reasons.is_empty() {
+            let category = c.model.category();
+            reasons.push(format!("a {} model", if category.is_empty() { "fal" } else { category }));
+        }
+        Ranked { model: c.model, score, reason: capitalize(&reasons.join("; ")) }
+    });
+    let mut ranked = scored;
+    // A deprecated model never ranks above an active one, however well it matches.
+    ranked.sort_by(|a, b| {
+        (a.model.status() == "deprecated")
+            .cmp(&(b.model.status() == "deprecated"))
+            .then_with(|| b.score.total_cmp(&a.score))
+            .then_with(|| a.model.endpoint_id.cmp(&b.model.endpoint_id))
+    });
+    spread(&mut ranked, !request.category_given);
+    Ranking { category, ranked }
+}
+
+/// Points each of the first picks costs the models after it of its category, and of its family
+/// (owner and model: `fal-ai/flux`), so the first three cover the readings the evidence leaves
+/// open rather than three versions of one guess (measured in docs/ranking.md).
+const SAME_CATEGORY: f64 = 20.0;
+const SAME_FAMILY: f64 = 10.0;
+/// How many picks are spread, and from how many of the best.
+const SPREAD: usize = 3;
+const POOL: usize = 30;
+
+/// Picks the first `SPREAD` greedily from the best `POOL`: each next pick is the best once the
+/// picks before it have charged it for sharing their category (unless the caller named the
+/// category) or family. The rest keep their order; deprecated models stay last.
+fn spread(ranked: &mut [Ranked<'_>], by_category: bool) {
+    let family = |m: &Model| m.endpoint_id.split('/').take(2).collect::<Vec<_>>().join("/");
+    let n = ranked.iter().take(POOL).take_while(|r| r.model.status() != "deprecated").count();
+    let mut charge = vec![0.0; n];
+    for at in 0..SPREAD.min(n) {
+        let next = (at..n)
+            .max_by(|&a, &b| (ranked[a].score - charge[a]).total_cmp(&(ranked[b].score - charge[b])).then(b.cmp(&a)))
+            .unwrap_or(at);
+        ranked[at..=next].rotate_right(1);
+        charge[at..=next].rotate_right(1);
+        let (category, own) = (ranked[at].model.category(), family(ranked[at].model));
+        for later in at + 1..n {
+            let other = ranked[later].model;
+            let same_category = by_category && other.category() == category;
+            charge[later] += SAME_CATEGORY * f64::from(u8::from(same_category))
+                + SAME_FAMILY * f64::from(u8::from(family(other) == own));
+        }
+    }
+}
+
+/// Reads the request against the catalog and hands `each` candidate with what it is scored
+/// against; the category read and `each`'s answers, in the catalog's order.
+fn weigh<'a, T>(
+    task: &str,
+    request: &Request,
+    index: &'a Index,
+    extra: &'a [Model],
+    searched: &[String],
+    each: impl Fn(&score::Candidate<'a>, &score::Context<'_>) -> T,
+) -> (Option<String>, Vec<T>) {
     let meaning = meaning::embed(task);
     let mut query_words: Vec<String> = Vec::new();
     for word in index::lexical_words(task).chain(index::lexical_words(&request.english)) {
@@ -128,7 +190,7 @@ pub(crate) fn rank<'a>(
     // Words that name nothing in the catalog, no medium or job the tables read, and that the
     // encoder knows in no language: every model is as near as any other, so none is recommended.
     if best_words == 0.0 && searched.is_empty() && request.category.is_none() && !known_words(task) {
-        return Ranking { category: None, ranked: Vec::new() };
+        return (None, Vec::new());
     }
     let checked = checked_subtask(request, &candidates);
     let request = checked.as_ref().unwrap_or(request);
@@ -149,25 +211,8 @@ pub(crate) fn rank<'a>(
         category_from_words: read.is_some(),
         votes: votes.clone(),
     };
-    let mut ranked: Vec<Ranked<'a>> = candidates
-        .iter()
-        .map(|c| {
-            let (score, mut reasons) = score::score(c, &context);
-            if reasons.is_empty() {
-                let category = c.model.category();
-                reasons.push(format!("a {} model", if category.is_empty() { "fal" } else { category }));
-            }
-            Ranked { model: c.model, score, reason: capitalize(&reasons.join("; ")) }
-        })
-        .collect();
-    // A deprecated model never ranks above an active one, however well it matches.
-    ranked.sort_by(|a, b| {
-        (a.model.status() == "deprecated")
-            .cmp(&(b.model.status() == "deprecated"))
-            .then_with(|| b.score.total_cmp(&a.score))
-            .then_with(|| a.model.endpoint_id.cmp(&b.model.endpoint_id))
-    });
-    Ranking { category, ranked }
+    let answers = candidates.iter().map(|c| each(c, &context)).collect();
+    (category, answers)
 }
 
 /// The rest of the evidence for the models picked for `task`, one string each, to follow their
@@ -377,8 +422,38 @@ mod eval {
                     );
                 }
             }
+            if let Ok(dump) = std::env::var("DUMP") {
+                dump_evidence(&dump, path, &tasks, &index);
+            }
             let pct = |n: usize| 100.0 * n as f64 / tasks.len() as f64;
             println!("{path}: top-1 {:.1}% top-3 {:.1}% category {:.1}%", pct(top1), pct(top3), pct(cat));
+        }
+    }
+
+    /// Writes each task's evidence for its best candidates (and every fitting one) as JSON lines,
+    /// for `bench/fit_weights.py`.
+    fn dump_evidence(dump: &str, path: &str, tasks: &[Value], index: &super::Index) {
+        use std::io::Write;
+        let mut out = std::fs::OpenOptions::new().create(true).append(true).open(dump).unwrap();
+        for t in tasks {
+            let task = t["task"].as_str().unwrap();
+            let fits: Vec<&str> = t["fits"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect();
+            let request = super::read(task, None, None);
+            let (_, mut rows) = super::weigh(task, &request, index, &[], &[], |c, context| {
+                let (points, _) = super::score::score(c, context);
+                let (evidence, _) = super::score::evidence(c, context);
+                let deprecated = c.model.status() == "deprecated";
+                (points, c.model.endpoint_id.clone(), evidence, deprecated)
+            });
+            rows.sort_by(|a, b| b.0.total_cmp(&a.0));
+            let kept: Vec<Value> = rows
+                .iter()
+                .enumerate()
+                .filter(|(at, r)| *at < 150 || fits.contains(&r.1.as_str()))
+                .map(|(_, r)| serde_json::json!([r.1, r.2, r.3]))
+                .collect();
+            let line = serde_json::json!({"set": path, "task": task, "fits": fits, "evidence": super::score::EVIDENCE, "weights": super::score::WEIGHTS, "candidates": kept});
+            writeln!(out, "{line}").unwrap();
         }
     }
 }

@@ -24,6 +24,8 @@ pub(crate) struct Request {
     pub(crate) subtask: Option<&'static Subtask>,
     /// The catalog category that fits, when one does.
     pub(crate) category: Option<String>,
+    /// Whether the caller named the category (no other reading is left open).
+    pub(crate) category_given: bool,
     /// What was assumed because the task does not say, and the category that fits otherwise.
     pub(crate) assumed: Option<(String, &'static str)>,
     /// The language the task is written in, when the detector is sure.
@@ -127,7 +129,17 @@ pub(crate) fn read(task: &str, has: Option<Media>, wants: Option<Media>) -> Requ
         }
         _ => None,
     };
-    Request { has, wants, subtask, category: category.map(str::to_string), assumed, language, english, alternatives }
+    Request {
+        has,
+        wants,
+        subtask,
+        category: category.map(str::to_string),
+        category_given: false,
+        assumed,
+        language,
+        english,
+        alternatives,
+    }
 }
 
 /// The text without what each "not" (or "don't", "never") denies: the next word ("hear them

@@ -1,5 +1,7 @@
-//! One candidate's score for a request, in points, with the reasons that earned them. The weights
-//! were set on the studied task sets and judged on fresh blind ones (docs/ranking.md).
+//! One candidate's score for a request: a weighted sum of the named evidence for it, with the
+//! reasons that earned it. The weights were set on the studied task sets and judged on fresh
+//! blind ones; `bench/fit_weights.py` refits them by measurement, and a fit that gained on the
+//! studied sets lost on a fresh one, so these stand (docs/ranking.md).
 
 use super::{
     Request,
@@ -15,10 +17,31 @@ use crate::fal::Model;
 pub(super) const MEANING: f64 = 100.0;
 /// Points for the best lexical (BM25) match among the candidates; others in proportion.
 pub(super) const WORDS: f64 = 40.0;
-/// Points for a category holding all of the best matches; others in proportion.
-const VOTE: f64 = 20.0;
 /// Sub-tasks whose marks ("edit", "speech") general models carry too: no penalty for them.
 const BROAD: [&str; 2] = ["image editing", "narration"];
+
+/// The evidence for one candidate, each in [0, 1] (or a count), in the order of `WEIGHTS`; named
+/// for the eval dump that bench/fit_weights.py reads.
+#[cfg(test)]
+pub(super) const EVIDENCE: [&str; 14] = [
+    "meaning",
+    "words",
+    "vote",
+    "built_for",
+    "does",
+    "runs_lora",
+    "other_specialist",
+    "category_from_words",
+    "category_from_vote",
+    "other_media",
+    "flagship",
+    "strengths",
+    "fal_search",
+    "recent",
+];
+/// Points per unit of each piece of evidence.
+pub(super) const WEIGHTS: [f64; 14] =
+    [MEANING, WORDS, 20.0, 50.0, 20.0, 25.0, -5.0, 15.0, 30.0, -20.0, 20.0, 15.0, 12.0, 8.0];
 
 /// What the catalog says of one candidate for this request.
 pub(super) struct Candidate<'a> {
@@ -51,27 +74,41 @@ pub(super) fn closeness(c: &Candidate<'_>) -> f64 {
 
 /// The candidate's points and the reasons, strongest first.
 pub(super) fn score(c: &Candidate<'_>, ctx: &Context<'_>) -> (f64, Vec<String>) {
+    let (evidence, reasons) = evidence(c, ctx);
+    let mut points: f64 = evidence.iter().zip(WEIGHTS).map(|(e, w)| e * w).sum();
+    if c.model.tags().iter().any(|t| t.eq_ignore_ascii_case("beta")) {
+        points -= 3.0;
+    }
+    if c.model.status() == "deprecated" {
+        points -= 100.0;
+    }
+    (points, reasons)
+}
+
+/// The evidence for a candidate, in the order of `EVIDENCE`, and the reasons it gives.
+pub(super) fn evidence(c: &Candidate<'_>, ctx: &Context<'_>) -> ([f64; 14], Vec<String>) {
     let model = c.model;
     let request = ctx.request;
     let text = &request.english;
-    let mut score = closeness(c);
-    score +=
-        VOTE * ctx.votes.iter().find(|(category, _)| *category == model.category()).map_or(0.0, |(_, share)| *share);
+    let mut e = [0.0; 14];
     let mut reasons: Vec<String> = Vec::new();
+    e[0] = f64::from(c.meaning);
+    e[1] = f64::from(c.words);
+    e[2] = ctx.votes.iter().find(|(category, _)| *category == model.category()).map_or(0.0, |(_, share)| *share);
     let subtask = request.subtask.and_then(|s| SUBTASKS.iter().position(|t| t == s).map(|i| (s, 1u64 << i)));
     let built_for_this = subtask.is_some_and(|(_, bit)| c.traits.built_for & bit != 0);
     if let Some((s, bit)) = subtask {
         if built_for_this {
-            score += 50.0;
+            e[3] = 1.0;
             reasons.push(format!("built for {}", s.name));
         } else if c.traits.does & bit != 0 {
-            score += 20.0;
+            e[4] = 1.0;
             reasons.push(format!("does {}", s.name));
         }
     }
     // A LoRA the user has runs on the endpoints that take LoRA weights.
     if request.has == Media::Trained && c.traits.takes_lora && !c.traits.trains {
-        score += 25.0;
+        e[5] = 1.0;
         reasons.push("runs your LoRA weights".into());
     }
     // A specialist for another job is a poor general pick ("an upscaler" for "edit this photo").
@@ -79,7 +116,7 @@ pub(super) fn score(c: &Candidate<'_>, ctx: &Context<'_>) -> (f64, Vec<String>) 
         SUBTASKS.iter().enumerate().filter(|(_, s)| BROAD.contains(&s.name)).fold(0, |bits, (i, _)| bits | 1 << i);
     let own = subtask.map_or(0, |(_, bit)| bit);
     if c.traits.built_for & !broad & !own != 0 && !built_for_this {
-        score -= 5.0;
+        e[6] = 1.0;
     }
     // English words that ask for something made from words alone rule out models that need a
     // medium (in another language the tables may just have missed the user's "mi foto").
@@ -95,18 +132,18 @@ pub(super) fn score(c: &Candidate<'_>, ctx: &Context<'_>) -> (f64, Vec<String>) 
     let in_category = ctx.category == Some(model.category());
     if in_category {
         // The words' reading is one signal among several; the meaning's alone decides more.
-        score += if ctx.category_from_words { 15.0 } else { 30.0 };
+        e[if ctx.category_from_words { 7 } else { 8 }] = 1.0;
     } else if takes_other_media(model.category(), user_has) || gives_other_media(model.category(), request.wants) {
         // A video model for a photo, a voice for a transcript: whatever else it is built for.
-        score -= 20.0;
+        e[9] = 1.0;
     }
     if let Some((position, strengths)) = priors::flagship(model.category(), &model.endpoint_id) {
         if in_category {
-            score += (20.0 - 2.5 * position as f64).max(10.0);
+            e[10] = (1.0 - position as f64 / 8.0).max(0.5);
         }
         let matched: Vec<&str> =
             strengths.iter().filter(|(cue, _)| words::has(text, cue)).map(|(_, what)| *what).collect();
-        score += 15.0 * matched.len().min(3) as f64;
+        e[11] = matched.len().min(3) as f64;
         let standing = if position == 0 { "the flagship" } else { "a leading" };
         match matched.first() {
             Some(first) => reasons.push(format!("{standing} {} model, strong at {first}", model.category())),
@@ -114,7 +151,7 @@ pub(super) fn score(c: &Candidate<'_>, ctx: &Context<'_>) -> (f64, Vec<String>) 
         }
     }
     if let Some(&rank) = ctx.searched.get(model.endpoint_id.as_str()) {
-        score += (12.0 - 2.0 * rank as f64).max(0.0);
+        e[12] = (1.0 - rank as f64 / 6.0).max(0.0);
         if rank < 3 {
             reasons.push(format!("fal's catalog search ranks it #{} for these words", rank + 1));
         }
@@ -122,15 +159,13 @@ pub(super) fn score(c: &Candidate<'_>, ctx: &Context<'_>) -> (f64, Vec<String>) 
     if let (Some(newest), Some(changed)) = (ctx.newest, model.last_changed())
         && let Some(day) = super::days(changed)
     {
-        score += 8.0 * (1.0 - (newest - day) as f64 / 365.0).max(0.0);
+        e[13] = (1.0 - (newest - day) as f64 / 365.0).max(0.0);
     }
     if model.tags().iter().any(|t| t.eq_ignore_ascii_case("beta")) {
-        score -= 3.0;
         reasons.push("in beta".into());
     }
     if model.status() == "deprecated" {
-        score -= 100.0;
         reasons.push("deprecated: prefer an active model".into());
     }
-    (score, reasons)
+    (e, reasons)
 }

@@ -108,6 +108,7 @@ and get fal models ranked for it, each with why it fits, its unit price and the 
         let mut request = ranking::read(task, has, wants);
         if given.is_some() {
             request.category = given;
+            request.category_given = true;
             request.assumed = None;
         }
         let (catalog, mut extra, searched) = self.evidence(key.as_ref(), task, &request).await?;
