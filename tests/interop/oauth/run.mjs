@@ -12,6 +12,9 @@
 //     browser" through the `open` package: open's bundled xdg-open runs $BROWSER <url> when there
 //     is no desktop session, and $BROWSER is browser-hook.sh, which hands the URL over to this
 //     script. JSON-RPC lines on its stdin, answers on its stdout.
+//  With --keyless-server (a server that reads without a key), both again: they connect, list and
+//  search with no token, and sign in at their first paid call (mcp-remote answers that call once
+//  signed in).
 //
 //   node run.mjs --server <public base url> --token-secs <n> --scratch <dir> [--screenshot <png>]
 //
@@ -137,6 +140,7 @@ async function main() {
   await group("TypeScript SDK", () => sdkScenario(browser.context));
   if (args["keyless-server"]) await group("TypeScript SDK: reading before sign-in", () => keylessScenario(browser.context));
   await group("mcp-remote", () => mcpRemoteScenario(browser.context));
+  if (args["keyless-server"]) await group("mcp-remote: reading before sign-in", () => mcpRemoteKeylessScenario(browser.context));
   await group("browser", async () => {
     await step("browser: no request left loopback", async () => {
       check(browser.offLoopback.length === 0, `requests to ${browser.offLoopback.join(", ")}`);
@@ -587,6 +591,74 @@ async function mcpRemoteScenario(context) {
     const exited = await Promise.race([bridge.waitForExit(), sleep(5000).then(() => null)]);
     check(exited, "still running 5 s after stdin closed");
     return `exit ${exited.code ?? exited.signal}`;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenario 3: mcp-remote against the server that reads without a key: no browser until the first
+// paid call, whose 401 mcp-remote answers by signing in.
+async function mcpRemoteKeylessScenario(context) {
+  const keylessBase = args["keyless-server"].replace(/\/$/, "");
+  const keylessMcp = `${keylessBase}/mcp`;
+  const home = join(scratch, "mcp-remote-keyless-home");
+  rmSync(home, { recursive: true, force: true });
+  mkdirSync(home, { recursive: true });
+  const inbox = join(scratch, "browser-inbox-keyless");
+  writeFileSync(inbox, "");
+  const callbackPort = await freePort();
+  const env = { PATH: process.env.PATH, HOME: home, LANG: "C.UTF-8", BROWSER: join(here, "browser-hook.sh"), OAUTH_INTEROP_INBOX: inbox };
+  const bridge = spawnStdio(process.execPath, [join(modules, "mcp-remote/dist/proxy.js"), keylessMcp, String(callbackPort)], {
+    env,
+    cwd: home,
+    logFile: join(scratch, "mcp-remote-keyless.log"),
+  });
+  cleanups.push(async () => {
+    bridge.endInput();
+    bridge.kill("SIGTERM");
+    const exited = await Promise.race([bridge.waitForExit(), sleep(3000)]);
+    if (!exited) bridge.kill("SIGKILL");
+  });
+  const tail = () => bridge.stderr.trim().split("\n").slice(-8).join(" | ");
+  const guard = (promise, what) => Promise.race([
+    promise,
+    bridge.waitForExit().then((e) => { throw new Check(`mcp-remote exited (${e.code ?? e.signal}) while waiting for ${what}: ${tail()}`); }),
+  ]);
+  await step("mcp-remote: connects with no token and opens no browser", async () => {
+    await guard(bridge.waitForStderr(/Proxy established successfully/), "the proxy to be established");
+    const answer = await guard(bridge.request("initialize", {
+      protocolVersion: "2025-06-18",
+      capabilities: {},
+      clientInfo: { name: "fal-mcp-oauth-interop-keyless", version: "1.0.0" },
+    }), "initialize");
+    check(answer.result && answer.result.serverInfo, `initialize answered ${JSON.stringify(answer).slice(0, 300)}`);
+    bridge.notify("notifications/initialized");
+    const listed = await guard(bridge.request("tools/list", {}), "tools/list");
+    check(((listed.result && listed.result.tools) || []).length === TOOL_COUNT, `tools/list answered ${JSON.stringify(listed).slice(0, 300)}`);
+    const found = await guard(bridge.request("tools/call", { name: "search_models", arguments: { query: "flux" } }), "search_models");
+    check(found.result && !found.result.isError, `search_models answered ${JSON.stringify(found).slice(0, 300)}`);
+    check(readFileSync(inbox, "utf8").trim() === "", "a browser was opened before any paid call");
+    return "initialize, tools/list, search_models without a token";
+  });
+  let call, authorizationUrl;
+  await step("mcp-remote: the first paid call (run_model) gets the 401 and opens the browser at /authorize", async () => {
+    call = bridge.request("tools/call", { name: "run_model", arguments: { endpoint_id: "fal-ai/flux/dev", input: { prompt: "a fox" } } });
+    call.catch(() => {});
+    authorizationUrl = await guard(waitForLine(inbox), "the browser to be opened");
+    check(authorizationUrl.href.startsWith(`${keylessBase}/authorize?`), `opened ${authorizationUrl.href}`);
+    check(authorizationUrl.searchParams.get("resource") === keylessMcp, `resource=${authorizationUrl.searchParams.get("resource")}`);
+    return "sign-in started at the paid call";
+  });
+  await step("browser + mcp-remote: Connect, and the paid call is answered with the token", async () => {
+    const { page, response } = await openPage(context, authorizationUrl);
+    cleanups.push(() => page.close().catch(() => {}));
+    await checkSignInPage(page, response, { clientName: MCP_REMOTE_CLIENT_NAME });
+    const callbackPrefix = `${authorizationUrl.searchParams.get("redirect_uri")}?`;
+    await connectWithKey(page, { key: GOOD_KEY, callbackPrefix });
+    const answer = await guard(Promise.race([call, sleep(20_000).then(() => null)]), "run_model's answer");
+    const result = answer && answer.result;
+    check(result && !result.isError && JSON.stringify(result).includes("COMPLETED"), `the waiting run_model answered ${JSON.stringify(answer).slice(0, 400)}`);
+    check(readStoredTokens(home), `no tokens stored under ${home}/.mcp-auth`);
+    return "the waiting call COMPLETED once signed in";
   });
 }
 
