@@ -59,11 +59,11 @@ impl FalMcp {
     #[tool(
         name = "check_job",
         title = "Check a job's status",
-        description = "A job's status from submit_job or run_model: IN_QUEUE with its position, IN_PROGRESS, \
+        description = "A job's status: IN_QUEUE with its position, IN_PROGRESS, \
 COMPLETED with the output, or FAILED with fal's reason.",
         input_schema = output::input::<CheckJobArgs>(),
         output_schema = output::schema::<JobOutput>(),
-        meta = crate::ui::tool_meta(),
+        meta = crate::ui::followed_tool_meta(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)
     )]
     async fn check_job(
@@ -104,7 +104,7 @@ COMPLETED with the output, or FAILED with fal's reason.",
         description = "The whole output of a job once COMPLETED (else its status), or why it failed, in fal's words.",
         input_schema = output::input::<JobArgs>(),
         output_schema = output::schema::<JobOutput>(),
-        meta = crate::ui::tool_meta(),
+        meta = crate::ui::followed_tool_meta(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)
     )]
     async fn get_job_result(
@@ -126,7 +126,7 @@ COMPLETED with the output, or FAILED with fal's reason.",
     #[tool(
         name = "cancel_job",
         title = "Cancel a job",
-        description = "Stop a job from submit_job or run_model: a queued one never runs; a running one is asked to stop.",
+        description = "Stop a job: a queued one never runs; a running one is asked to stop.",
         input_schema = output::input::<JobArgs>(),
         output_schema = output::schema::<CancelOutput>(),
         annotations(read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = true)

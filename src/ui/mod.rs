@@ -72,6 +72,12 @@ pub(crate) fn tool_meta() -> MetaObject {
     MetaObject(JsonObject::from_iter([("ui".to_string(), json!({ "resourceUri": URI }))]))
 }
 
+/// `_meta` for a tool the view also calls itself, through the host, to follow a running job.
+pub(crate) fn followed_tool_meta() -> MetaObject {
+    let ui = json!({ "resourceUri": URI, "visibility": ["model", "app"] });
+    MetaObject(JsonObject::from_iter([("ui".to_string(), ui)]))
+}
+
 /// The capability the server declares for the extension.
 pub(crate) fn capability() -> (String, JsonObject) {
     let settings = json!({ "mimeTypes": [MIME] });

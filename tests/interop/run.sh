@@ -79,6 +79,9 @@ MCP_AUTH="Bearer $key" "$work/venv/bin/python" "$here/python_client.py" "$url" "
 
 step "the MCP App result view in headless Chromium, hosted by @modelcontextprotocol/ext-apps"
 INTEROP_DIR="$work" bash "$here/app-view/run.sh" --server "$url" --key "$key" --fake "$fake"
+# The fixtures hold the cases the fake cannot stage (hosts without download or theme, hostile
+# errors); their screenshots go to the scratch directory, not docs/.
+INTEROP_DIR="$work" bash "$here/app-view/run.sh" --screenshots "$work/app-view-screenshots"
 
 step "OAuth sign-in: the TypeScript SDK client and mcp-remote 0.15.1, a person played by headless Chromium"
 INTEROP_DIR="$work" bash "$here/oauth/run.sh"

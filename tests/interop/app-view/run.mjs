@@ -27,6 +27,7 @@ const MIME = "text/html;profile=mcp-app";
 const EXT = "io.modelcontextprotocol/ui";
 const DEFAULT_URI = "ui://fal-mcp/result-view.html";
 const RENDER_BUDGET_MS = 100;
+const INLINE_MAX_PX = 500;
 const OVERALL_TIMEOUT_MS = 120_000;
 
 const args = parseArgs(process.argv.slice(2));
@@ -66,7 +67,7 @@ async function main() {
   const media = mediaFiles();
   const servers = await startServers(media);
   const { context, userDataDir } =
-    await startChromium(require, tmpdir(), "app-view-chromium-", { viewport: { width: 720, height: 520 } });
+    await startChromium(require, tmpdir(), "app-view-chromium-", { viewport: { width: 720, height: 520 }, deviceScaleFactor: 2 });
   cleanups.push(async () => rmSync(userDataDir, { recursive: true, force: true }));
   cleanups.push(() => context.close());
   context.setDefaultTimeout(10_000);
@@ -237,11 +238,20 @@ function fixtureSource(servers, media) {
       run: async () => ({ toolName: c.toolName, arguments: c.arguments, result: asToolResult(c.result, c.textOnly), expect: c.expect || {} }),
     };
   });
+  // What the host answers the view's own tools/call: a following case's next results, in order.
+  const answered = new Map();
+  async function callTool(c, params) {
+    const next = answered.get(c.name) || 0;
+    answered.set(c.name, next + 1);
+    const results = c.options.follow || [];
+    return asToolResult(results[Math.min(next, results.length - 1)] || { isError: true, content: [{ type: "text", text: "no more" }] });
+  }
   return {
     html,
     csp: { resourceDomains: [servers.media] },
     permissions: { clipboardWrite: {} },
     cases,
+    callTool,
     mediaNames: Object.keys(media),
   };
 }
@@ -357,6 +367,11 @@ async function serverSource(servers, media) {
       return { ...(await pollUntil("fal-ai/fast-sdxl", id, (s) => s.status !== "IN_QUEUE" && s.status !== "IN_PROGRESS")),
         expect: { status: "FAILED", kinds: [], text: ["content_policy_violation"] } };
     } },
+    { name: "a running job updates itself", follow: true, run: async () => {
+      await script("fal-ai/flux/krea", { queue_ms: 0, run_ms: 2500, output: { images: [{ url: urls["fox.png"], content_type: "image/png" }] } });
+      const id = await submit("fal-ai/flux/krea", { prompt: "wait for it" });
+      return { ...(await pollUntil("fal-ai/flux/krea", id, () => true)), expect: { kinds: [], followsTo: { status: "COMPLETED", kinds: ["image"] } } };
+    } },
     { name: "isError result (input refused)", run: async () => {
       const toolArgs = { endpoint_id: "fal-ai/flux/dev", input: {} };
       return { toolName: "run_model", arguments: toolArgs, result: await call("run_model", toolArgs), expect: { isError: true, kinds: [] } };
@@ -373,7 +388,8 @@ async function serverSource(servers, media) {
     html: view.html,
     csp: ui.csp,
     permissions: ui.permissions,
-    cases: cases.map((c) => ({ ...c, options: {} })),
+    cases: cases.map((c) => ({ ...c, options: c.follow ? { follow: true } : {} })),
+    callTool: (_, params) => client.callTool(params),
     close: () => client.close(),
   };
 }
@@ -394,6 +410,14 @@ async function serverView(client) {
     uris.add(uri);
   }
   if (uris.size !== 1) throw new Error(`tools/list: the job tools name different views: ${[...uris].join(", ")}`);
+  // The view calls these itself, through the host, to follow a running job.
+  for (const name of ["check_job", "get_job_result"]) {
+    const tool = tools.find((t) => t.name === name);
+    const visibility = tool && tool._meta && tool._meta.ui && tool._meta.ui.visibility;
+    if (visibility !== undefined && !(Array.isArray(visibility) && visibility.includes("app"))) {
+      throw new Error(`tools/list: the view cannot call ${name} (_meta.ui.visibility ${JSON.stringify(visibility)})`);
+    }
+  }
   const [uri] = uris;
   let listed;
   try {
@@ -427,6 +451,7 @@ async function runCase(context, servers, source, c, shotsDir, haveClip) {
   page.on("request", (r) => requests.push({ url: r.url(), frame: r.frame() }));
   try {
     await page.emulateMedia({ colorScheme: opts.colorScheme || "light" });
+    if (opts.follow) await page.exposeFunction("__callTool", (params) => source.callTool(c, params));
     await page.goto(`${servers.host}/host.html`);
     const hostTheme = opts.hostTheme === undefined ? "light" : opts.hostTheme;
     const hostContext = {
@@ -435,6 +460,7 @@ async function runCase(context, servers, source, c, shotsDir, haveClip) {
     };
     const mounted = await page.evaluate((m) => window.__host.mount(m), {
       html: source.html, csp: source.csp, permissions: opts.permissions !== undefined ? opts.permissions : source.permissions, sandboxUrl: `${servers.sandbox}/sandbox.html`, hostContext,
+      serverTools: !!opts.follow, noDownload: !!opts.noDownload,
     });
     check(mounted.appInfo && typeof mounted.appInfo.name === "string", "ui/initialize carried no appInfo");
     const view = viewFrame(page, servers.sandbox);
@@ -476,6 +502,7 @@ async function runCase(context, servers, source, c, shotsDir, haveClip) {
 
     await checkWhatIsShown(check, c, data, media, httpMedia, snap, haveClip);
     await checkSafety(check, page, view, servers, requests, snap, httpMedia);
+    const followed = opts.follow ? await checkFollowing(check, page, view, c, data, haveClip) : null;
 
     // Theme: light by default; dark through ui/notifications/host-context-changed; the
     // system's preference when the host gives none. Screenshots before any click.
@@ -494,7 +521,7 @@ async function runCase(context, servers, source, c, shotsDir, haveClip) {
       if (shotsDir && shots.dark) await shoot(page, view, join(shotsDir, shots.dark));
     }
 
-    const note = await checkInteractions(check, page, view, snap, httpMedia);
+    const note = [followed, await checkInteractions(check, page, view, snap, httpMedia, !opts.noDownload)].filter(Boolean).join(", ");
     // A message that does not come from the view's parent (here: the host page posting straight
     // into the view's window, past the sandbox proxy) must be ignored.
     if (expect.hostile) {
@@ -508,8 +535,9 @@ async function runCase(context, servers, source, c, shotsDir, haveClip) {
     }
 
     // Size reports reached the host, and teardown is answered.
-    const sizes = await page.evaluate(() => window.__host.state.sizes.length);
-    check(sizes > 0, "the view sent no ui/notifications/size-changed");
+    const sizes = await page.evaluate(() => window.__host.state.sizes);
+    check(sizes.length > 0, "the view sent no ui/notifications/size-changed");
+    check(Math.max(...sizes) <= INLINE_MAX_PX, `the view asked for ${Math.max(...sizes)} px inline (at most ${INLINE_MAX_PX})`);
     const teardown = await Promise.race([page.evaluate(() => window.__host.teardown().then(() => true)), sleep(3000).then(() => false)]);
     check(teardown, "ui/resource-teardown was not answered");
     return { problems, renderMs, viewMs, note, console: consoleLines };
@@ -634,7 +662,7 @@ async function checkSafety(check, page, view, servers, requests, snap, httpMedia
 
 // Open asks the host (ui/open-link), Download asks it too (ui/download-file), Copy URL copies or
 // shows the URL selected.
-async function checkInteractions(check, page, view, snap, httpMedia) {
+async function checkInteractions(check, page, view, snap, httpMedia, offersDownload) {
   const notes = [];
   const first = httpMedia[0];
   if (!first) return "";
@@ -642,7 +670,12 @@ async function checkInteractions(check, page, view, snap, httpMedia) {
   await view.locator("a.open").first().click();
   await page.waitForFunction((u) => window.__host.state.opened.includes(u), url, { timeout: 3000 }).catch(() => {});
   check(await page.evaluate((u) => window.__host.state.opened.includes(u), url), `Open did not send ui/open-link for ${url}`);
-  const file = httpMedia.find((m) => m.kind === "3d" || m.kind === "file");
+  const file = offersDownload ? first : httpMedia.find((m) => m.kind === "3d" || m.kind === "file");
+  if (!offersDownload) {
+    const plain = httpMedia.filter((m) => m.kind !== "3d" && m.kind !== "file").length;
+    const links = snap.links.filter((l) => l.cls === "dl").length;
+    check(links === httpMedia.length - plain, `a host without ui/download-file: ${links} Download links (Open and Copy URL are the way)`);
+  }
   if (file) {
     const fileUrl = new URL(file.url).href;
     await view.locator("a.dl").first().click();
@@ -663,6 +696,33 @@ async function checkInteractions(check, page, view, snap, httpMedia) {
   check(ok, `Copy URL neither copied nor showed the URL selected (${JSON.stringify(copied)})`);
   notes.push(copied.field ? "copy: URL shown selected" : "copy: clipboard");
   return `${httpMedia.length} file(s), ${notes.join(", ")}`;
+}
+
+// A queued or running job's card follows the job through the host: check_job for the same ids,
+// each wait longer than the one before, until a final state, and not a call after it.
+async function checkFollowing(check, page, view, c, data, haveClip) {
+  const want = (c.expect && c.expect.followsTo) || {};
+  const done = await view.waitForFunction((s) => {
+    const b = document.querySelector(".badge");
+    return b && b.getAttribute("data-status") === s;
+  }, want.status || "COMPLETED", { timeout: 20_000 }).then(() => true, () => false);
+  check(done, `the running card did not update itself to ${want.status || "COMPLETED"}`);
+  if (!done) return null;
+  await view.waitForFunction(() => [...document.images].every((i) => i.complete && i.naturalWidth > 0), null, { timeout: 5000 }).catch(() => {});
+  const snap = await snapshot(view);
+  if (want.kinds) check(JSON.stringify(snap.cards.map((k) => k.kind)) === JSON.stringify(want.kinds), `after following: cards ${JSON.stringify(snap.cards.map((k) => k.kind))}, expected ${JSON.stringify(want.kinds)}`);
+  check(snap.imgs.every((i) => i.w > 0), "after following: an image did not load");
+  const calls = await page.evaluate(() => window.__host.state.calls);
+  const statusCalls = calls.filter((k) => k.name === "check_job");
+  check(statusCalls.length >= 1, "the view never asked the host to call check_job");
+  check(calls.every((k) => k.arguments && k.arguments.endpoint_id === data.endpoint_id && k.arguments.request_id === data.request_id),
+    `the view's calls name other ids: ${JSON.stringify(calls.map((k) => k.arguments))}`);
+  const gaps = statusCalls.slice(1).map((k, i) => k.at - statusCalls[i].at);
+  check(gaps.every((g, i) => i === 0 || g > gaps[i - 1]), `the waits between checks do not grow: ${gaps.map((g) => g.toFixed(0)).join(", ")} ms`);
+  await sleep(2500);
+  const after = await page.evaluate(() => window.__host.state.calls.length);
+  check(after === calls.length, `the view kept calling after a final state (${after - calls.length} more)`);
+  return `followed in ${statusCalls.length} checks`;
 }
 
 async function shoot(page, view, path) {

@@ -6,7 +6,7 @@ import { AppBridge, PostMessageTransport, buildAllowAttribute } from "@modelcont
 
 const HOST_INFO = { name: "fal-mcp app-view harness", version: "1.0.0" };
 
-const state = { opened: [], downloads: [], sizes: [], logs: [], bridge: null, iframe: null, context: {} };
+const state = { opened: [], downloads: [], sizes: [], logs: [], calls: [], bridge: null, iframe: null, context: {} };
 
 function waitFor(bridge, event) {
   return new Promise((resolve) => {
@@ -23,7 +23,9 @@ window.__host = {
   // Loads the view: sandbox proxy first (its own origin, CSP from the resource's _meta.ui.csp),
   // then the HTML through ui/notifications/sandbox-resource-ready; resolves once the view sent
   // ui/notifications/initialized.
-  async mount({ html, csp, permissions, sandboxUrl, hostContext }) {
+  // `serverTools`: the host proxies the view's tools/call to the server (window.__callTool, which
+  // the harness provides); `noDownload`: a host without ui/download-file.
+  async mount({ html, csp, permissions, sandboxUrl, hostContext, serverTools, noDownload }) {
     state.context = hostContext || {};
     document.body.className = state.context.theme === "dark" ? "dark" : "";
     const iframe = document.createElement("iframe");
@@ -36,12 +38,16 @@ window.__host = {
     iframe.src = url.href;
     document.getElementById("slot").replaceChildren(iframe);
 
-    const bridge = new AppBridge(
-      null,
-      HOST_INFO,
-      { openLinks: {}, downloadFile: {}, logging: {}, sandbox: { csp, permissions } },
-      { hostContext: state.context },
-    );
+    const capabilities = { openLinks: {}, logging: {}, sandbox: { csp, permissions } };
+    if (!noDownload) capabilities.downloadFile = {};
+    if (serverTools) capabilities.serverTools = {};
+    const bridge = new AppBridge(null, HOST_INFO, capabilities, { hostContext: state.context });
+    if (serverTools) {
+      bridge.oncalltool = async (params) => {
+        state.calls.push({ name: params.name, arguments: params.arguments, at: performance.now() });
+        return window.__callTool(params);
+      };
+    }
     bridge.onopenlink = async ({ url }) => {
       state.opened.push(url);
       return {};
