@@ -269,14 +269,35 @@ pub(crate) fn known_words(text: &str) -> bool {
 
 /// The sentence of `description` nearest in meaning to the request.
 fn matching_phrase(request: &meaning::Embedding, description: &str) -> Option<String> {
-    description
-        .split_inclusive(['.', '!', '?', ';'])
+    sentences(description)
         .map(|s| s.trim().trim_end_matches(['.', ';']))
         .filter(|s| s.split_whitespace().count() >= 3)
         .take(6)
         .filter_map(|s| Some((s, meaning::embed(s)?.similarity(request))))
         .max_by(|a, b| a.1.total_cmp(&b.1))
         .map(|(s, _)| crate::text::clip(s, PHRASE))
+}
+
+/// `text` cut after each '.', '!', '?' or ';' that ends a sentence (followed by a space or the
+/// end), so "Ideogram 3.0 generates…" stays whole.
+fn sentences(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let mut chars = rest.char_indices().peekable();
+        let mut end = rest.len();
+        while let Some((at, c)) = chars.next() {
+            if matches!(c, '.' | '!' | '?' | ';') && chars.peek().is_none_or(|(_, next)| next.is_whitespace()) {
+                end = at + c.len_utf8();
+                break;
+            }
+        }
+        let (sentence, after) = rest.split_at(end);
+        rest = after;
+        Some(sentence)
+    })
 }
 
 /// What a model of `category` starts from, in words.
@@ -355,6 +376,13 @@ mod small {
         assert_eq!(days("2026-03-01"), Some(days("2026-02-28").unwrap() + 1));
         assert_eq!(days("2024-03-01").unwrap() - days("2024-02-28").unwrap(), 2);
         assert_eq!(days("garbage"), None);
+    }
+
+    #[test]
+    fn sentences_end_at_a_stop_before_a_space() {
+        let text = "Ideogram 3.0 generates logos. It spells well!Really; yes";
+        let cut: Vec<&str> = sentences(text).collect();
+        assert_eq!(cut, ["Ideogram 3.0 generates logos.", " It spells well!Really;", " yes"]);
     }
 
     #[test]

@@ -126,7 +126,7 @@ COMPLETED with the output, or FAILED with fal's reason.",
     #[tool(
         name = "cancel_job",
         title = "Cancel a job",
-        description = "Stop a job: a queued one never runs; a running one is asked to stop.",
+        description = "Stop a job from its request_id: a queued one never runs; a running one is asked to stop.",
         input_schema = output::input::<JobArgs>(),
         output_schema = output::schema::<CancelOutput>(),
         annotations(read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = true)

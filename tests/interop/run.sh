@@ -60,6 +60,8 @@ transcript=$(cd "$work" && bash -c "$curl_block")
 for expected in '"protocolVersion":"2025-11-25"' '"name":"recommend_model"' '"recommendations":[{'; do
   grep -qF "$expected" <<<"$transcript" || { echo "$transcript"; echo "the curl transcript lacks $expected"; exit 1; }
 done
+printf '%s' "$transcript" > "$work/curl-transcript.txt"
+python3 "$here/readme_answers.py" "$root/README.md" "$work/curl-transcript.txt"
 echo "curl: initialize, tools/list and recommend_model answered as the README shows"
 
 step "MCP Inspector CLI 2.12.0"
