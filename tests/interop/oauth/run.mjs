@@ -467,42 +467,7 @@ async function sdkScenario(context) {
 async function mcpRemoteScenario(context) {
   const version = JSON.parse(readFileSync(join(modules, "mcp-remote/package.json"), "utf8")).version;
   const home = join(scratch, "mcp-remote-home");
-  rmSync(home, { recursive: true, force: true });
-  mkdirSync(home, { recursive: true });
-  const inbox = join(scratch, "browser-inbox");
-  writeFileSync(inbox, "");
-  const hook = join(here, "browser-hook.sh");
-  try {
-    accessSync(hook, fsConstants.X_OK);
-  } catch {
-    throw new Error(`${hook} is not executable (git keeps it 755)`);
-  }
-  const callbackPort = await freePort();
-  // A clean environment: no desktop session, so open's xdg-open takes its generic path and runs
-  // $BROWSER; HOME is a scratch directory, so tokens land in <scratch>/mcp-remote-home/.mcp-auth.
-  const env = {
-    PATH: process.env.PATH,
-    HOME: home,
-    LANG: "C.UTF-8",
-    BROWSER: hook,
-    OAUTH_INTEROP_INBOX: inbox,
-  };
-  const bridge = spawnStdio(process.execPath, [join(modules, "mcp-remote/dist/proxy.js"), mcpUrl, String(callbackPort)], {
-    env,
-    cwd: home,
-    logFile: join(scratch, "mcp-remote.log"),
-  });
-  cleanups.push(async () => {
-    bridge.endInput();
-    bridge.kill("SIGTERM");
-    const exited = await Promise.race([bridge.waitForExit(), sleep(3000)]);
-    if (!exited) bridge.kill("SIGKILL");
-  });
-  const tail = () => bridge.stderr.trim().split("\n").slice(-8).join(" | ");
-  const guard = (promise, what) => Promise.race([
-    promise,
-    bridge.waitForExit().then((e) => { throw new Check(`mcp-remote exited (${e.code ?? e.signal}) while waiting for ${what}: ${tail()}`); }),
-  ]);
+  const { bridge, inbox, callbackPort, guard, tail } = await startMcpRemote(mcpUrl, home, "browser-inbox", "mcp-remote.log");
 
   let authorizationUrl;
   await step(`mcp-remote ${version}: answers the 401 by opening the "system browser" ($BROWSER hook) at the authorization URL`, async () => {
@@ -601,28 +566,7 @@ async function mcpRemoteKeylessScenario(context) {
   const keylessBase = args["keyless-server"].replace(/\/$/, "");
   const keylessMcp = `${keylessBase}/mcp`;
   const home = join(scratch, "mcp-remote-keyless-home");
-  rmSync(home, { recursive: true, force: true });
-  mkdirSync(home, { recursive: true });
-  const inbox = join(scratch, "browser-inbox-keyless");
-  writeFileSync(inbox, "");
-  const callbackPort = await freePort();
-  const env = { PATH: process.env.PATH, HOME: home, LANG: "C.UTF-8", BROWSER: join(here, "browser-hook.sh"), OAUTH_INTEROP_INBOX: inbox };
-  const bridge = spawnStdio(process.execPath, [join(modules, "mcp-remote/dist/proxy.js"), keylessMcp, String(callbackPort)], {
-    env,
-    cwd: home,
-    logFile: join(scratch, "mcp-remote-keyless.log"),
-  });
-  cleanups.push(async () => {
-    bridge.endInput();
-    bridge.kill("SIGTERM");
-    const exited = await Promise.race([bridge.waitForExit(), sleep(3000)]);
-    if (!exited) bridge.kill("SIGKILL");
-  });
-  const tail = () => bridge.stderr.trim().split("\n").slice(-8).join(" | ");
-  const guard = (promise, what) => Promise.race([
-    promise,
-    bridge.waitForExit().then((e) => { throw new Check(`mcp-remote exited (${e.code ?? e.signal}) while waiting for ${what}: ${tail()}`); }),
-  ]);
+  const { bridge, inbox, guard } = await startMcpRemote(keylessMcp, home, "browser-inbox-keyless", "mcp-remote-keyless.log");
   await step("mcp-remote: connects with no token and opens no browser", async () => {
     await guard(bridge.waitForStderr(/Proxy established successfully/), "the proxy to be established");
     const answer = await guard(bridge.request("initialize", {
@@ -660,6 +604,42 @@ async function mcpRemoteKeylessScenario(context) {
     check(readStoredTokens(home), `no tokens stored under ${home}/.mcp-auth`);
     return "the waiting call COMPLETED once signed in";
   });
+}
+
+// mcp-remote bridging `mcpUrl` to stdio, in a clean environment: no desktop session, so open's
+// xdg-open takes its generic path and runs $BROWSER (browser-hook.sh, which writes the URL to
+// `inbox`); HOME is `home`, so its tokens land in <home>/.mcp-auth. `guard` fails a wait when
+// mcp-remote exits first, with the end of its log.
+async function startMcpRemote(mcpUrl, home, inboxName, logName) {
+  rmSync(home, { recursive: true, force: true });
+  mkdirSync(home, { recursive: true });
+  const inbox = join(scratch, inboxName);
+  writeFileSync(inbox, "");
+  const hook = join(here, "browser-hook.sh");
+  try {
+    accessSync(hook, fsConstants.X_OK);
+  } catch {
+    throw new Error(`${hook} is not executable (git keeps it 755)`);
+  }
+  const callbackPort = await freePort();
+  const env = { PATH: process.env.PATH, HOME: home, LANG: "C.UTF-8", BROWSER: hook, OAUTH_INTEROP_INBOX: inbox };
+  const bridge = spawnStdio(process.execPath, [join(modules, "mcp-remote/dist/proxy.js"), mcpUrl, String(callbackPort)], {
+    env,
+    cwd: home,
+    logFile: join(scratch, logName),
+  });
+  cleanups.push(async () => {
+    bridge.endInput();
+    bridge.kill("SIGTERM");
+    const exited = await Promise.race([bridge.waitForExit(), sleep(3000)]);
+    if (!exited) bridge.kill("SIGKILL");
+  });
+  const tail = () => bridge.stderr.trim().split("\n").slice(-8).join(" | ");
+  const guard = (promise, what) => Promise.race([
+    promise,
+    bridge.waitForExit().then((e) => { throw new Check(`mcp-remote exited (${e.code ?? e.signal}) while waiting for ${what}: ${tail()}`); }),
+  ]);
+  return { bridge, inbox, callbackPort, guard, tail };
 }
 
 // ---------------------------------------------------------------------------------------------
