@@ -458,8 +458,7 @@ mod eval {
         }
     }
 
-    /// Writes each task's evidence for its best candidates (and every fitting one) as JSON lines,
-    /// for `bench/fit_weights.py`.
+    /// Writes each task's evidence for every candidate as JSON lines, for `bench/fit_weights.py`.
     fn dump_evidence(dump: &str, path: &str, tasks: &[Value], index: &super::Index) {
         use std::io::Write;
         let mut out = std::fs::OpenOptions::new().create(true).append(true).open(dump).unwrap();
@@ -473,13 +472,9 @@ mod eval {
                 let deprecated = c.model.status() == "deprecated";
                 (points, c.model.endpoint_id.clone(), evidence, deprecated)
             });
+            // Every candidate: a variant's top 3 may come from anywhere in the catalog.
             rows.sort_by(|a, b| b.0.total_cmp(&a.0));
-            let kept: Vec<Value> = rows
-                .iter()
-                .enumerate()
-                .filter(|(at, r)| *at < 150 || fits.contains(&r.1.as_str()))
-                .map(|(_, r)| serde_json::json!([r.1, r.2, r.3]))
-                .collect();
+            let kept: Vec<Value> = rows.iter().map(|r| serde_json::json!([r.1, r.2, r.3])).collect();
             let line = serde_json::json!({"set": path, "task": task, "fits": fits, "evidence": super::score::EVIDENCE, "weights": super::score::WEIGHTS, "candidates": kept});
             writeln!(out, "{line}").unwrap();
         }
