@@ -1,5 +1,6 @@
 //! The live catalog prepared for ranking, built once per catalog fetch: each model's meaning
-//! (its name, id words, category, description and tags, embedded), its words in an inverted
+//! (its name, id words, category, description and tags, embedded) and its description's
+//! sentences' meanings (a job named in one sentence of a long description), its words in an inverted
 //! index scored by BM25, and the sub-tasks its name says it is built for. Scoring a query against
 //! the whole catalog then takes well under a millisecond.
 
@@ -20,6 +21,8 @@ const B: f32 = 0.75;
 pub(crate) struct Index {
     models: Vec<Model>,
     meanings: Vec<Option<Compact>>,
+    /// The meaning of each of the first sentences of each model's description.
+    phrases: Vec<Vec<Compact>>,
     /// A hash of the text each meaning was made from, so a refresh re-embeds only what changed.
     texts: Vec<u64>,
     traits: Vec<Traits>,
@@ -66,26 +69,56 @@ fn made_for(text: &str, marks: &[&str]) -> bool {
     marks.iter().any(|mark| words::has(text, mark))
 }
 
-/// One query against the index: per model, meaning similarity (cosine) and BM25 score.
+/// One query against the index: per model, meaning similarity (cosine), the similarity of its
+/// nearest description sentence, and BM25 score.
 pub(crate) struct Scores {
     pub(crate) meaning: Vec<f32>,
+    pub(crate) phrase: Vec<f32>,
     pub(crate) words: Vec<f32>,
+}
+
+/// How many of a description's sentences are embedded, and the fewest words one needs.
+const PHRASES: usize = 8;
+const PHRASE_WORDS: usize = 3;
+
+/// The meanings of a description's first sentences.
+fn phrases(description: &str) -> Vec<Compact> {
+    super::sentences(description)
+        .map(str::trim)
+        .filter(|s| s.split_whitespace().count() >= PHRASE_WORDS)
+        .take(PHRASES)
+        .filter_map(|s| meaning::embed(s).map(|m| m.compact()))
+        .collect()
+}
+
+/// The similarity of the sentence of `description` nearest to `query` (0 without one), for a
+/// model outside the index.
+pub(crate) fn phrase_outside(query: &Embedding, description: &str) -> f32 {
+    nearest(query, &phrases(description))
+}
+
+fn nearest(query: &Embedding, phrases: &[Compact]) -> f32 {
+    phrases.iter().map(|p| p.similarity(query)).fold(0.0, f32::max)
 }
 
 impl Index {
     /// Indexes `models`, reusing `previous`'s meanings for texts that did not change.
     pub(crate) fn build(models: Vec<Model>, previous: Option<&Index>) -> Self {
-        let known: HashMap<u64, &Option<Compact>> =
-            previous.map(|p| p.texts.iter().copied().zip(&p.meanings).collect()).unwrap_or_default();
+        let known: HashMap<u64, (&Option<Compact>, &Vec<Compact>)> = previous
+            .map(|p| p.texts.iter().copied().zip(p.meanings.iter().zip(&p.phrases)).collect())
+            .unwrap_or_default();
         let mut meanings = Vec::with_capacity(models.len());
+        let mut phrase_meanings = Vec::with_capacity(models.len());
         let mut texts = Vec::with_capacity(models.len());
         for model in &models {
             let text = meaning_text(model);
             let hash = hash(&text);
-            meanings.push(match known.get(&hash) {
-                Some(meaning) => (*meaning).clone(),
-                None => meaning::embed(&text).map(|m| m.compact()),
-            });
+            let (meaning, phrases) = match known.get(&hash) {
+                Some((meaning, phrases)) => ((*meaning).clone(), (*phrases).clone()),
+                None => (meaning::embed(&text).map(|m| m.compact()), phrases(model.description())),
+            };
+            meanings.push(meaning);
+            phrase_meanings.push(phrases);
             texts.push(hash);
         }
         let counts: Vec<HashMap<String, f32>> = models.iter().map(word_counts).collect();
@@ -106,7 +139,7 @@ impl Index {
         let traits = models.iter().map(Traits::of).collect();
         // Embedding a whole catalog read most of the token table; a query reads a few rows of it.
         meaning::release();
-        Self { models, meanings, texts, traits, postings, average_length }
+        Self { models, meanings, phrases: phrase_meanings, texts, traits, postings, average_length }
     }
 
     pub(crate) fn models(&self) -> &[Model] {
@@ -133,7 +166,11 @@ impl Index {
                 words[at as usize] += weight;
             }
         }
-        Scores { meaning: self.meanings.iter().map(similarity).collect(), words }
+        let phrase = match meaning {
+            Some(q) => self.phrases.iter().map(|p| nearest(q, p)).collect(),
+            None => vec![0.0; self.models.len()],
+        };
+        Scores { meaning: self.meanings.iter().map(similarity).collect(), phrase, words }
     }
 
     /// The BM25 score of a model outside the index, with the index's word statistics.

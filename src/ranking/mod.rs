@@ -167,6 +167,7 @@ fn weigh<'a, T>(
         .map(|(at, model)| score::Candidate {
             model,
             meaning: scores.meaning[at],
+            phrase: scores.phrase[at],
             words: scores.words[at],
             traits: index.traits(at).clone(),
         })
@@ -179,6 +180,7 @@ fn weigh<'a, T>(
         candidates.push(score::Candidate {
             model,
             meaning: similarity,
+            phrase: meaning.as_ref().map_or(0.0, |q| index::phrase_outside(q, model.description())),
             words: index.words_outside(model, &query_words),
             traits: index::Traits::of(model),
         });
@@ -421,7 +423,9 @@ mod eval {
     #[test]
     #[ignore]
     fn eval() {
+        let started = std::time::Instant::now();
         let index = super::Index::build(catalog(), None);
+        println!("index of {} models built in {:?}", index.models().len(), started.elapsed());
         for path in std::env::var("SETS").unwrap().split(',') {
             let tasks: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
             let (mut top1, mut top3, mut cat) = (0, 0, 0);

@@ -23,7 +23,7 @@ const BROAD: [&str; 2] = ["image editing", "narration"];
 /// The evidence for one candidate, each in [0, 1] (or a count), in the order of `WEIGHTS`; named
 /// for the eval dump that bench/fit_weights.py reads.
 #[cfg(test)]
-pub(super) const EVIDENCE: [&str; 14] = [
+pub(super) const EVIDENCE: [&str; 15] = [
     "meaning",
     "words",
     "vote",
@@ -38,16 +38,19 @@ pub(super) const EVIDENCE: [&str; 14] = [
     "strengths",
     "fal_search",
     "recent",
+    "phrase",
 ];
 /// Points per unit of each piece of evidence.
-pub(super) const WEIGHTS: [f64; 14] =
-    [MEANING, WORDS, 20.0, 50.0, 20.0, 25.0, -5.0, 15.0, 30.0, -20.0, 20.0, 15.0, 12.0, 8.0];
+pub(super) const WEIGHTS: [f64; 15] =
+    [MEANING / 2.0, WORDS, 20.0, 50.0, 20.0, 25.0, -5.0, 15.0, 30.0, -20.0, 20.0, 15.0, 12.0, 8.0, MEANING];
 
 /// What the catalog says of one candidate for this request.
 pub(super) struct Candidate<'a> {
     pub(super) model: &'a Model,
     /// Cosine similarity of meanings.
     pub(super) meaning: f32,
+    /// Cosine similarity of the description's sentence nearest the request.
+    pub(super) phrase: f32,
     /// BM25, divided by the best candidate's.
     pub(super) words: f32,
     pub(super) traits: Traits,
@@ -86,14 +89,15 @@ pub(super) fn score(c: &Candidate<'_>, ctx: &Context<'_>) -> (f64, Vec<String>) 
 }
 
 /// The evidence for a candidate, in the order of `EVIDENCE`, and the reasons it gives.
-pub(super) fn evidence(c: &Candidate<'_>, ctx: &Context<'_>) -> ([f64; 14], Vec<String>) {
+pub(super) fn evidence(c: &Candidate<'_>, ctx: &Context<'_>) -> ([f64; 15], Vec<String>) {
     let model = c.model;
     let request = ctx.request;
     let text = &request.english;
-    let mut e = [0.0; 14];
+    let mut e = [0.0; 15];
     let mut reasons: Vec<String> = Vec::new();
     e[0] = f64::from(c.meaning);
     e[1] = f64::from(c.words);
+    e[14] = f64::from(c.phrase);
     e[2] = ctx.votes.iter().find(|(category, _)| *category == model.category()).map_or(0.0, |(_, share)| *share);
     let subtask = request.subtask.and_then(|s| SUBTASKS.iter().position(|t| t == s).map(|i| (s, 1u64 << i)));
     let built_for_this = subtask.is_some_and(|(_, bit)| c.traits.built_for & bit != 0);
