@@ -69,11 +69,9 @@ fn made_for(text: &str, marks: &[&str]) -> bool {
     marks.iter().any(|mark| words::has(text, mark))
 }
 
-/// One query against the index: per model, meaning similarity (cosine), the similarity of its
-/// nearest description sentence, and BM25 score.
+/// One query against the index: per model, meaning similarity (cosine) and BM25 score.
 pub(crate) struct Scores {
     pub(crate) meaning: Vec<f32>,
-    pub(crate) phrase: Vec<f32>,
     pub(crate) words: Vec<f32>,
 }
 
@@ -166,11 +164,16 @@ impl Index {
                 words[at as usize] += weight;
             }
         }
-        let phrase = match meaning {
+        Scores { meaning: self.meanings.iter().map(similarity).collect(), words }
+    }
+
+    /// Per model, the similarity of its description's sentence nearest the query (recommend_model
+    /// reads it; search_models does not pay for it).
+    pub(crate) fn phrases(&self, meaning: Option<&Embedding>) -> Vec<f32> {
+        match meaning {
             Some(q) => self.phrases.iter().map(|p| nearest(q, p)).collect(),
             None => vec![0.0; self.models.len()],
-        };
-        Scores { meaning: self.meanings.iter().map(similarity).collect(), phrase, words }
+        }
     }
 
     /// The BM25 score of a model outside the index, with the index's word statistics.

@@ -160,6 +160,7 @@ fn weigh<'a, T>(
         }
     }
     let scores = index.scores(meaning.as_ref(), &query_words);
+    let phrases = index.phrases(meaning.as_ref());
     let mut candidates: Vec<score::Candidate<'a>> = index
         .models()
         .iter()
@@ -167,7 +168,7 @@ fn weigh<'a, T>(
         .map(|(at, model)| score::Candidate {
             model,
             meaning: scores.meaning[at],
-            phrase: scores.phrase[at],
+            phrase: phrases[at],
             words: scores.words[at],
             traits: index.traits(at).clone(),
         })
