@@ -1,5 +1,5 @@
 wrk.method = "POST"
-wrk.headers["Authorization"] = "Bearer falmcp_at_YBn-jhxQSOKEzuFn5TJZANuA6c7_OC2fooNgUBmoro-4P01GtDkTD5Svlk0komc-6QG-bVMcBL6eriDBvC-boJFcTXGOmj3VJpHEkgbepnK8Kk7CxxKythILN_FM-Q36nLFlSdPCu1BS4cCH1mU5nrkjqNa1xT_m9m6cIGa26C2wR0471pt2LuznNJO-0dMMFzqXcqv1fAF0RRfhIJKZ8LteT75q-PfwvP_r47fCaGfgP-rUdh4WtihvxTOH5w"
+wrk.headers["Authorization"] = "Bearer falmcp_at_SBgxzVWrlNaz0tebz1yaUw2193SCF05JQp979-U2qn8ID3f7Gk-48V-G3C4gchsiC_pWWVDqVIuRgnmGTzs-82GeNoaGZ7UecR8zpFP-vHZ66CexAE5rWX2sDeyqc9UCImjIIuLi6SUYovZJZBgXciF8KwFkqCjZZZ-RxlrF2GWWOfvcEwjZvN-A1wHvrF93fLlNWDqUKZsitCPWciZ2aJyyTQHDH94UC1Le2r2tlqfE7skIk8sjm3htZhooag"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Accept"] = "application/json, text/event-stream"
 wrk.headers["MCP-Protocol-Version"] = "2025-11-25"

@@ -1,5 +1,5 @@
 wrk.method = "POST"
-wrk.headers["Authorization"] = "Bearer falmcp_at_Hu3omeydetkS9wzikUYBUhuBsUHCA_eJTo2ReMVMG4tAMP7BmLaz8l95GO4A5qHSEYK9c9h82sNydj2Heall3r-0kfcgEuvm9GMRDB_LxjPZS1gQHomUAXr7xktjb9JKHvXULshHYAeSjdYQ7eMS5xqMlRroDGBnnyvXRycODndtSKW-4XzoU1LhmVWJudxJG8Zmmk_l_GjyXI40jKq_y4aGxpr70FxOWI7X9ezYyEciYR9Dq6HV2is_wOwrSA"
+wrk.headers["Authorization"] = "Bearer falmcp_at_KaPI1AedLZb5Iiuk1OhmG6nLUR10yWWHdP8e1pdTGm550TsZT8Mv8Mc7Sxsri7qRJLVmdQKUBvr4Yffr2ljSUxmAhShxd-hlJP22VX2sG5U4lnl44D3GmRVcPATLd_S9DoeTgqnC58TjDhSgxIeVHYkf4nmv--YrPcOwDMXiP4dSuAweuq1Zek-FM6HSnwBUwCLJWDFBu247UBinGbrGk3dYWSpHjTD5tVwT4agMPbFtyrecZFR4q5ifOUa5ew"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Accept"] = "application/json, text/event-stream"
 wrk.headers["MCP-Protocol-Version"] = "2025-11-25"
