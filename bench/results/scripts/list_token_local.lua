@@ -1,5 +1,5 @@
 wrk.method = "POST"
-wrk.headers["Authorization"] = "Bearer falmcp_at_SBgxzVWrlNaz0tebz1yaUw2193SCF05JQp979-U2qn8ID3f7Gk-48V-G3C4gchsiC_pWWVDqVIuRgnmGTzs-82GeNoaGZ7UecR8zpFP-vHZ66CexAE5rWX2sDeyqc9UCImjIIuLi6SUYovZJZBgXciF8KwFkqCjZZZ-RxlrF2GWWOfvcEwjZvN-A1wHvrF93fLlNWDqUKZsitCPWciZ2aJyyTQHDH94UC1Le2r2tlqfE7skIk8sjm3htZhooag"
+wrk.headers["Authorization"] = "Bearer falmcp_at_9soLOrk_EHviGW_Y7Xm6LqKKF_L-1M-JHCjguG2l8RS0m7nQT2NiqkIIi1f21RqlFgFF0Bm8nZCqp7THzF_KO8_E9qJABmEU2nSNWq3aI2Et1tvtQTdVl2aAmRY4HaSHzqUnQgbL9cPqitMseSgb9v7lMZUY_rkvN1jSTGdxanGsTZ4syliP2tn19Xz5wfysVQdWzP9ubabAhNguLZovXv9KmsbdT-yQnOjMmni9FQC1YTd3XX7YhKHAuoaV2A"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Accept"] = "application/json, text/event-stream"
 wrk.headers["MCP-Protocol-Version"] = "2025-11-25"

@@ -1,5 +1,5 @@
 wrk.method = "POST"
-wrk.headers["Authorization"] = "Bearer falmcp_at_KaPI1AedLZb5Iiuk1OhmG6nLUR10yWWHdP8e1pdTGm550TsZT8Mv8Mc7Sxsri7qRJLVmdQKUBvr4Yffr2ljSUxmAhShxd-hlJP22VX2sG5U4lnl44D3GmRVcPATLd_S9DoeTgqnC58TjDhSgxIeVHYkf4nmv--YrPcOwDMXiP4dSuAweuq1Zek-FM6HSnwBUwCLJWDFBu247UBinGbrGk3dYWSpHjTD5tVwT4agMPbFtyrecZFR4q5ifOUa5ew"
+wrk.headers["Authorization"] = "Bearer falmcp_at_V5AvLnG0uX6MKeqeEESbC97h-d5c7HkL7_2auqZRdF2IFosEo2oIJA3Ij_hWiTaBbp9jnkgPj5YfflY5fBF1324iF9XAA0J-CF5y03XLufjxMnQAS9OOyEt73fsKPHGOgqPKdrKljPHNaHfY1UFEsYYrReG2LIPvig-HMcAOPSXduIaI_xaBbqkCUH5X0QQPeXNoViPUDfd9dFArupqDc6dTWuhRT_EVcJFzP4yVM6PLM32F2V2fUCxJnV4OMQ"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Accept"] = "application/json, text/event-stream"
 wrk.headers["MCP-Protocol-Version"] = "2025-11-25"
