@@ -75,18 +75,12 @@ pub(crate) struct Scores {
     pub(crate) words: Vec<f32>,
 }
 
-/// How many of a description's sentences are embedded, and the fewest words one needs.
+/// How many of a description's sentences are embedded.
 const PHRASES: usize = 8;
-const PHRASE_WORDS: usize = 3;
 
 /// The meanings of a description's first sentences.
 fn phrases(description: &str) -> Vec<Compact> {
-    super::sentences(description)
-        .map(str::trim)
-        .filter(|s| s.split_whitespace().count() >= PHRASE_WORDS)
-        .take(PHRASES)
-        .filter_map(|s| meaning::embed(s).map(|m| m.compact()))
-        .collect()
+    super::phrases(description).take(PHRASES).filter_map(|s| meaning::embed(s).map(|m| m.compact())).collect()
 }
 
 /// The similarity of the sentence of `description` nearest to `query` (0 without one), for a

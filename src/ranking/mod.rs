@@ -272,14 +272,24 @@ pub(crate) fn known_words(text: &str) -> bool {
 
 /// The sentence of `description` nearest in meaning to the request.
 fn matching_phrase(request: &meaning::Embedding, description: &str) -> Option<String> {
-    sentences(description)
-        .map(|s| s.trim().trim_end_matches(['.', ';']))
-        .filter(|s| s.split_whitespace().count() >= 3)
+    phrases(description)
+        .map(|s| s.trim_end_matches(['.', ';']))
         .take(6)
         .filter_map(|s| Some((s, meaning::embed(s)?.similarity(request))))
         .max_by(|a, b| a.1.total_cmp(&b.1))
         .map(|(s, _)| crate::text::clip(s, PHRASE))
 }
+
+/// The sentences of a description that say something (three words or more), trimmed: what a
+/// reason quotes and what the index embeds for a model's nearest sentence.
+pub(super) fn phrases(description: &str) -> impl Iterator<Item = &str> {
+    sentences(description)
+        .map(str::trim)
+        .filter(|s| s.trim_end_matches(['.', ';']).split_whitespace().count() >= PHRASE_WORDS)
+}
+
+/// The fewest words a sentence needs to be quoted or embedded as a phrase.
+const PHRASE_WORDS: usize = 3;
 
 /// `text` cut after each '.', '!', '?' or ';' that ends a sentence (followed by a space or the
 /// end), so "Ideogram 3.0 generates…" stays whole.
