@@ -94,11 +94,19 @@ pub(crate) fn rank<'a>(
         let (score, mut reasons) = score::score(c, context);
         if reasons.is_empty() {
             let category = c.model.category();
-            reasons.push(format!("a {} model", if category.is_empty() { "fal" } else { category }));
+            let category = if category.is_empty() { "fal" } else { category };
+            let article = if category.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+            reasons.push(format!("{article} {category} model"));
         }
         Ranked { model: c.model, score, reason: capitalize(&reasons.join("; ")) }
     });
     let mut ranked = scored;
+    // The caller's category is theirs to choose: only its models, when the catalog has any.
+    if let Some(given) = request.category.as_deref().filter(|_| request.category_given)
+        && ranked.iter().any(|r| r.model.category() == given)
+    {
+        ranked.retain(|r| r.model.category() == given);
+    }
     // A deprecated model never ranks above an active one, however well it matches.
     ranked.sort_by(|a, b| {
         (a.model.status() == "deprecated")
@@ -199,12 +207,12 @@ fn weigh<'a, T>(
     let request = checked.as_ref().unwrap_or(request);
     let votes = votes(&candidates);
     // In another language the tables read the request through word-by-word English and miss
-    // the user's "mi video": a category made from words alone is not trusted there.
+    // the user's "mi video": a category made from words alone is not trusted there. The caller's
+    // `category` is, in any language.
     let foreign = !matches!(request.language, None | Some(whatlang::Lang::Eng));
-    let read = request
-        .category
-        .clone()
-        .filter(|_| !foreign || matches!(request.has, Media::Image | Media::Video | Media::Audio));
+    let read = request.category.clone().filter(|_| {
+        request.category_given || !foreign || matches!(request.has, Media::Image | Media::Video | Media::Audio)
+    });
     let category = read.clone().or_else(|| votes.first().map(|(c, _)| c.to_string()));
     let context = score::Context {
         request,

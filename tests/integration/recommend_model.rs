@@ -196,6 +196,26 @@ async fn a_given_category_overrides_inference_and_flagships_come_first() {
 }
 
 #[tokio::test]
+async fn a_given_category_holds_in_every_language() {
+    let app = spawn_app().await;
+    // The words name no medium the user has: the ranker's own reading of another language is not
+    // trusted, but the caller's category is.
+    for task in [
+        "Quiero algo bonito para la tienda de mi hermana",
+        "Ich möchte etwas Schönes für den Laden meiner Schwester",
+        "姉のお店のために何か素敵なものが欲しいです",
+    ] {
+        let answer = ok(&app
+            .call(KEY, "recommend_model", json!({"task": task, "category": "text-to-speech", "limit": 3}))
+            .await);
+        assert_eq!(answer["inferred_category"], "text-to-speech", "{task}: {answer}");
+        let categories: Vec<&str> =
+            answer["recommendations"].as_array().unwrap().iter().map(|r| r["category"].as_str().unwrap()).collect();
+        assert_eq!(categories, ["text-to-speech"; 3], "{task}: {answer}");
+    }
+}
+
+#[tokio::test]
 async fn a_name_finds_its_models_and_gibberish_finds_none() {
     let app = spawn_app().await;
     // A model's name finds its family, and the family's category is the answer's.
