@@ -21,15 +21,21 @@ const B: f32 = 0.75;
 pub(crate) struct Index {
     models: Vec<Model>,
     meanings: Vec<Option<Compact>>,
-    /// The meaning of each of the first sentences of each model's description.
-    phrases: Vec<Vec<Compact>>,
+    /// The meaning of each of the first sentences of each model's description, with the
+    /// sentence's place among them (`ranking::phrases`).
+    phrases: Vec<Phrases>,
     /// A hash of the text each meaning was made from, so a refresh re-embeds only what changed.
     texts: Vec<u64>,
     traits: Vec<Traits>,
     /// stem → (model, BM25 weight) for every model whose text has it.
     postings: HashMap<String, Vec<(u32, f32)>>,
     average_length: f32,
+    /// endpoint id → position in `models`.
+    positions: HashMap<String, usize>,
 }
+
+/// A model's embedded description sentences, each with its place among `ranking::phrases`.
+type Phrases = Vec<(u8, Compact)>;
 
 /// What a model's own words say it is built for.
 #[derive(Debug, Clone, Default)]
@@ -76,11 +82,15 @@ pub(crate) struct Scores {
 }
 
 /// How many of a description's sentences are embedded.
-const PHRASES: usize = 8;
+pub(super) const PHRASES: usize = 8;
 
 /// The meanings of a description's first sentences.
-fn phrases(description: &str) -> Vec<Compact> {
-    super::phrases(description).take(PHRASES).filter_map(|s| meaning::embed(s).map(|m| m.compact())).collect()
+fn phrases(description: &str) -> Phrases {
+    super::phrases(description)
+        .take(PHRASES)
+        .enumerate()
+        .filter_map(|(at, s)| Some((at as u8, meaning::embed(s)?.compact())))
+        .collect()
 }
 
 /// The similarity of the sentence of `description` nearest to `query` (0 without one), for a
@@ -89,14 +99,14 @@ pub(crate) fn phrase_outside(query: &Embedding, description: &str) -> f32 {
     nearest(query, &phrases(description))
 }
 
-fn nearest(query: &Embedding, phrases: &[Compact]) -> f32 {
-    phrases.iter().map(|p| p.similarity(query)).fold(0.0, f32::max)
+fn nearest(query: &Embedding, phrases: &[(u8, Compact)]) -> f32 {
+    phrases.iter().map(|(_, p)| p.similarity(query)).fold(0.0, f32::max)
 }
 
 impl Index {
     /// Indexes `models`, reusing `previous`'s meanings for texts that did not change.
     pub(crate) fn build(models: Vec<Model>, previous: Option<&Index>) -> Self {
-        let known: HashMap<u64, (&Option<Compact>, &Vec<Compact>)> = previous
+        let known: HashMap<u64, (&Option<Compact>, &Phrases)> = previous
             .map(|p| p.texts.iter().copied().zip(p.meanings.iter().zip(&p.phrases)).collect())
             .unwrap_or_default();
         let mut meanings = Vec::with_capacity(models.len());
@@ -131,7 +141,8 @@ impl Index {
         let traits = models.iter().map(Traits::of).collect();
         // Embedding a whole catalog read most of the token table; a query reads a few rows of it.
         meaning::release();
-        Self { models, meanings, phrases: phrase_meanings, texts, traits, postings, average_length }
+        let positions = models.iter().enumerate().map(|(at, m)| (m.endpoint_id.clone(), at)).collect();
+        Self { models, meanings, phrases: phrase_meanings, texts, traits, postings, average_length, positions }
     }
 
     pub(crate) fn models(&self) -> &[Model] {
@@ -143,7 +154,16 @@ impl Index {
     }
 
     pub(crate) fn contains(&self, id: &str) -> bool {
-        self.models.iter().any(|m| m.endpoint_id == id)
+        self.positions.contains_key(id)
+    }
+
+    /// Which of the model's embedded description sentences (`ranking::phrases`, in order) is
+    /// nearest `query`: the one the nearest-sentence evidence scored. None outside the index or
+    /// without a sentence.
+    pub(crate) fn nearest_phrase(&self, id: &str, query: &Embedding) -> Option<usize> {
+        let phrases = &self.phrases[*self.positions.get(id)?];
+        let similarity = |(at, p): &(u8, Compact)| (*at, p.similarity(query));
+        phrases.iter().map(similarity).max_by(|a, b| a.1.total_cmp(&b.1)).map(|(at, _)| usize::from(at))
     }
 
     /// How well each model's text matches a query: its meaning and its (lexical) words.

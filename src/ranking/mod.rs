@@ -227,15 +227,19 @@ fn weigh<'a, T>(
 }
 
 /// The rest of the evidence for the models picked for `task`, one string each, to follow their
-/// reason: the sentence of the description nearest the task and what the model takes. Told only
-/// of the few picked: it embeds each description's sentences.
-pub(crate) fn explain(task: &str, picked: &[&Model]) -> Vec<String> {
+/// reason: the sentence of the description nearest the task (the one the ranking scored, for a
+/// model of the index) and what the model takes.
+pub(crate) fn explain(task: &str, picked: &[&Model], index: &Index) -> Vec<String> {
     let meaning = meaning::embed(task);
     picked
         .iter()
         .map(|model| {
             let mut more = String::new();
-            if let Some(phrase) = meaning.as_ref().and_then(|m| matching_phrase(m, model.description())) {
+            let phrase = meaning.as_ref().and_then(|m| match index.nearest_phrase(&model.endpoint_id, m) {
+                Some(at) => phrases(model.description()).nth(at).map(quoted),
+                None => matching_phrase(m, model.description()),
+            });
+            if let Some(phrase) = phrase {
                 more.push_str(&format!("; its description: \"{phrase}\""));
             }
             if let Some(input) = takes(model.category()) {
@@ -278,14 +282,18 @@ pub(crate) fn known_words(text: &str) -> bool {
     !words.is_empty() && 2 * known >= words.len()
 }
 
-/// The sentence of `description` nearest in meaning to the request.
+/// The sentence of `description` nearest in meaning to the request, for a model outside the index.
 fn matching_phrase(request: &meaning::Embedding, description: &str) -> Option<String> {
     phrases(description)
-        .map(|s| s.trim_end_matches(['.', ';']))
-        .take(6)
+        .take(index::PHRASES)
         .filter_map(|s| Some((s, meaning::embed(s)?.similarity(request))))
         .max_by(|a, b| a.1.total_cmp(&b.1))
-        .map(|(s, _)| crate::text::clip(s, PHRASE))
+        .map(|(s, _)| quoted(s))
+}
+
+/// A sentence as a reason quotes it: without its stop, clipped.
+fn quoted(sentence: &str) -> String {
+    crate::text::clip(sentence.trim_end_matches(['.', ';']), PHRASE)
 }
 
 /// The sentences of a description that say something (three words or more), trimmed: what a
