@@ -272,6 +272,13 @@ def main():
         m["recommend_warm_c1"] = wrk(mcp, warm_rec, 1, opts.seconds, results, "recommend-warm-c1")
         m["recommend_new_c1"] = wrk(mcp, new_rec, 1, opts.seconds, results, "recommend-new-c1")
         m["recommend_new_c16"] = wrk(mcp, new_rec, 16, opts.seconds, results, "recommend-new-c16")
+        # fal's search for the words the server sends for those tasks (its keywords, 30 a page),
+        # straight to the fake: the part of a new task's time that is fal's, not the server's.
+        new_search = lua_script(os.path.join(scripts, "recommend_search_direct.lua"), "GET", fal_headers)
+        with open(new_search, "a") as f:
+            f.write('local n = 0\nrequest = function()\n  n = n + 1\n'
+                    '  return wrk.format(nil, "/api/v1/models?q=photo+" .. n .. "+dogs+playing+snow&limit=30")\nend\n')
+        m["recommend_search_direct_c1"] = wrk(f"{fake}/api/v1/models", new_search, 1, opts.seconds, results, "recommend-search-direct-c1")
 
         # 6: peak RSS under 64 connections for the soak period (warm search_models).
         with PeakRss(server_proc.pid) as rss:
@@ -532,6 +539,11 @@ def write_report(m):
         *[f"| recommend_model, {label} | {m[key]['rps']:,.0f} | {m[key]['p50']:.2f} ms | {m[key]['p99']:.2f} ms |"
           for key, label in (("recommend_warm_c1", "the same task, 1 conn"), ("recommend_new_c1", "a new task each call, 1 conn"),
                              ("recommend_new_c16", "a new task each call, 16 conn"))],
+        f"| fal's search for a new task's words, straight to the fake, 1 conn | {m['recommend_search_direct_c1']['rps']:,.0f} |"
+        f" {m['recommend_search_direct_c1']['p50']:.2f} ms | {m['recommend_search_direct_c1']['p99']:.2f} ms |",
+        "",
+        f"Of a new task's p50, {m['recommend_search_direct_c1']['p50']:.2f} ms is the fake's own search (on the server's core);"
+        f" the server's part is about {m['recommend_new_c1']['p50'] - m['recommend_search_direct_c1']['p50']:.2f} ms.",
         "",
         "## run_model, memory, start-up and sizes",
         "",

@@ -1,5 +1,5 @@
 wrk.method = "POST"
-wrk.headers["Authorization"] = "Bearer falmcp_at_9soLOrk_EHviGW_Y7Xm6LqKKF_L-1M-JHCjguG2l8RS0m7nQT2NiqkIIi1f21RqlFgFF0Bm8nZCqp7THzF_KO8_E9qJABmEU2nSNWq3aI2Et1tvtQTdVl2aAmRY4HaSHzqUnQgbL9cPqitMseSgb9v7lMZUY_rkvN1jSTGdxanGsTZ4syliP2tn19Xz5wfysVQdWzP9ubabAhNguLZovXv9KmsbdT-yQnOjMmni9FQC1YTd3XX7YhKHAuoaV2A"
+wrk.headers["Authorization"] = "Bearer falmcp_at_9aLCz35fxXhfqrNfNoyGklm6gqW_omDRk1w9I8RjzKDudL_q3N86zp4OAES7g5kf6R6m5HmDw-YxPkmS52CCRVlnAw_7n-lsaWmZqZX_2nl-_uRZXRvcusKQg_2DSgGq-j2ZkPZxrPvaFr4nSMsVY-W6TlKlKgsLH8hxmEmefuLEaVnjqpS5V4pMhKRQLVvm2UKIjKAHYUfV3tZjwQ786S86smvSgacXl88S7M4mrrjrGOQKmPYQV0FV76fB_g"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Accept"] = "application/json, text/event-stream"
 wrk.headers["MCP-Protocol-Version"] = "2025-11-25"

@@ -1,5 +1,5 @@
 wrk.method = "POST"
-wrk.headers["Authorization"] = "Bearer falmcp_at_V5AvLnG0uX6MKeqeEESbC97h-d5c7HkL7_2auqZRdF2IFosEo2oIJA3Ij_hWiTaBbp9jnkgPj5YfflY5fBF1324iF9XAA0J-CF5y03XLufjxMnQAS9OOyEt73fsKPHGOgqPKdrKljPHNaHfY1UFEsYYrReG2LIPvig-HMcAOPSXduIaI_xaBbqkCUH5X0QQPeXNoViPUDfd9dFArupqDc6dTWuhRT_EVcJFzP4yVM6PLM32F2V2fUCxJnV4OMQ"
+wrk.headers["Authorization"] = "Bearer falmcp_at_DFgUSw9AIW9fcD0RTffrw9Cy1YrMTomL4FQAo7WdEG7cYA_AIMggNULFPseWz2l3SVMcGICgxRQgGJaKo0WvdEW09RCh4GFyXjiJs_V0EHeyYDHuTpqqUN9v2iw7mr7xmxebDJf1AD0XvKo5JI8aJZ463oPL7gclYUJR0NJv1Q_bOtVd2mXprbJvnVxeubd9t_cQH0W3kwg9PBr7gaBbJolopd5dxcPc7y9THixxWfTsCKf7jSwlQj-6GgSwyQ"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Accept"] = "application/json, text/event-stream"
 wrk.headers["MCP-Protocol-Version"] = "2025-11-25"
