@@ -213,6 +213,14 @@ async fn a_given_category_holds_in_every_language() {
             answer["recommendations"].as_array().unwrap().iter().map(|r| r["category"].as_str().unwrap()).collect();
         assert_eq!(categories, ["text-to-speech"; 3], "{task}: {answer}");
     }
+    // A category that begins with a vowel takes "an" in a reason.
+    let answer = ok(&app
+        .call(KEY, "recommend_model", json!({"task": "Quiero algo bonito", "category": "image-to-video", "limit": 10}))
+        .await);
+    let reasons: Vec<&str> =
+        answer["recommendations"].as_array().unwrap().iter().map(|r| r["reason"].as_str().unwrap()).collect();
+    assert!(reasons.iter().any(|r| r.starts_with("An image-to-video model")), "{reasons:?}");
+    assert!(!reasons.iter().any(|r| r.contains("A image")), "{reasons:?}");
 }
 
 #[tokio::test]
