@@ -52,7 +52,8 @@ const INSTRUCTIONS: &str = "Tools for fal, the generative-media platform: image,
 models behind one API, paid per use from the user's fal credits.
 
 Choosing a model: describe the task to recommend_model in the user's words (any language); it ranks fal's live \
-catalog and says why each fits, its unit price and run_with. When the user names a model, search_models finds it. \
+catalog and says why each fits, its unit price and run_with; pass category (text-to-speech, image-to-video…) when \
+you can tell it. When the user names a model, search_models finds it. \
 Before a model's first run, read its inputs with get_model_schema and pass only the fields it lists.
 
 Cost: run_model and submit_job spend money. Price a call with get_pricing (endpoint_id and the input) and tell the \
