@@ -114,7 +114,9 @@ pub(crate) fn rank<'a>(
             .then_with(|| b.score.total_cmp(&a.score))
             .then_with(|| a.model.endpoint_id.cmp(&b.model.endpoint_id))
     });
-    spread(&mut ranked, !request.category_given);
+    // Spread over categories only while the reading is the ranker's own: not past the caller's
+    // category, nor into other media than the caller asked for.
+    spread(&mut ranked, !request.category_given && !request.wants_hinted);
     Ranking { category, ranked }
 }
 
@@ -207,11 +209,15 @@ fn weigh<'a, T>(
     let request = checked.as_ref().unwrap_or(request);
     let votes = votes(&candidates);
     // In another language the tables read the request through word-by-word English and miss
-    // the user's "mi video": a category made from words alone is not trusted there. The caller's
-    // `category` is, in any language.
+    // the user's "mi video": a category made from words alone is not trusted there. One made
+    // from the caller's `category`, `has` or `wants` is, in any language.
     let foreign = !matches!(request.language, None | Some(whatlang::Lang::Eng));
     let read = request.category.clone().filter(|_| {
-        request.category_given || !foreign || matches!(request.has, Media::Image | Media::Video | Media::Audio)
+        request.category_given
+            || request.has_hinted
+            || request.wants_hinted
+            || !foreign
+            || matches!(request.has, Media::Image | Media::Video | Media::Audio)
     });
     let category = read.clone().or_else(|| votes.first().map(|(c, _)| c.to_string()));
     let context = score::Context {

@@ -26,6 +26,10 @@ pub(crate) struct Request {
     pub(crate) category: Option<String>,
     /// Whether the caller named the category (no other reading is left open).
     pub(crate) category_given: bool,
+    /// Whether the caller said what the user has, and what they want (what is read from the
+    /// caller's word holds in any language).
+    pub(crate) has_hinted: bool,
+    pub(crate) wants_hinted: bool,
     /// What was assumed because the task does not say, and the category that fits otherwise.
     pub(crate) assumed: Option<(String, &'static str)>,
     /// The language the task is written in, when the detector is sure.
@@ -39,6 +43,7 @@ pub(crate) struct Request {
 
 /// Reads `task`; `has` and `wants` are the caller's hints, which win over the words.
 pub(crate) fn read(task: &str, has: Option<Media>, wants: Option<Media>) -> Request {
+    let (has_hinted, wants_hinted) = (has.is_some(), wants.is_some());
     let language = language::detect(task);
     let normalized = words::normalized(task);
     let english = match language {
@@ -135,6 +140,8 @@ pub(crate) fn read(task: &str, has: Option<Media>, wants: Option<Media>) -> Requ
         subtask,
         category: category.map(str::to_string),
         category_given: false,
+        has_hinted,
+        wants_hinted,
         assumed,
         language,
         english,
@@ -341,6 +348,14 @@ pub(crate) fn gives_other_media(category: &str, wants: Option<Media>) -> bool {
         },
     };
     matches!(wants, Some(Media::Image | Media::Video | Media::Model3d | Media::Text)) && wants != Some(output)
+}
+
+/// Whether a model of `category` makes something other than the recording the caller asked for
+/// (`wants`: speech or audio). Read from words alone, a wish for sound is too loose to rule models
+/// out ("a video with rain sounds"); the caller's own word is not.
+pub(crate) fn gives_other_than_sound(category: &str, wants: Option<Media>) -> bool {
+    matches!(wants, Some(Media::Speech | Media::Audio))
+        && !matches!(category.split("-to-").nth(1), Some("audio" | "speech"))
 }
 
 /// The catalog category that turns `has` into `wants`.

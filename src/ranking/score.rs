@@ -7,7 +7,7 @@ use super::{
     Request,
     index::Traits,
     priors,
-    request::{gives_other_media, takes_other_media},
+    request::{gives_other_media, gives_other_than_sound, takes_other_media},
     subtasks::SUBTASKS,
     words::{self, Media},
 };
@@ -137,7 +137,10 @@ pub(super) fn evidence(c: &Candidate<'_>, ctx: &Context<'_>) -> ([f64; 15], Vec<
     if in_category {
         // The words' reading is one signal among several; the meaning's alone decides more.
         e[if ctx.category_from_words { 7 } else { 8 }] = 1.0;
-    } else if takes_other_media(model.category(), user_has) || gives_other_media(model.category(), request.wants) {
+    } else if takes_other_media(model.category(), user_has)
+        || gives_other_media(model.category(), request.wants)
+        || (request.wants_hinted && gives_other_than_sound(model.category(), request.wants))
+    {
         // A video model for a photo, a voice for a transcript: whatever else it is built for.
         e[9] = 1.0;
     }

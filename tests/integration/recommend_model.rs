@@ -224,6 +224,34 @@ async fn a_given_category_holds_in_every_language() {
 }
 
 #[tokio::test]
+async fn has_and_wants_hold_in_every_language() {
+    let app = spawn_app().await;
+    // The words name neither what the user has nor what they want; the caller's hints do, and the
+    // category read from them holds in any language.
+    let mut answers = Vec::new();
+    for (task, hints, category) in [
+        ("Quiero algo bonito para la tienda de mi hermana", json!({"wants": "speech"}), "text-to-speech"),
+        ("Ich möchte etwas Schönes für den Laden meiner Schwester", json!({"wants": "video"}), "text-to-video"),
+        (
+            "Je voudrais quelque chose de joli pour la boutique",
+            json!({"has": "image", "wants": "video"}),
+            "image-to-video",
+        ),
+    ] {
+        let mut arguments = hints.clone();
+        arguments["task"] = json!(task);
+        let answer = ok(&app.call(KEY, "recommend_model", arguments).await);
+        assert_eq!(answer["inferred_category"], category, "{task} {hints}: {answer}");
+        answers.push(answer);
+    }
+    // Asked for speech, every model recommended makes sound; given a photo, the first animates it.
+    let made: Vec<&str> =
+        answers[0]["recommendations"].as_array().unwrap().iter().map(|r| r["category"].as_str().unwrap()).collect();
+    assert!(made.iter().all(|c| c.ends_with("-to-speech") || c.ends_with("-to-audio")), "{made:?}");
+    assert_eq!(answers[2]["recommendations"][0]["category"], "image-to-video", "{}", answers[2]);
+}
+
+#[tokio::test]
 async fn a_name_finds_its_models_and_gibberish_finds_none() {
     let app = spawn_app().await;
     // A model's name finds its family, and the family's category is the answer's.
