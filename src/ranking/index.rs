@@ -5,8 +5,9 @@
 //! the whole catalog then takes well under a millisecond.
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet},
     hash::{DefaultHasher, Hash, Hasher},
+    sync::{LazyLock, Mutex, PoisonError},
 };
 
 use meaning::{Compact, Embedding};
@@ -24,8 +25,6 @@ pub(crate) struct Index {
     /// The meaning of each of the first sentences of each model's description, with the
     /// sentence's place among them (`ranking::phrases`).
     phrases: Vec<Phrases>,
-    /// A hash of the text each meaning was made from, so a refresh re-embeds only what changed.
-    texts: Vec<u64>,
     traits: Vec<Traits>,
     /// stem → (model, BM25 weight) for every model whose text has it.
     postings: HashMap<String, Vec<(u32, f32)>>,
@@ -84,13 +83,46 @@ pub(crate) struct Scores {
 /// How many of a description's sentences are embedded.
 pub(super) const PHRASES: usize = 8;
 
-/// The meanings of a description's first sentences.
+/// The meanings of a description's first sentences, embedded now on this thread: a request's
+/// work, which must not wait for a catalog's.
 fn phrases(description: &str) -> Phrases {
-    super::phrases(description)
-        .take(PHRASES)
-        .enumerate()
-        .filter_map(|(at, s)| Some((at as u8, meaning::embed(s)?.compact())))
-        .collect()
+    let sentences: Vec<&str> = super::phrases(description).take(PHRASES).collect();
+    let meanings = meaning::embed_all(&sentences, 1);
+    meanings.into_iter().enumerate().filter_map(|(at, m)| Some((at as u8, m?.compact()))).collect()
+}
+
+/// Meanings already made in this process, by their text's hash: a refresh embeds only what
+/// changed, and servers in one process (the tests') share one catalog's work.
+static KNOWN: LazyLock<Mutex<HashMap<u64, Option<Compact>>>> = LazyLock::new(Mutex::default);
+/// How many meanings `KNOWN` holds before it keeps only the last build's (fal's catalog has about
+/// 4,000 texts).
+const KEPT: usize = 20_000;
+/// Held while a catalog is embedded, so a second build waits for the first's work, not redoes it.
+static EMBEDDING: Mutex<()> = Mutex::new(());
+
+/// The meanings of `texts`, from `KNOWN` or embedded now on every core.
+fn meanings(texts: &[&str]) -> Vec<Option<Compact>> {
+    let hashes: Vec<u64> = texts.iter().map(|t| hash(t)).collect();
+    let _building = EMBEDDING.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut missing: Vec<(u64, &str)> = {
+        let known = KNOWN.lock().unwrap_or_else(PoisonError::into_inner);
+        hashes.iter().zip(texts).filter(|(h, _)| !known.contains_key(h)).map(|(h, t)| (*h, *t)).collect()
+    };
+    missing.sort_unstable_by_key(|(h, _)| *h);
+    missing.dedup_by_key(|(h, _)| *h);
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let fresh = meaning::embed_all(&missing.iter().map(|(_, t)| *t).collect::<Vec<_>>(), cores);
+    let mut known = KNOWN.lock().unwrap_or_else(PoisonError::into_inner);
+    for ((h, _), meaning) in missing.iter().zip(fresh) {
+        known.insert(*h, meaning.map(|m| m.compact()));
+    }
+    let found = hashes.iter().map(|h| known.get(h).cloned().flatten()).collect();
+    // Old catalogs' texts go once there are many.
+    if known.len() > KEPT {
+        let current: HashSet<u64> = hashes.into_iter().collect();
+        known.retain(|h, _| current.contains(h));
+    }
+    found
 }
 
 /// The similarity of the sentence of `description` nearest to `query` (0 without one), for a
@@ -104,25 +136,20 @@ fn nearest(query: &Embedding, phrases: &[(u8, Compact)]) -> f32 {
 }
 
 impl Index {
-    /// Indexes `models`, reusing `previous`'s meanings for texts that did not change.
-    pub(crate) fn build(models: Vec<Model>, previous: Option<&Index>) -> Self {
-        let known: HashMap<u64, (&Option<Compact>, &Phrases)> = previous
-            .map(|p| p.texts.iter().copied().zip(p.meanings.iter().zip(&p.phrases)).collect())
-            .unwrap_or_default();
-        let mut meanings = Vec::with_capacity(models.len());
-        let mut phrase_meanings = Vec::with_capacity(models.len());
-        let mut texts = Vec::with_capacity(models.len());
-        for model in &models {
-            let text = meaning_text(model);
-            let hash = hash(&text);
-            let (meaning, phrases) = match known.get(&hash) {
-                Some((meaning, phrases)) => ((*meaning).clone(), (*phrases).clone()),
-                None => (meaning::embed(&text).map(|m| m.compact()), phrases(model.description())),
-            };
-            meanings.push(meaning);
-            phrase_meanings.push(phrases);
-            texts.push(hash);
-        }
+    /// Indexes `models`, embedding only the texts this process has not embedded before.
+    pub(crate) fn build(models: Vec<Model>) -> Self {
+        let texts: Vec<String> = models.iter().map(meaning_text).collect();
+        let sentences: Vec<Vec<&str>> =
+            models.iter().map(|m| super::phrases(m.description()).take(PHRASES).collect()).collect();
+        let all: Vec<&str> = texts.iter().map(String::as_str).chain(sentences.iter().flatten().copied()).collect();
+        let mut all_meanings = meanings(&all).into_iter();
+        let meanings: Vec<Option<Compact>> = all_meanings.by_ref().take(models.len()).collect();
+        let phrase_meanings: Vec<Phrases> = sentences
+            .iter()
+            .map(|s| {
+                all_meanings.by_ref().take(s.len()).enumerate().filter_map(|(at, m)| Some((at as u8, m?))).collect()
+            })
+            .collect();
         let counts: Vec<HashMap<String, f32>> = models.iter().map(word_counts).collect();
         let lengths: Vec<f32> = counts.iter().map(|c| c.values().sum()).collect();
         let average_length = lengths.iter().sum::<f32>() / lengths.len().max(1) as f32;
@@ -142,7 +169,7 @@ impl Index {
         // Embedding a whole catalog read most of the token table; a query reads a few rows of it.
         meaning::release();
         let positions = models.iter().enumerate().map(|(at, m)| (m.endpoint_id.clone(), at)).collect();
-        Self { models, meanings, phrases: phrase_meanings, texts, traits, postings, average_length, positions }
+        Self { models, meanings, phrases: phrase_meanings, traits, postings, average_length, positions }
     }
 
     pub(crate) fn models(&self) -> &[Model] {

@@ -93,9 +93,7 @@ static VOCABULARY: LazyLock<Vec<(&'static str, Embedding)>> = LazyLock::new(|| {
     vocabulary.dedup();
     // Only words the encoder knows whole: a stem such as "upscal" or a rare word spelled in
     // pieces has a meaning of fragments, near anything ("mamá" would become "matting").
-    vocabulary
-        .into_iter()
-        .filter(|w| meaning::pieces(w).len() == 1)
-        .filter_map(|w| Some((w, meaning::embed(w)?)))
-        .collect()
+    vocabulary.retain(|w| meaning::pieces(w).len() == 1);
+    let meanings = meaning::embed_all(&vocabulary, 1);
+    vocabulary.into_iter().zip(meanings).filter_map(|(w, m)| Some((w, m?))).collect()
 });

@@ -107,6 +107,11 @@ pub(crate) fn rank<'a>(
     {
         ranked.retain(|r| r.model.category() == given);
     }
+    // So is what they want made: only models that make it, when the catalog has any.
+    let makes_it = |r: &Ranked<'_>| !request::makes_other(r.model.category(), request.wants, true);
+    if request.wants_hinted && ranked.iter().any(makes_it) {
+        ranked.retain(makes_it);
+    }
     // A deprecated model never ranks above an active one, however well it matches.
     ranked.sort_by(|a, b| {
         (a.model.status() == "deprecated")
@@ -457,7 +462,7 @@ mod eval {
     #[ignore]
     fn eval() {
         let started = std::time::Instant::now();
-        let index = super::Index::build(catalog(), None);
+        let index = super::Index::build(catalog());
         println!("index of {} models built in {:?}", index.models().len(), started.elapsed());
         for path in std::env::var("SETS").unwrap().split(',') {
             let tasks: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();

@@ -332,10 +332,11 @@ pub(crate) fn takes_other_media(category: &str, has: Media) -> bool {
     }
 }
 
-/// Whether a model of `category` makes another kind of thing than the picture, video, 3D model
-/// or text the user wants ("text-to-speech" for a transcript). A wanted sound is left out: fal
-/// files sound models under video and dubbing under audio-to-video.
-pub(crate) fn gives_other_media(category: &str, wants: Option<Media>) -> bool {
+/// Whether a model of `category` makes another kind of thing than the user wants
+/// ("text-to-speech" for a transcript). A wish for sound counts only when the caller `said` it:
+/// read from words alone it is too loose to rule models out ("a video with rain sounds"; fal files
+/// sound models under video and dubbing under audio-to-video).
+pub(crate) fn makes_other(category: &str, wants: Option<Media>, said: bool) -> bool {
     let output = match category {
         "vision" | "llm" => Media::Text,
         _ => match category.split("-to-").nth(1) {
@@ -347,15 +348,11 @@ pub(crate) fn gives_other_media(category: &str, wants: Option<Media>) -> bool {
             _ => return false,
         },
     };
-    matches!(wants, Some(Media::Image | Media::Video | Media::Model3d | Media::Text)) && wants != Some(output)
-}
-
-/// Whether a model of `category` makes something other than the recording the caller asked for
-/// (`wants`: speech or audio). Read from words alone, a wish for sound is too loose to rule models
-/// out ("a video with rain sounds"); the caller's own word is not.
-pub(crate) fn gives_other_than_sound(category: &str, wants: Option<Media>) -> bool {
-    matches!(wants, Some(Media::Speech | Media::Audio))
-        && !matches!(category.split("-to-").nth(1), Some("audio" | "speech"))
+    match wants {
+        Some(Media::Speech | Media::Audio) => said && output != Media::Audio,
+        Some(wanted @ (Media::Image | Media::Video | Media::Model3d | Media::Text)) => wanted != output,
+        _ => false,
+    }
 }
 
 /// The catalog category that turns `has` into `wants`.

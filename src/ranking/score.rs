@@ -7,7 +7,7 @@ use super::{
     Request,
     index::Traits,
     priors,
-    request::{gives_other_media, gives_other_than_sound, takes_other_media},
+    request::{makes_other, takes_other_media},
     subtasks::SUBTASKS,
     words::{self, Media},
 };
@@ -42,7 +42,7 @@ pub(super) const EVIDENCE: [&str; 15] = [
 ];
 /// Points per unit of each piece of evidence.
 pub(super) const WEIGHTS: [f64; 15] =
-    [MEANING / 2.0, WORDS, 20.0, 50.0, 20.0, 25.0, -5.0, 15.0, 30.0, -20.0, 20.0, 15.0, 12.0, 8.0, MEANING];
+    [MEANING / 4.0, WORDS, 20.0, 50.0, 20.0, 25.0, -5.0, 15.0, 30.0, -20.0, 30.0, 15.0, 12.0, 8.0, 0.8 * MEANING];
 
 /// What the catalog says of one candidate for this request.
 pub(super) struct Candidate<'a> {
@@ -138,8 +138,7 @@ pub(super) fn evidence(c: &Candidate<'_>, ctx: &Context<'_>) -> ([f64; 15], Vec<
         // The words' reading is one signal among several; the meaning's alone decides more.
         e[if ctx.category_from_words { 7 } else { 8 }] = 1.0;
     } else if takes_other_media(model.category(), user_has)
-        || gives_other_media(model.category(), request.wants)
-        || (request.wants_hinted && gives_other_than_sound(model.category(), request.wants))
+        || makes_other(model.category(), request.wants, request.wants_hinted)
     {
         // A video model for a photo, a voice for a transcript: whatever else it is built for.
         e[9] = 1.0;

@@ -71,20 +71,11 @@ fn ranked_ids(task: &str, index: &Index) -> Vec<String> {
 }
 
 #[test]
-fn the_meaning_signal_matches_its_reference_and_reads_across_languages() {
-    // Values from crates/meaning's Python reference (the same table, tokenizer and head in numpy).
-    let texts = [
-        ("Remove the background from product photos", [-0.04631, 0.02506, 0.05212, 0.01496]),
-        ("Quitar el fondo de esta foto", [-0.07981, -0.01288, -0.00266, 0.01821]),
-        ("Lis ce texte à voix haute", [-0.00613, -0.03434, 0.01075, 0.00839]),
-    ];
-    let vectors: Vec<meaning::Embedding> = texts.iter().map(|(text, _)| meaning::embed(text).unwrap()).collect();
-    for ((text, expected), vector) in texts.iter().zip(&vectors) {
-        for (got, want) in vector.values().iter().zip(expected) {
-            assert!((got - want).abs() < 2e-4, "{text}: {got} against {want}");
-        }
-    }
-    assert!((vectors[0].similarity(&vectors[1]) - 0.6191).abs() < 1e-3);
+fn the_meaning_signal_reads_across_languages() {
+    // crates/meaning checks the encoder against its package's own vectors.
+    let texts =
+        ["Remove the background from product photos", "Quitar el fondo de esta foto", "Lis ce texte à voix haute"];
+    let vectors: Vec<meaning::Embedding> = texts.iter().map(|text| meaning::embed(text).unwrap()).collect();
     assert!(vectors[0].similarity(&vectors[1]) > 3.0 * vectors[0].similarity(&vectors[2]));
     assert_eq!(meaning::pieces("Ein Video aus meinem Foto!").len(), 6, "▁ein ▁video ▁aus ▁meine m ▁foto");
     assert_eq!(meaning::embed("  ?! -- "), None);
@@ -93,7 +84,7 @@ fn the_meaning_signal_matches_its_reference_and_reads_across_languages() {
 
 #[test]
 fn requests_in_other_languages_mean_the_same_and_say_their_language() {
-    let index = Index::build(catalog(), None);
+    let index = Index::build(catalog());
     for task in [
         "quitar el fondo de esta foto de producto",
         "enlever l'arrière-plan de cette photo",
@@ -114,7 +105,7 @@ fn requests_in_other_languages_mean_the_same_and_say_their_language() {
 
 #[test]
 fn the_catalog_decides_between_two_sub_tasks_the_words_name() {
-    let index = Index::build(catalog(), None);
+    let index = Index::build(catalog());
     let task = "my band recorded a song and I want a karaoke version of it, the same track without the singer";
     let request = read(task, None, None);
     assert!(request.subtask.is_some() && !request.alternatives.is_empty(), "{:?}", request.subtask);
@@ -127,7 +118,7 @@ fn the_catalog_decides_between_two_sub_tasks_the_words_name() {
 
 #[test]
 fn reasons_quote_the_description_and_say_what_the_model_takes() {
-    let index = Index::build(catalog(), None);
+    let index = Index::build(catalog());
     let task = "make a depth map from my landscape photo";
     let ranking = rank(task, &read(task, None, None), &index, &[], &[]);
     let best = &ranking.ranked[0];
@@ -142,7 +133,7 @@ fn reasons_quote_the_description_and_say_what_the_model_takes() {
 
 #[test]
 fn deprecated_models_rank_below_active_ones_and_say_so() {
-    let index = Index::build(catalog(), None);
+    let index = Index::build(catalog());
     // The deprecated model's description matches these words best of all.
     let ranking = rank(
         "photorealistic images, logos and illustrations",
@@ -163,7 +154,7 @@ fn deprecated_models_rank_below_active_ones_and_say_so() {
 
 #[test]
 fn words_that_name_nothing_recommend_nothing_and_a_model_outside_the_index_still_counts() {
-    let index = Index::build(catalog(), None);
+    let index = Index::build(catalog());
     assert!(rank("qwxzv plorbt", &read("qwxzv plorbt", None, None), &index, &[], &[]).ranked.is_empty());
     // A private app fal's search found for the caller ranks with the rest.
     let private = [model(
@@ -180,20 +171,21 @@ fn words_that_name_nothing_recommend_nothing_and_a_model_outside_the_index_still
 }
 
 #[test]
-fn a_rebuilt_index_reuses_the_meanings_of_unchanged_models() {
-    let first = Index::build(catalog(), None);
+fn a_rebuilt_index_embeds_a_changed_text_again() {
+    let task = "relight my portrait";
+    let first = Index::build(catalog());
     let mut changed = catalog();
     changed[0] = model("fal-ai/birefnet/v2", "image-to-image", "Now it also relights portraits.", "active");
-    let second = Index::build(changed.clone(), Some(&first));
-    let fresh = Index::build(changed, None);
-    let task = "relight my portrait";
-    assert_eq!(ranked_ids(task, &second), ranked_ids(task, &fresh), "a changed text is embedded again");
+    let second = Index::build(changed);
+    let at =
+        |index: &Index| ranked_ids(task, index).iter().position(|id| id == "fal-ai/birefnet/v2").unwrap_or(usize::MAX);
+    assert!(at(&second) < at(&first), "{:?} then {:?}", at(&first), at(&second));
     assert_eq!(meaning_text(&second.models()[3]), meaning_text(&first.models()[3]));
 }
 
 #[test]
 fn search_puts_names_first_and_reads_descriptions_by_meaning() {
-    let index = Index::build(catalog(), None);
+    let index = Index::build(catalog());
     let ids = |query: &str| -> Vec<String> {
         search(query, &index, &[], None).iter().map(|m| m.endpoint_id.clone()).collect()
     };

@@ -97,9 +97,8 @@ impl Catalog {
                 return false;
             }
         };
-        let previous = self.index.borrow().clone();
         let count = models.len();
-        let built = tokio::task::spawn_blocking(move || Index::build(models, previous.as_deref())).await;
+        let built = tokio::task::spawn_blocking(move || Index::build(models)).await;
         match built {
             Ok(index) => {
                 self.index.send_replace(Some(Arc::new(index)));

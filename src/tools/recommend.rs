@@ -116,7 +116,10 @@ and get fal models ranked for it, each with why it fits, its unit price and the 
         let index: &Index = match &catalog {
             Some(index) => index,
             None => {
-                local = Index::build(std::mem::take(&mut extra), None);
+                let models = std::mem::take(&mut extra);
+                local = tokio::task::spawn_blocking(move || Index::build(models)).await.map_err(|_| {
+                    Failure::unreachable(ACTION, "ranking fal's search results was interrupted", "try again")
+                })?;
                 &local
             }
         };

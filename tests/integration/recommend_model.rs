@@ -44,7 +44,11 @@ const TASKS: &[(&str, &str, &[&str])] = &[
             "fal-ai/qwen-image-edit",
         ],
     ),
-    ("face swap me onto this movie poster", "image-to-image", &["fal-ai/face-swap"]),
+    (
+        "face swap me onto this movie poster",
+        "image-to-image",
+        &["fal-ai/face-swap", "half-moon-ai/ai-face-swap/faceswapimage", "easel-ai/advanced-face-swap"],
+    ),
     (
         "a 10 second cinematic video of ocean waves at sunset",
         "text-to-video",

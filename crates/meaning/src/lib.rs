@@ -1,15 +1,18 @@
 //! The meaning signal: a 512-dim unit vector for a text in any of 16 languages (ar, de, en, es,
 //! fr, it, ja, ko, nl, pl, pt, ru, th, tr, zh), such that texts that mean the same point the same
-//! way ("quitar el fondo" and "remove the background"). A static distillation of Google's
-//! multilingual Universal Sentence Encoder v3: each token's contribution is a table row, the
-//! encoder's dense head runs as is runs as is.
-//! About a tenth of a millisecond a text; no network, no threads. `data/SOURCES.md` has the
-//! provenance and licence; `data/build.py` rebuilds the table from its PyPI package.
+//! way ("quitar el fondo" and "remove the background"). Google's multilingual Universal Sentence
+//! Encoder v3, whole (its n-gram convolutions read each token among its neighbours), with its
+//! token table at 4 bits a value. About 0.1 ms a token on one core; no network.
+//! `data/SOURCES.md` has the provenance and licence; `data/build.py` rebuilds the data from its
+//! PyPI package.
 
+mod encoder;
 mod pieces;
 mod table;
 
-use table::{HIDDEN, table};
+use std::sync::Arc;
+
+use table::{Table, table};
 
 pub const DIM: usize = 512;
 
@@ -34,11 +37,12 @@ impl Embedding {
     }
 }
 
-/// A meaning kept for long: a byte a value and one scale, a quarter of an [`Embedding`]'s size.
+/// A meaning kept for long: a byte a value and one scale, a quarter of an [`Embedding`]'s size,
+/// shared by its clones.
 #[derive(Clone, Debug)]
 pub struct Compact {
     scale: f32,
-    values: Box<[i8; DIM]>,
+    values: Arc<[i8; DIM]>,
 }
 
 impl Compact {
@@ -63,9 +67,9 @@ impl Embedding {
     pub fn compact(&self) -> Compact {
         let largest = self.0.iter().fold(0.0f32, |m, v| m.max(v.abs()));
         let scale = if largest > 0.0 { largest / 127.0 } else { 1.0 };
-        let mut values = Box::new([0i8; DIM]);
+        let mut values = [0i8; DIM];
         values.iter_mut().zip(self.0.iter()).for_each(|(q, v)| *q = (v / scale).round() as i8);
-        Compact { scale, values }
+        Compact { scale, values: Arc::new(values) }
     }
 }
 
@@ -87,60 +91,89 @@ pub fn pieces(text: &str) -> Vec<u32> {
 
 /// The meaning of `text`, or None when it has no word the table can read.
 pub fn embed(text: &str) -> Option<Embedding> {
+    embed_all(&[text], 1).pop().flatten()
+}
+
+/// The meanings of `texts`, in order, on up to `threads` threads: texts are read in batches, so
+/// many short ones cost far less than one at a time.
+pub fn embed_all(texts: &[&str], threads: usize) -> Vec<Option<Embedding>> {
     let table = table();
-    let ids = pieces(text);
-    if ids.is_empty() {
-        return None;
-    }
+    let read: Vec<Vec<u32>> = texts.iter().map(|t| pieces(t)).collect();
     // The encoder reads a text between its start and end tokens (ids 1 and 2).
-    let mut sum = [0.0f32; DIM];
-    for &id in [1].iter().chain(&ids).chain(&[2]) {
-        table.add_row(id, &mut sum);
-    }
-    let n = (ids.len() + 2) as f32;
-    let head = &table.head;
-    let mean: Vec<f32> = sum.iter().zip(&head.bias).map(|(s, b)| (s + n * b) / n.sqrt()).collect();
-    let y0 = relu(times(&mean, &head.d0, HIDDEN));
-    let mut y1 = times(&mean, &head.p1, HIDDEN);
-    add(&mut y1, &times(&y0, &head.d1, HIDDEN));
-    let y1 = relu(y1);
-    let y2 = relu(times(&y1, &head.d2, DIM));
-    let mut z = times(&y1, &head.p3, DIM);
-    add(&mut z, &times(&y2, &head.d3, DIM));
-    let mut out = Box::new([0.0f32; DIM]);
-    for (o, v) in out.iter_mut().zip(&z) {
-        *o = v.tanh();
-    }
-    normalized(out)
-}
-
-fn normalized(mut values: Box<[f32; DIM]>) -> Option<Embedding> {
-    let norm = values.iter().map(|v| v * v).sum::<f32>().sqrt();
-    if norm.is_nan() || norm <= 0.0 {
-        return None;
-    }
-    values.iter_mut().for_each(|v| *v /= norm);
-    Some(Embedding(values))
-}
-
-/// `vector` (1 × rows) times `matrix` (rows × cols, row-major).
-fn times(vector: &[f32], matrix: &[f32], cols: usize) -> Vec<f32> {
-    let mut out = vec![0.0f32; cols];
-    for (v, row) in vector.iter().zip(matrix.chunks_exact(cols)) {
-        if *v != 0.0 {
-            for (o, m) in out.iter_mut().zip(row) {
-                *o += v * m;
-            }
+    let framed: Vec<(usize, Vec<u32>)> = read
+        .iter()
+        .enumerate()
+        .filter(|(_, ids)| !ids.is_empty())
+        .map(|(at, ids)| (at, [1].iter().chain(ids).chain(&[2]).copied().collect()))
+        .collect();
+    let mut batches: Vec<&[(usize, Vec<u32>)]> = Vec::new();
+    let (mut first, mut tokens) = (0, 0);
+    for (i, (_, ids)) in framed.iter().enumerate() {
+        if tokens > 0 && tokens + ids.len() > encoder::BATCH_TOKENS {
+            batches.push(&framed[first..i]);
+            (first, tokens) = (i, 0);
         }
+        tokens += ids.len();
+    }
+    batches.push(&framed[first..]);
+    let threads = threads.clamp(1, batches.len().max(1));
+    let per_thread = batches.len().div_ceil(threads);
+    let encoded: Vec<(usize, Vec<f32>)> = std::thread::scope(|scope| {
+        let work: Vec<_> = batches
+            .chunks(per_thread.max(1))
+            .map(|share| scope.spawn(move || share.iter().flat_map(|batch| encode(table, batch)).collect::<Vec<_>>()))
+            .collect();
+        work.into_iter().flat_map(|w| w.join().expect("the encoder does not panic")).collect()
+    });
+    let mut out: Vec<Option<Embedding>> = vec![None; texts.len()];
+    for (at, values) in encoded {
+        out[at] = normalized(values);
     }
     out
 }
 
-fn add(into: &mut [f32], other: &[f32]) {
-    into.iter_mut().zip(other).for_each(|(a, b)| *a += b);
+fn encode(table: &Table, batch: &[(usize, Vec<u32>)]) -> Vec<(usize, Vec<f32>)> {
+    if batch.is_empty() {
+        return Vec::new();
+    }
+    let ids: Vec<Vec<u32>> = batch.iter().map(|(_, ids)| ids.clone()).collect();
+    batch.iter().map(|(at, _)| *at).zip(encoder::encode(table, &ids)).collect()
 }
 
-fn relu(mut v: Vec<f32>) -> Vec<f32> {
-    v.iter_mut().for_each(|x| *x = x.max(0.0));
-    v
+fn normalized(values: Vec<f32>) -> Option<Embedding> {
+    let norm = values.iter().map(|v| v * v).sum::<f32>().sqrt();
+    if norm.is_nan() || norm <= 0.0 {
+        return None;
+    }
+    let mut out = Box::new([0.0f32; DIM]);
+    out.iter_mut().zip(&values).for_each(|(o, v)| *o = v / norm);
+    Some(Embedding(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The package's own vectors (`data/reference.py`) for the ids its tokenizer read: the
+    /// encoder here, with its 4-bit token table, points the same way.
+    #[test]
+    fn matches_the_packages_encoder() {
+        let reference = include_str!("../data/reference.json");
+        let texts: Vec<Reference> = serde_json::from_str(reference).expect("reference.json");
+        assert_eq!(texts.len(), 6);
+        let ids: Vec<Vec<u32>> = texts.iter().map(|t| t.ids.clone()).collect();
+        let ours = encoder::encode(table(), &ids);
+        for (text, values) in texts.iter().zip(ours) {
+            let ours = normalized(values).expect("a vector");
+            let cosine: f32 = ours.values().iter().zip(&text.vector).map(|(a, b)| a * b).sum();
+            assert!(cosine > 0.98, "{}: cosine {cosine}", text.text);
+        }
+    }
+
+    #[derive(serde::Deserialize)]
+    struct Reference {
+        text: String,
+        ids: Vec<u32>,
+        vector: Vec<f32>,
+    }
 }

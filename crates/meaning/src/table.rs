@@ -1,14 +1,18 @@
-//! The bundled table (`data/table.bin`, built by `data/build.py`): the SentencePiece vocabulary
-//! with its unigram scores, each piece's 4-bit token vector, and the encoder's dense head. Read in
-//! place from the binary's read-only data: only the head (4 MB) and the piece lookup (1 MB) are
-//! copied to the heap, on first use, and only the pages of pieces actually met are resident.
+//! The bundled encoder (`data/encoder.bin`, built by `data/build.py`): the SentencePiece
+//! vocabulary with its unigram scores, each piece's 4-bit embedding, and the encoder's other
+//! weights. Read in place from the binary's read-only data: only the weights (13.6 MB) and the
+//! piece lookup (1 MB) are copied to the heap, on first use, and only the pages of pieces actually
+//! met are resident.
 
 use std::sync::OnceLock;
 
-use super::DIM;
+use super::{
+    DIM,
+    encoder::{CNN, FEATURE},
+};
 
-static BYTES: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/data/table.bin"));
-const MAGIC: &[u8; 8] = b"FALMEAN\x01";
+static BYTES: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/data/encoder.bin"));
+const MAGIC: &[u8; 8] = b"FALMEAN\x02";
 pub(super) const HIDDEN: usize = 320;
 /// Slots of the piece lookup: a power of two, twice the vocabulary, so probes stay short.
 const SLOTS: usize = 1 << 18;
@@ -21,25 +25,51 @@ pub(super) struct Table {
     blob: &'static [u8],
     scores: &'static [u8],
     scales: &'static [u8],
+    /// The vocabulary's mean embedding, which each row's levels are around.
+    mean: Vec<f32>,
     rows: &'static [u8],
-    pub(super) head: Head,
+    pub(super) weights: Weights,
 }
 
-/// The encoder's dense head, row-major `[input][output]`, as numpy stored it.
-pub(super) struct Head {
-    /// The vocabulary's mean token vector plus the projection's bias, added once per token.
-    pub(super) bias: Vec<f32>,
+/// The encoder's weights after its token table, row-major `[input][output]` as numpy stored
+/// them: the three n-gram branches' projection (one matrix, their columns side by side) and
+/// layer norm, each branch's two convolution layers, the feature's layer norm and projection, and
+/// the dense head.
+pub(super) struct Weights {
+    pub(super) proj: Vec<f32>,
+    pub(super) proj_bias: Vec<f32>,
+    pub(super) proj_gain: Vec<f32>,
+    pub(super) proj_shift: Vec<f32>,
+    pub(super) branches: [Branch; 3],
+    pub(super) gain: Vec<f32>,
+    pub(super) shift: Vec<f32>,
+    pub(super) out: Vec<f32>,
+    pub(super) out_bias: Vec<f32>,
     pub(super) d0: Vec<f32>,
     pub(super) p1: Vec<f32>,
     pub(super) d1: Vec<f32>,
     pub(super) d2: Vec<f32>,
     pub(super) p3: Vec<f32>,
     pub(super) d3: Vec<f32>,
+    pub(super) epsilon: f32,
 }
+
+/// One n-gram convolution: `order` tokens wide, the token itself at `left` of them.
+pub(super) struct Branch {
+    pub(super) order: usize,
+    pub(super) left: usize,
+    pub(super) w1: Vec<f32>,
+    pub(super) b1: Vec<f32>,
+    pub(super) w2: Vec<f32>,
+    pub(super) b2: Vec<f32>,
+}
+
+/// The branches' orders and the token's place in each window, as USE v3 has them.
+const ORDERS: [(usize, usize); 3] = [(2, 0), (3, 1), (5, 2)];
 
 pub(super) fn table() -> &'static Table {
     static TABLE: OnceLock<Table> = OnceLock::new();
-    TABLE.get_or_init(|| parse(BYTES).expect("data/table.bin is the file build.py writes"))
+    TABLE.get_or_init(|| parse(BYTES).expect("data/encoder.bin is the file build.py writes"))
 }
 
 /// Drops the resident pages of `bytes`, a part of this binary's read-only data.
@@ -95,14 +125,14 @@ impl Table {
         f32_at(self.scores, id as usize)
     }
 
-    /// Adds the piece's token vector to `sum`.
-    pub(super) fn add_row(&self, id: u32, sum: &mut [f32; DIM]) {
+    /// Writes the piece's embedding into `out`.
+    pub(super) fn embedding(&self, id: u32, out: &mut [f32]) {
         let scale = f32_at(self.scales, id as usize);
         let row = &self.rows[id as usize * DIM / 2..][..DIM / 2];
-        for (pair, byte) in sum.chunks_exact_mut(2).zip(row) {
+        for ((pair, mean), byte) in out.chunks_exact_mut(2).zip(self.mean.chunks_exact(2)).zip(row) {
             // Two signed 4-bit levels a byte, the even index in the low half.
-            pair[0] += f32::from(((byte << 4) as i8) >> 4) * scale;
-            pair[1] += f32::from((*byte as i8) >> 4) * scale;
+            pair[0] = mean[0] + f32::from(((byte << 4) as i8) >> 4) * scale;
+            pair[1] = mean[1] + f32::from((*byte as i8) >> 4) * scale;
         }
     }
 
@@ -149,21 +179,44 @@ fn parse(bytes: &'static [u8]) -> Option<Table> {
     std::str::from_utf8(blob).ok()?;
     let scores = r.take(count * 4)?;
     let scales = r.take(count * 4)?;
+    let mean = r.f32s(DIM)?;
     let rows = r.take(count * DIM / 2)?;
-    let head_starts = r.at;
-    let head = Head {
-        bias: r.f32s(DIM)?,
+    let weights_start = r.at;
+    let wide = 3 * CNN;
+    let (proj, proj_bias, proj_gain, proj_shift) = (r.f32s(DIM * wide)?, r.f32s(wide)?, r.f32s(wide)?, r.f32s(wide)?);
+    let mut branch = |(order, left): (usize, usize)| {
+        Some(Branch {
+            order,
+            left,
+            w1: r.f32s(order * CNN * CNN)?,
+            b1: r.f32s(CNN)?,
+            w2: r.f32s(order * CNN * CNN)?,
+            b2: r.f32s(CNN)?,
+        })
+    };
+    let branches = [branch(ORDERS[0])?, branch(ORDERS[1])?, branch(ORDERS[2])?];
+    let weights = Weights {
+        proj,
+        proj_bias,
+        proj_gain,
+        proj_shift,
+        branches,
+        gain: r.f32s(FEATURE)?,
+        shift: r.f32s(FEATURE)?,
+        out: r.f32s(FEATURE * DIM)?,
+        out_bias: r.f32s(DIM)?,
         d0: r.f32s(DIM * HIDDEN)?,
         p1: r.f32s(DIM * HIDDEN)?,
         d1: r.f32s(HIDDEN * HIDDEN)?,
         d2: r.f32s(HIDDEN * DIM)?,
         p3: r.f32s(HIDDEN * DIM)?,
         d3: r.f32s(DIM * DIM)?,
+        epsilon: r.f32s(1)?[0],
     };
     if r.at != bytes.len() {
         return None;
     }
-    let mut table = Table { slots: vec![0; SLOTS], offsets, blob, scores, scales, rows, head };
+    let mut table = Table { slots: vec![0; SLOTS], offsets, blob, scores, scales, mean, rows, weights };
     // The first six ids are <unk>, <s>, </s> and reserved tokens: never matched in text.
     for id in 6..count as u32 {
         let mut slot = fnv1a(table.piece(id)) as usize & (SLOTS - 1);
@@ -175,7 +228,7 @@ fn parse(bytes: &'static [u8]) -> Option<Table> {
     // Filling the slots read every piece; a text reads a few.
     release(offsets);
     release(blob);
-    // The head was copied out to be read as aligned f32s.
-    release(&bytes[head_starts..]);
+    // The weights were copied out to be read as aligned f32s.
+    release(&bytes[weights_start..]);
     Some(table)
 }
