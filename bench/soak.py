@@ -21,7 +21,7 @@ import threading
 import time
 import http.client
 
-from bench import LOAD_CPU, PIN, RELEASE, ROOT, PeakRss, call_body, post, rss_kib, start, start_server
+from bench import LOAD_CPU, PIN, RELEASE, ROOT, PeakRss, call_body, post, rss_kib, start, start_server, wait_for_index
 
 RESULTS = os.path.join(ROOT, "bench", "results")
 FLUX = "fal-ai/flux/schnell"
@@ -186,6 +186,7 @@ def main():
         mcp = f"{server}/mcp"
         post(f"{fake}/_fake/script", {"endpoint_id": FLUX, "queue_ms": 50, "run_ms": 150},
              headers={"Content-Type": "application/json"})
+        wait_for_index(RESULTS)
         time.sleep(1.0)
         rss_before = rss_kib(server_proc.pid)
         post(f"{fake}/_fake/chaos", {"fail_every": 5}, headers={"Content-Type": "application/json"})

@@ -3,7 +3,10 @@
 //! "my", "clonar" → "clone"), so the word tables and the lexical match read every language the
 //! meaning signal reads. Nearness is the multilingual encoder's, not a dictionary's.
 
-use std::sync::LazyLock;
+use std::{
+    collections::HashMap,
+    sync::{LazyLock, Mutex, PoisonError},
+};
 
 use meaning::Embedding;
 use whatlang::Lang;
@@ -55,25 +58,49 @@ pub(crate) fn detect(text: &str) -> Option<Lang> {
 /// `text` (normalized) with each word of another language replaced by its English counterpart
 /// among the words the tables know.
 pub(crate) fn in_english(normalized: &str) -> String {
-    let words: Vec<String> = normalized
-        .split_whitespace()
-        .map(|word| match english_for(word) {
-            Some(english) => english.to_string(),
-            None => word.to_string(),
+    let vocabulary = &*VOCABULARY;
+    let words: Vec<&str> = normalized.split_whitespace().collect();
+    let foreign = |word: &&str| {
+        word.chars().count() > 2 && word.chars().all(char::is_alphabetic) && !vocabulary.iter().any(|(w, _)| w == word)
+    };
+    let lock = || FOUND.lock().unwrap_or_else(PoisonError::into_inner);
+    // The words not met before, in one batch (the encoder reads its weights once for them), with
+    // no lock held meanwhile.
+    let mut new: Vec<&str> = {
+        let found = lock();
+        words.iter().copied().filter(|w| foreign(w) && !found.contains_key(*w)).collect()
+    };
+    new.sort_unstable();
+    new.dedup();
+    let meanings = meaning::embed_all(&new, 1);
+    let mut found = lock();
+    if found.len() + new.len() > REMEMBERED {
+        found.clear();
+    }
+    for (word, meaning) in new.iter().zip(meanings) {
+        found.insert(word.to_string(), meaning.and_then(|m| english_for(&m)));
+    }
+    let english: Vec<&str> = words
+        .iter()
+        .map(|word| match foreign(word) {
+            true => found.get(*word).copied().flatten().unwrap_or(word),
+            false => word,
         })
         .collect();
-    format!(" {} ", words.join(" "))
+    format!(" {} ", english.join(" "))
 }
 
-fn english_for(word: &str) -> Option<&'static str> {
-    let vocabulary = &*VOCABULARY;
-    if word.chars().count() <= 2 || !word.chars().all(char::is_alphabetic) || vocabulary.iter().any(|(w, _)| *w == word)
-    {
-        return None;
-    }
-    let meaning = meaning::embed(word)?;
+/// Each word of another language met so far and its English counterpart, if near enough: the
+/// commonest ("quiero", "foto", "meine") come back in most requests, and reading a word costs
+/// the encoder a third of a millisecond.
+static FOUND: LazyLock<Mutex<HashMap<String, Option<&'static str>>>> = LazyLock::new(Mutex::default);
+/// How many words `FOUND` holds before it starts over (a few hundred kilobytes).
+const REMEMBERED: usize = 20_000;
+
+/// The vocabulary word nearest to a word's meaning, when it is near enough to stand for it.
+fn english_for(meaning: &Embedding) -> Option<&'static str> {
     let (english, similarity) =
-        vocabulary.iter().map(|(w, m)| (*w, meaning.similarity(m))).max_by(|a, b| a.1.total_cmp(&b.1))?;
+        VOCABULARY.iter().map(|(w, m)| (*w, meaning.similarity(m))).max_by(|a, b| a.1.total_cmp(&b.1))?;
     (similarity >= NEAR_ENOUGH).then_some(english)
 }
 

@@ -167,7 +167,7 @@ fn weigh<'a, T>(
     searched: &[String],
     each: impl Fn(&score::Candidate<'a>, &score::Context<'_>) -> T,
 ) -> (Option<String>, Vec<T>) {
-    let meaning = meaning::embed(task);
+    let meaning = &request.meaning;
     let mut query_words: Vec<String> = Vec::new();
     for word in index::lexical_words(task).chain(index::lexical_words(&request.english)) {
         if !query_words.contains(&word) {
@@ -189,7 +189,7 @@ fn weigh<'a, T>(
         })
         .collect();
     for model in extra.iter().filter(|m| !index.contains(&m.endpoint_id)) {
-        let similarity = match (&meaning, meaning::embed(&index::meaning_text(model))) {
+        let similarity = match (meaning, meaning::embed(&index::meaning_text(model))) {
             (Some(q), Some(m)) => q.similarity(&m),
             _ => 0.0,
         };
@@ -237,11 +237,11 @@ fn weigh<'a, T>(
     (category, answers)
 }
 
-/// The rest of the evidence for the models picked for `task`, one string each, to follow their
+/// The rest of the evidence for the models picked for `request`, one string each, to follow their
 /// reason: the sentence of the description nearest the task (the one the ranking scored, for a
 /// model of the index) and what the model takes.
-pub(crate) fn explain(task: &str, picked: &[&Model], index: &Index) -> Vec<String> {
-    let meaning = meaning::embed(task);
+pub(crate) fn explain(request: &Request, picked: &[&Model], index: &Index) -> Vec<String> {
+    let meaning = &request.meaning;
     picked
         .iter()
         .map(|model| {

@@ -39,6 +39,8 @@ pub(crate) struct Request {
     /// Other sub-tasks the words name strongly enough, strongest first: the catalog may show one
     /// of them is meant (`rank` checks).
     pub(crate) alternatives: Vec<&'static Subtask>,
+    /// The request's meaning, embedded once for the ranking and its reasons.
+    pub(crate) meaning: Option<meaning::Embedding>,
 }
 
 /// Reads `task`; `has` and `wants` are the caller's hints, which win over the words.
@@ -146,6 +148,7 @@ pub(crate) fn read(task: &str, has: Option<Media>, wants: Option<Media>) -> Requ
         language,
         english,
         alternatives,
+        meaning: meaning::embed(task),
     }
 }
 

@@ -128,7 +128,7 @@ and get fal models ranked for it, each with why it fits, its unit price and the 
         if let Some((_, other)) = &request.assumed {
             include_alternative(&mut picked, &ranking.ranked, other);
         }
-        let told = ranking::explain(task, &picked.iter().map(|r| r.model).collect::<Vec<_>>(), index);
+        let told = ranking::explain(&request, &picked.iter().map(|r| r.model).collect::<Vec<_>>(), index);
         let mut recommendations: Vec<Recommendation> = picked
             .into_iter()
             .zip(told)

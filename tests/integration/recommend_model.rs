@@ -355,6 +355,8 @@ async fn a_fitting_model_is_in_the_top_3_for_95_percent_of_real_requests() {
         ("round 5", load("recommend-round5.json"), 57.5),
         ("round 6", load("recommend-round6.json"), 62.5),
         ("round 7", load("recommend-round7.json"), 55.0),
+        ("round 8", load("recommend-round8.json"), 60.0),
+        ("round 9", load("recommend-round9.json"), 62.5),
     ];
     assert!(sets[1].1.len() >= 40, "the second set is whole");
     let mut measured = Vec::new();
