@@ -23,6 +23,7 @@ fn main() -> ExitCode {
             }
         };
     }
+    meaning::return_large_buffers();
     fal_mcp::init_logging(&config);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,

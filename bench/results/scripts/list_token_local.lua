@@ -1,5 +1,5 @@
 wrk.method = "POST"
-wrk.headers["Authorization"] = "Bearer falmcp_at_9aLCz35fxXhfqrNfNoyGklm6gqW_omDRk1w9I8RjzKDudL_q3N86zp4OAES7g5kf6R6m5HmDw-YxPkmS52CCRVlnAw_7n-lsaWmZqZX_2nl-_uRZXRvcusKQg_2DSgGq-j2ZkPZxrPvaFr4nSMsVY-W6TlKlKgsLH8hxmEmefuLEaVnjqpS5V4pMhKRQLVvm2UKIjKAHYUfV3tZjwQ786S86smvSgacXl88S7M4mrrjrGOQKmPYQV0FV76fB_g"
+wrk.headers["Authorization"] = "Bearer falmcp_at_V6G6ANzBBJSx77OusWdAP0-QWPkVbznTq5QBST2b6-71qBPVfVBi0GB7lgbm4ve6qMi8CnXpQU5rJVNSncs3fEAReQwyR7rxqoUDL0EN5krVVvBoLjPhgEVMLMSkGrpcFwVYvTr5uxYtOiYNJkbUzDOcG5q-Lf0FP4Ft6PC2XESvesIZsum4OVTkJgatLJuPiwLH3wM7CC6q4fPEPN7wefJKLIVZLeQRApMZlOm-GsGNmX8Jb9_3hDkKFzEKsg"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Accept"] = "application/json, text/event-stream"
 wrk.headers["MCP-Protocol-Version"] = "2025-11-25"

@@ -1,5 +1,5 @@
 wrk.method = "POST"
-wrk.headers["Authorization"] = "Bearer falmcp_at_DFgUSw9AIW9fcD0RTffrw9Cy1YrMTomL4FQAo7WdEG7cYA_AIMggNULFPseWz2l3SVMcGICgxRQgGJaKo0WvdEW09RCh4GFyXjiJs_V0EHeyYDHuTpqqUN9v2iw7mr7xmxebDJf1AD0XvKo5JI8aJZ463oPL7gclYUJR0NJv1Q_bOtVd2mXprbJvnVxeubd9t_cQH0W3kwg9PBr7gaBbJolopd5dxcPc7y9THixxWfTsCKf7jSwlQj-6GgSwyQ"
+wrk.headers["Authorization"] = "Bearer falmcp_at_OEKal2C-eQenERmxK5Xj1K30ZQmANXgjsDExv3joO8vjxqR8ONEMW20vkPWo2FMmFZcn95AnquuUqQ46MwyiR1Mk4lQU6luDa01-YF5BXK6rRUHdqbv2ooBqvz8E7wdpJ_Lg-cWiHazErjuE1PFivf6in9mgg_EnvFcZ2kmFN4nwDMhgO7_yYv_M16JNX_A7avPHqD50VB1ocQMRvBqswz2v5qhYi2L6BhM7vr4AbHX5pXW7FuIKmpA4QfMQ1w"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Accept"] = "application/json, text/event-stream"
 wrk.headers["MCP-Protocol-Version"] = "2025-11-25"
