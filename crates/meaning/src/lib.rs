@@ -12,7 +12,7 @@ mod table;
 
 use std::sync::Arc;
 
-use table::{Table, table};
+use table::table;
 
 pub const DIM: usize = 512;
 
@@ -115,17 +115,18 @@ pub fn embed(text: &str) -> Option<Embedding> {
 /// many short ones cost far less than one at a time.
 pub fn embed_all(texts: &[&str], threads: usize) -> Vec<Option<Embedding>> {
     let table = table();
-    let read: Vec<Vec<u32>> = texts.iter().map(|t| pieces(t)).collect();
-    // The encoder reads a text between its start and end tokens (ids 1 and 2).
-    let framed: Vec<(usize, Vec<u32>)> = read
+    // The encoder reads a text between its start and end tokens (ids 1 and 2); a text with no
+    // word it can read has no meaning.
+    let (positions, framed): (Vec<usize>, Vec<Vec<u32>>) = texts
         .iter()
         .enumerate()
+        .map(|(at, text)| (at, pieces(text)))
         .filter(|(_, ids)| !ids.is_empty())
-        .map(|(at, ids)| (at, [1].iter().chain(ids).chain(&[2]).copied().collect()))
-        .collect();
-    let mut batches: Vec<&[(usize, Vec<u32>)]> = Vec::new();
+        .map(|(at, ids)| (at, [1].iter().chain(&ids).chain(&[2]).copied().collect()))
+        .unzip();
+    let mut batches: Vec<&[Vec<u32>]> = Vec::new();
     let (mut first, mut tokens) = (0, 0);
-    for (i, (_, ids)) in framed.iter().enumerate() {
+    for (i, ids) in framed.iter().enumerate() {
         if tokens > 0 && tokens + ids.len() > encoder::BATCH_TOKENS {
             batches.push(&framed[first..i]);
             (first, tokens) = (i, 0);
@@ -133,28 +134,24 @@ pub fn embed_all(texts: &[&str], threads: usize) -> Vec<Option<Embedding>> {
         tokens += ids.len();
     }
     batches.push(&framed[first..]);
-    let threads = threads.clamp(1, batches.len().max(1));
-    let per_thread = batches.len().div_ceil(threads);
-    let encoded: Vec<(usize, Vec<f32>)> = std::thread::scope(|scope| {
-        let work: Vec<_> = batches
-            .chunks(per_thread.max(1))
-            .map(|share| scope.spawn(move || share.iter().flat_map(|batch| encode(table, batch)).collect::<Vec<_>>()))
-            .collect();
-        work.into_iter().flat_map(|w| w.join().expect("the encoder does not panic")).collect()
-    });
+    let run = |share: &[&[Vec<u32>]]| -> Vec<Vec<f32>> {
+        share.iter().filter(|batch| !batch.is_empty()).flat_map(|batch| encoder::encode(table, batch)).collect()
+    };
+    let per_thread = batches.len().div_ceil(threads.clamp(1, batches.len()));
+    // One share (a request, a word list) runs here; a catalog's shares run on their own threads.
+    let encoded: Vec<Vec<f32>> = if per_thread == batches.len() {
+        run(&batches)
+    } else {
+        std::thread::scope(|scope| {
+            let work: Vec<_> = batches.chunks(per_thread).map(|share| scope.spawn(move || run(share))).collect();
+            work.into_iter().flat_map(|w| w.join().expect("the encoder does not panic")).collect()
+        })
+    };
     let mut out: Vec<Option<Embedding>> = vec![None; texts.len()];
-    for (at, values) in encoded {
+    for (at, values) in positions.into_iter().zip(encoded) {
         out[at] = normalized(values);
     }
     out
-}
-
-fn encode(table: &Table, batch: &[(usize, Vec<u32>)]) -> Vec<(usize, Vec<f32>)> {
-    if batch.is_empty() {
-        return Vec::new();
-    }
-    let ids: Vec<Vec<u32>> = batch.iter().map(|(_, ids)| ids.clone()).collect();
-    batch.iter().map(|(at, _)| *at).zip(encoder::encode(table, &ids)).collect()
 }
 
 fn normalized(values: Vec<f32>) -> Option<Embedding> {
