@@ -26,7 +26,7 @@ const BROAD: [&str; 2] = ["image editing", "narration"];
 pub(super) const EVIDENCE: [&str; 15] = [
     "meaning",
     "words",
-    "vote",
+    "category_likely",
     "built_for",
     "does",
     "runs_lora",
@@ -42,7 +42,7 @@ pub(super) const EVIDENCE: [&str; 15] = [
 ];
 /// Points per unit of each piece of evidence.
 pub(super) const WEIGHTS: [f64; 15] =
-    [MEANING / 4.0, WORDS, 20.0, 50.0, 20.0, 25.0, -5.0, 15.0, 30.0, -20.0, 30.0, 15.0, 12.0, 8.0, 0.8 * MEANING];
+    [MEANING / 4.0, WORDS, 20.0, 50.0, 20.0, 25.0, -5.0, 15.0, 30.0, -20.0, 20.0, 15.0, 12.0, 8.0, 0.8 * MEANING];
 
 /// What the catalog says of one candidate for this request.
 pub(super) struct Candidate<'a> {
@@ -98,7 +98,13 @@ pub(super) fn evidence(c: &Candidate<'_>, ctx: &Context<'_>) -> ([f64; 15], Vec<
     e[0] = f64::from(c.meaning);
     e[1] = f64::from(c.words);
     e[14] = f64::from(c.phrase);
-    e[2] = ctx.votes.iter().find(|(category, _)| *category == model.category()).map_or(0.0, |(_, share)| *share);
+    // How likely the request's meaning finds the model's category; failing a meaning, the
+    // category's share of the catalog's nearest models.
+    e[2] = if request.likely.is_empty() {
+        ctx.votes.iter().find(|(category, _)| *category == model.category()).map_or(0.0, |(_, share)| *share)
+    } else {
+        request.likely.iter().find(|(category, _)| *category == model.category()).map_or(0.0, |(_, p)| f64::from(*p))
+    };
     let subtask = request.subtask.and_then(|s| SUBTASKS.iter().position(|t| t == s).map(|i| (s, 1u64 << i)));
     let built_for_this = subtask.is_some_and(|(_, bit)| c.traits.built_for & bit != 0);
     if let Some((s, bit)) = subtask {

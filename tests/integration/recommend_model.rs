@@ -320,7 +320,10 @@ async fn the_catalog_index_answers_when_fal_search_is_rate_limited() {
 struct HeldOut {
     task: String,
     fits: Vec<String>,
+    /// The writer's category and kind of request; a fresh set may judge only the fitting models.
+    #[serde(default)]
     category: String,
+    #[serde(default)]
     kind: String,
     #[serde(default)]
     ambiguous: bool,
@@ -341,7 +344,9 @@ async fn a_fitting_model_is_in_the_top_3_for_95_percent_of_real_requests() {
     assert!(tasks.len() >= 90, "the studied set is whole");
     // Each set with the top-3 rate it must hold. The first four were written against the
     // 110-model fixture; the rest blind against fal's real catalog, measured once untouched
-    // (docs/ranking.md), then studied: they hold the level reached, they do not set it.
+    // (docs/ranking.md), then studied: they hold the level reached, they do not set it. The
+    // category reader (src/ranking/category.rs) is trained on every one of them, so none of them
+    // measures it any more; a fresh set does.
     let sets = [
         ("the studied set", tasks, 95.0),
         ("the second set", load("recommend-holdout.json"), 95.0),
@@ -357,6 +362,8 @@ async fn a_fitting_model_is_in_the_top_3_for_95_percent_of_real_requests() {
         ("round 7", load("recommend-round7.json"), 55.0),
         ("round 8", load("recommend-round8.json"), 60.0),
         ("round 9", load("recommend-round9.json"), 62.5),
+        ("round 10", load("recommend-round10.json"), 65.0),
+        ("round 11", load("recommend-round11.json"), 60.0),
     ];
     assert!(sets[1].1.len() >= 40, "the second set is whole");
     let mut measured = Vec::new();
