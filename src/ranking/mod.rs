@@ -211,6 +211,11 @@ fn weigh<'a, T>(
     if best_words == 0.0 && searched.is_empty() && request.category.is_none() && !known_words(task) {
         return (None, Vec::new());
     }
+    // A request that only names a model ("kokoro", "flux pro") has no meaning the reading learned:
+    // the words' reading stands, and the vote of the models it names.
+    let named = request.by_words.is_some() && names_a_model(task, &candidates);
+    let words_read = named.then(|| request.as_words_read());
+    let request = words_read.as_ref().unwrap_or(request);
     let checked = checked_subtask(request, &candidates);
     let request = checked.as_ref().unwrap_or(request);
     let votes = votes(&candidates);
@@ -228,6 +233,17 @@ fn weigh<'a, T>(
     };
     let answers = candidates.iter().map(|c| each(c, &context)).collect();
     (category, answers)
+}
+
+/// Whether every informative word of `task` (a few at most) is in one model's id or name.
+fn names_a_model(task: &str, candidates: &[score::Candidate<'_>]) -> bool {
+    let words = keywords(task);
+    !words.is_empty()
+        && words.len() <= 4
+        && candidates.iter().any(|c| {
+            let name = format!("{} {}", c.model.endpoint_id, c.model.name()).to_lowercase();
+            words.iter().all(|w| name.contains(w.as_str()))
+        })
 }
 
 /// The rest of the evidence for the models picked for `request`, one string each, to follow their

@@ -32,10 +32,13 @@ pub(crate) struct Request {
     pub(crate) wants_hinted: bool,
     /// What was assumed because the task does not say, and the category that fits otherwise.
     pub(crate) assumed: Option<(String, &'static str)>,
-    /// Whether the category is the one the request's meaning reads as, not its words'.
+    /// Whether the category is the reading's (the meaning and the words together, `category.rs`)
+    /// where the words alone read another or none.
     pub(crate) category_by_meaning: bool,
-    /// Each category's likelihood by the request's meaning, likeliest first (none for text the
-    /// encoder cannot read).
+    /// What the words alone read, when the reading overruled them.
+    pub(crate) by_words: Option<Reading>,
+    /// Each category's likelihood by that reading, likeliest first (none when the caller hinted
+    /// what the user has or wants, or the encoder reads no word of the task).
     pub(crate) likely: Vec<(&'static str, f32)>,
     /// The language the task is written in, when the detector is sure.
     pub(crate) language: Option<whatlang::Lang>,
@@ -46,6 +49,29 @@ pub(crate) struct Request {
     pub(crate) alternatives: Vec<&'static Subtask>,
     /// The request's meaning, embedded once for the ranking and its reasons.
     pub(crate) meaning: Option<meaning::Embedding>,
+}
+
+/// A reading of a request: its category, what the user has and wants, and the sub-task.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Reading {
+    category: Option<&'static str>,
+    has: Media,
+    wants: Option<Media>,
+    subtask: Option<&'static Subtask>,
+}
+
+impl Request {
+    /// The request as its words alone read it, without the reading's likelihoods.
+    pub(crate) fn as_words_read(&self) -> Request {
+        let mut request = self.clone();
+        if let Some(words) = self.by_words.clone() {
+            (request.has, request.wants, request.subtask) = (words.has, words.wants, words.subtask);
+            request.category = words.category.map(str::to_string);
+            (request.category_by_meaning, request.by_words) = (false, None);
+        }
+        request.likely.clear();
+        request
+    }
 }
 
 /// How likely, against the likeliest, the reading must find the category trusted words read for
@@ -164,6 +190,7 @@ pub(super) fn read_with(
                 .first()
                 .is_some_and(|(_, top)| likely.iter().any(|(l, p)| Some(*l) == c && *p >= WORDS_KEPT * top))
     };
+    let words_read = Reading { category, has, wants, subtask };
     let (category, has, wants, subtask, by_meaning) = match likely.first() {
         Some((read, _)) if category != Some(*read) && !kept(category) => {
             let (has, wants) = media_of(read);
@@ -192,6 +219,7 @@ pub(super) fn read_with(
         category: category.map(str::to_string),
         category_given: false,
         category_by_meaning: by_meaning,
+        by_words: by_meaning.then_some(words_read),
         likely,
         has_hinted,
         wants_hinted,
