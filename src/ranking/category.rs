@@ -1,9 +1,10 @@
 //! The catalog category a request's meaning reads as, in any language the encoder reads: a softmax
 //! over the 512 values of its meaning, trained on the studied request sets (`tests/fixtures/
-//! recommend-*.json`, each request labelled with the category its writer judged from the catalog).
-//! Where the English word tables read a request well they still decide; where they read it as
-//! something its meaning makes unlikely, or cannot read it (another language), this does. The
-//! weights are data (`category.json`), written by the ignored test `train` below.
+//! recommend-*.json`, each request labelled with the category its writer judged from the catalog),
+//! with the category the English word tables read as a feature of its own. `request::read` keeps
+//! the tables' category when this finds it at least half as likely as its first and the tables
+//! read English; otherwise this decides. The weights are data (`category.json`), written by the
+//! ignored test `train` below.
 
 use std::sync::LazyLock;
 

@@ -72,6 +72,8 @@ pub(crate) struct Ranking<'a> {
     /// The request's category or, when its words name none, the one its meaning points to.
     pub(crate) category: Option<String>,
     pub(crate) ranked: Vec<Ranked<'a>>,
+    /// What the reading ranked by assumed the user starts from, and the category that fits otherwise.
+    pub(crate) assumed: Option<(String, &'static str)>,
 }
 
 /// How many of the best meaning and word matches vote for a category the words did not name.
@@ -91,7 +93,7 @@ pub(crate) fn rank<'a>(
     extra: &'a [Model],
     searched: &[String],
 ) -> Ranking<'a> {
-    let (category, scored) = weigh(task, request, index, extra, searched, |c, context| {
+    let (category, assumed, scored) = weigh(task, request, index, extra, searched, |c, context| {
         let (score, mut reasons) = score::score(c, context);
         if reasons.is_empty() {
             let category = c.model.category();
@@ -123,7 +125,7 @@ pub(crate) fn rank<'a>(
     // Spread over categories only while the reading is the ranker's own: not past the caller's
     // category, nor into other media than the caller asked for.
     spread(&mut ranked, !request.category_given && !request.wants_hinted);
-    Ranking { category, ranked }
+    Ranking { category, ranked, assumed }
 }
 
 /// Points each of the first picks costs the models after it of its category, and of its family
@@ -159,7 +161,8 @@ fn spread(ranked: &mut [Ranked<'_>], by_category: bool) {
 }
 
 /// Reads the request against the catalog and hands `each` candidate with what it is scored
-/// against; the category read and `each`'s answers, in the catalog's order.
+/// against; the category read, what the reading assumed, and `each`'s answers, in the catalog's
+/// order.
 fn weigh<'a, T>(
     task: &str,
     request: &Request,
@@ -167,7 +170,7 @@ fn weigh<'a, T>(
     extra: &'a [Model],
     searched: &[String],
     each: impl Fn(&score::Candidate<'a>, &score::Context<'_>) -> T,
-) -> (Option<String>, Vec<T>) {
+) -> (Option<String>, Option<(String, &'static str)>, Vec<T>) {
     let meaning = &request.meaning;
     let mut query_words: Vec<String> = Vec::new();
     for word in index::lexical_words(task).chain(index::lexical_words(&request.english)) {
@@ -209,11 +212,13 @@ fn weigh<'a, T>(
     // Words that name nothing in the catalog, no medium or job the tables read, and that the
     // encoder knows in no language: every model is as near as any other, so none is recommended.
     if best_words == 0.0 && searched.is_empty() && request.category.is_none() && !known_words(task) {
-        return (None, Vec::new());
+        return (None, None, Vec::new());
     }
     // A request that only names a model ("kokoro", "flux pro") has no meaning the reading learned:
     // the words' reading stands, and the vote of the models it names.
-    let named = request.by_words.is_some() && names_a_model(task, &candidates);
+    let named = !request.category_given
+        && request.by_words.as_ref().is_some_and(|w| w.category.is_none())
+        && names_a_model(task, &candidates);
     let words_read = named.then(|| request.as_words_read());
     let request = words_read.as_ref().unwrap_or(request);
     let checked = checked_subtask(request, &candidates);
@@ -232,17 +237,19 @@ fn weigh<'a, T>(
         votes: votes.clone(),
     };
     let answers = candidates.iter().map(|c| each(c, &context)).collect();
-    (category, answers)
+    (category, request.assumed.clone(), answers)
 }
 
-/// Whether every informative word of `task` (a few at most) is in one model's id or name.
+/// Whether every informative word of `task` (a few at most) is a whole word of one model's id or
+/// name ("flux pro": fal-ai/flux-pro; "dance" is no word of bytedance).
 fn names_a_model(task: &str, candidates: &[score::Candidate<'_>]) -> bool {
     let words = keywords(task);
     !words.is_empty()
         && words.len() <= 4
         && candidates.iter().any(|c| {
             let name = format!("{} {}", c.model.endpoint_id, c.model.name()).to_lowercase();
-            words.iter().all(|w| name.contains(w.as_str()))
+            let parts: Vec<&str> = name.split(|ch: char| !ch.is_alphanumeric()).collect();
+            words.iter().all(|w| parts.contains(&w.as_str()))
         })
 }
 
@@ -534,7 +541,7 @@ mod eval {
             let task = t["task"].as_str().unwrap();
             let fits: Vec<&str> = t["fits"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect();
             let request = super::read(task, None, None);
-            let (_, mut rows) = super::weigh(task, &request, index, &[], &[], |c, context| {
+            let (_, _, mut rows) = super::weigh(task, &request, index, &[], &[], |c, context| {
                 let (points, _) = super::score::score(c, context);
                 let (evidence, _) = super::score::evidence(c, context);
                 let deprecated = c.model.status() == "deprecated";

@@ -54,10 +54,11 @@ pub(crate) struct Request {
 /// A reading of a request: its category, what the user has and wants, and the sub-task.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Reading {
-    category: Option<&'static str>,
+    pub(super) category: Option<&'static str>,
     has: Media,
     wants: Option<Media>,
     subtask: Option<&'static Subtask>,
+    assumed: Option<(String, &'static str)>,
 }
 
 impl Request {
@@ -67,6 +68,7 @@ impl Request {
         if let Some(words) = self.by_words.clone() {
             (request.has, request.wants, request.subtask) = (words.has, words.wants, words.subtask);
             request.category = words.category.map(str::to_string);
+            request.assumed = words.assumed;
             (request.category_by_meaning, request.by_words) = (false, None);
         }
         request.likely.clear();
@@ -190,7 +192,7 @@ pub(super) fn read_with(
                 .first()
                 .is_some_and(|(_, top)| likely.iter().any(|(l, p)| Some(*l) == c && *p >= WORDS_KEPT * top))
     };
-    let words_read = Reading { category, has, wants, subtask };
+    let words_read = Reading { category, has, wants, subtask, assumed: assumption(has_given, wants, category) };
     let (category, has, wants, subtask, by_meaning) = match likely.first() {
         Some((read, _)) if category != Some(*read) && !kept(category) => {
             let (has, wants) = media_of(read);
@@ -198,20 +200,13 @@ pub(super) fn read_with(
             let subtask = subtask.filter(|s| fits(s)).or_else(|| alternatives.iter().find(|s| fits(s)).copied());
             (Some(*read), has, wants, subtask, true)
         }
+        // Without a reading (no word the encoder knows), words read word by word from another
+        // language are not trusted with the category: the catalog's vote decides.
+        None if !trusted && !has_hinted && !wants_hinted => (None, has, wants, subtask, false),
         _ => (category, has, wants, subtask, false),
     };
-    let has_given = has_given || by_meaning && has != Media::Nothing;
-    let assumed = match (has_given, wants, category) {
-        (false, Some(want @ (Media::Video | Media::Model3d)), Some(_)) => {
-            let other = category_of(Media::Image, want).unwrap_or("image-to-video");
-            let noun = if want == Media::Video { "a video" } else { "a 3D model" };
-            Some((
-                format!("Assumed {noun} made from words alone; to start from a picture, see the {other} model listed"),
-                other,
-            ))
-        }
-        _ => None,
-    };
+    let has_given = if by_meaning { has != Media::Nothing } else { has_given };
+    let assumed = assumption(has_given, wants, category);
     Request {
         has,
         wants,
@@ -228,6 +223,21 @@ pub(super) fn read_with(
         english,
         alternatives,
         meaning,
+    }
+}
+
+/// What is assumed when the words do not say what the user starts from.
+fn assumption(has_given: bool, wants: Option<Media>, category: Option<&str>) -> Option<(String, &'static str)> {
+    match (has_given, wants, category) {
+        (false, Some(want @ (Media::Video | Media::Model3d)), Some(_)) => {
+            let other = category_of(Media::Image, want).unwrap_or("image-to-video");
+            let noun = if want == Media::Video { "a video" } else { "a 3D model" };
+            Some((
+                format!("Assumed {noun} made from words alone; to start from a picture, see the {other} model listed"),
+                other,
+            ))
+        }
+        _ => None,
     }
 }
 
@@ -522,6 +532,61 @@ mod tests {
         ];
         for (task, expected) in cases {
             assert_eq!(category(task).as_deref(), expected, "{task}");
+        }
+    }
+
+    /// The reading overrules trusted words only when it finds their category under half as likely
+    /// as its first, and words read word by word from another language whenever it disagrees.
+    #[test]
+    fn the_words_keep_their_category_unless_the_reading_finds_it_unlikely() {
+        let with = |task: &str, words_share: f32| {
+            read_with(task, None, None, |_, words, _| {
+                assert_eq!(words, Some("text-to-image"), "{task}");
+                vec![("image-to-image", 0.6), ("text-to-image", 0.6 * words_share), ("text-to-video", 0.1)]
+            })
+        };
+        let fox = "a watercolor illustration of a fox";
+        let kept = with(fox, 0.51);
+        assert_eq!(
+            (kept.category.as_deref(), kept.category_by_meaning, kept.by_words.is_none()),
+            (Some("text-to-image"), false, true)
+        );
+        let overruled = with(fox, 0.49);
+        assert_eq!(
+            (overruled.category.as_deref(), overruled.has, overruled.wants),
+            (Some("image-to-image"), Media::Image, Some(Media::Image))
+        );
+        assert!(overruled.category_by_meaning);
+        let back = overruled.as_words_read();
+        assert_eq!(
+            (back.category.as_deref(), back.has, back.likely.is_empty()),
+            (Some("text-to-image"), Media::Nothing, true)
+        );
+        let spanish = read_with("quiero una ilustración en acuarela de un zorro", None, None, |_, words, trusted| {
+            assert!(!trusted, "read word by word");
+            assert_ne!(words, Some("image-to-image"));
+            vec![("image-to-image", 0.6), ("text-to-image", 0.55), ("text-to-video", 0.5)]
+        });
+        assert_eq!(spanish.category.as_deref(), Some("image-to-image"), "another language's words are not trusted");
+        // A reading that makes a video from words alone says so, as the words' would.
+        let video = read_with("a fox in the snow", None, None, |_, _, _| vec![("text-to-video", 0.9)]);
+        assert_eq!(video.category.as_deref(), Some("text-to-video"));
+        assert!(video.assumed.is_some_and(|(_, other)| other == "image-to-video"));
+    }
+
+    #[test]
+    fn a_category_starts_from_and_makes_its_media() {
+        for (category, has, wants) in [
+            ("image-to-video", Media::Image, Some(Media::Video)),
+            ("text-to-image", Media::Nothing, Some(Media::Image)),
+            ("speech-to-text", Media::Audio, Some(Media::Text)),
+            ("text-to-speech", Media::Nothing, Some(Media::Speech)),
+            ("3d-to-3d", Media::Model3d, Some(Media::Model3d)),
+            ("vision", Media::Image, Some(Media::Text)),
+            ("training", Media::Image, Some(Media::Trained)),
+        ] {
+            assert_eq!(media_of(category), (has, wants), "{category}");
+            assert_eq!(category_of(has, wants.unwrap()).unwrap_or(category), category);
         }
     }
 

@@ -64,7 +64,8 @@ pub(super) struct Context<'a> {
     /// fal's own search order for the task: id → place.
     pub(super) searched: std::collections::HashMap<&'a str, usize>,
     pub(super) newest: Option<i64>,
-    /// Whether the category came from the request's words (else from the meaning vote).
+    /// Whether the category came from the request's words (else from the reading that overruled
+    /// them, `category.rs`, or the catalog's vote).
     pub(super) category_from_words: bool,
     /// Each category's share of the best meaning and word matches.
     pub(super) votes: Vec<(&'a str, f64)>,
@@ -98,7 +99,7 @@ pub(super) fn evidence(c: &Candidate<'_>, ctx: &Context<'_>) -> ([f64; 15], Vec<
     e[0] = f64::from(c.meaning);
     e[1] = f64::from(c.words);
     e[14] = f64::from(c.phrase);
-    // How likely the request's meaning finds the model's category; failing a meaning, the
+    // How likely the reading (meaning and words, `category.rs`) finds the model's category; failing one, the
     // category's share of the catalog's nearest models.
     e[2] = if request.likely.is_empty() {
         ctx.votes.iter().find(|(category, _)| *category == model.category()).map_or(0.0, |(_, share)| *share)

@@ -107,6 +107,8 @@ and get fal models ranked for it, each with why it fits, its unit price and the 
         let key = self.reader(&ctx, ACTION)?;
         let mut request = ranking::read(task, has, wants);
         if given.is_some() {
+            // The caller's category, with what the words say the user has and wants.
+            request = request.as_words_read();
             request.category = given;
             request.category_given = true;
             request.assumed = None;
@@ -125,7 +127,7 @@ and get fal models ranked for it, each with why it fits, its unit price and the 
         };
         let ranking = ranking::rank(task, &request, index, &extra, &searched);
         let mut picked: Vec<&Ranked<'_>> = ranking.ranked.iter().take(limit).collect();
-        if let Some((_, other)) = &request.assumed {
+        if let Some((_, other)) = &ranking.assumed {
             include_alternative(&mut picked, &ranking.ranked, other);
         }
         let told = ranking::explain(&request, &picked.iter().map(|r| r.model).collect::<Vec<_>>(), index);
@@ -149,7 +151,7 @@ and get fal models ranked for it, each with why it fits, its unit price and the 
         Ok(output::success(&RecommendModelOutput {
             inferred_category: ranking.category,
             language: request.language.map(|l| l.eng_name().to_string()),
-            assumed: request.assumed.map(|(sentence, _)| sentence),
+            assumed: ranking.assumed.map(|(sentence, _)| sentence),
             recommendations,
         }))
     }

@@ -263,6 +263,12 @@ async fn a_name_finds_its_models_and_gibberish_finds_none() {
     let picks = ids(&answer);
     assert!(!picks.is_empty() && picks.iter().all(|id| id.starts_with("fal-ai/kokoro/")), "{picks:?}");
     assert_eq!(answer["inferred_category"], answer["recommendations"][0]["category"]);
+    // So does a name with more words, and the caller's category holds over it.
+    let flux = ok(&app.call(KEY, "recommend_model", json!({"task": "flux pro"})).await);
+    assert!(ids(&flux).iter().all(|id| id.contains("flux")), "{flux}");
+    let given = ok(&app.call(KEY, "recommend_model", json!({"task": "flux pro", "category": "text-to-image"})).await);
+    assert_eq!(given["inferred_category"], "text-to-image");
+    assert!(given["recommendations"].as_array().unwrap().iter().all(|r| r["category"] == "text-to-image"), "{given}");
     let nothing = ok(&app.call(KEY, "recommend_model", json!({"task": "qwertyuiop"})).await);
     assert_eq!(nothing["recommendations"], json!([]));
 }
