@@ -1,5 +1,5 @@
 wrk.method = "POST"
-wrk.headers["Authorization"] = "Bearer falmcp_at_V6G6ANzBBJSx77OusWdAP0-QWPkVbznTq5QBST2b6-71qBPVfVBi0GB7lgbm4ve6qMi8CnXpQU5rJVNSncs3fEAReQwyR7rxqoUDL0EN5krVVvBoLjPhgEVMLMSkGrpcFwVYvTr5uxYtOiYNJkbUzDOcG5q-Lf0FP4Ft6PC2XESvesIZsum4OVTkJgatLJuPiwLH3wM7CC6q4fPEPN7wefJKLIVZLeQRApMZlOm-GsGNmX8Jb9_3hDkKFzEKsg"
+wrk.headers["Authorization"] = "Bearer falmcp_at_SYqMAOsWwI4f0XwewC-wwz0-a_2sR92Te6SFNPYC7mq1lgmGbNSZaYarJ8A5w0N8dOjDQjpWsakkStJ5dmmCqjvl0o_I82eSJqYm2XFat89_TeZtSJ-JVwaqzvc_siX82Sb9rbR_BYGjyFDtxI1Mla9lpuqLrgcynC73MVIb9K1s6JREOvTtXmS_Z7KYu6bjVpKBJeTRK3fOpvV1xG1Hs_PYYYPgzB08n9L28R6ymwp3TzEIwt8HAuB84LmmKw"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Accept"] = "application/json, text/event-stream"
 wrk.headers["MCP-Protocol-Version"] = "2025-11-25"

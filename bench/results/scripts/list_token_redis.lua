@@ -1,5 +1,5 @@
 wrk.method = "POST"
-wrk.headers["Authorization"] = "Bearer falmcp_at_OEKal2C-eQenERmxK5Xj1K30ZQmANXgjsDExv3joO8vjxqR8ONEMW20vkPWo2FMmFZcn95AnquuUqQ46MwyiR1Mk4lQU6luDa01-YF5BXK6rRUHdqbv2ooBqvz8E7wdpJ_Lg-cWiHazErjuE1PFivf6in9mgg_EnvFcZ2kmFN4nwDMhgO7_yYv_M16JNX_A7avPHqD50VB1ocQMRvBqswz2v5qhYi2L6BhM7vr4AbHX5pXW7FuIKmpA4QfMQ1w"
+wrk.headers["Authorization"] = "Bearer falmcp_at_XDyrSQhRsQLalcNDtJy6VWonmCSmLJ6Q4UqR6NX2WR490rXvNJq0ZsIf28kqk-wyn-zgM5yWQ4ax2GsmXm2rkJIo370I1dPstph9kM98kYwgyrYo_o9HT3F4BagCzFS9sqyhP5LTmroPEiZT7RdIsP7T20yCgFHIBxARJa7siDuq_KMDpbwYFLnv1w9t-90YEJhCZLtb552itaws3ajv6Tyf6KwSGPAUwKpqtJXy528NjSue1VbNScfOwUVk7A"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Accept"] = "application/json, text/event-stream"
 wrk.headers["MCP-Protocol-Version"] = "2025-11-25"
