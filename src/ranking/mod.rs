@@ -226,7 +226,7 @@ fn weigh<'a, T>(
     let votes = votes(&candidates);
     // The request's category, by its words or its meaning (`read`); failing both, the one the
     // catalog's nearest models vote for.
-    let by_words = request.category.is_some() && (request.category_given || !request.category_by_meaning);
+    let by_words = request.category.is_some() && (request.category_given || !request.category_by_meaning());
     let category = request.category.clone().or_else(|| votes.first().map(|(c, _)| c.to_string()));
     let context = score::Context {
         request,
@@ -301,9 +301,11 @@ fn checked_subtask(request: &Request, candidates: &[score::Candidate<'_>]) -> Op
 /// Whether `text` is written in a language rather than strings of letters: the detector names
 /// its language, or most of its words are ones the encoder knows whole or nearly (a piece or two).
 pub(crate) fn known_words(text: &str) -> bool {
-    if language::detect(text).is_some() {
-        return true;
-    }
+    language::detect(text).is_some() || mostly_known_words(text)
+}
+
+/// Whether most of `text`'s words are ones the encoder knows whole or nearly (a piece or two).
+fn mostly_known_words(text: &str) -> bool {
     let words: Vec<&str> = text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
     let known = words.iter().filter(|w| meaning::pieces(w).len() <= 2).count();
     !words.is_empty() && 2 * known >= words.len()

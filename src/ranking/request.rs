@@ -32,10 +32,8 @@ pub(crate) struct Request {
     pub(crate) wants_hinted: bool,
     /// What was assumed because the task does not say, and the category that fits otherwise.
     pub(crate) assumed: Option<(String, &'static str)>,
-    /// Whether the category is the reading's (the meaning and the words together, `category.rs`)
-    /// where the words alone read another or none.
-    pub(crate) category_by_meaning: bool,
-    /// What the words alone read, when the reading overruled them.
+    /// What the words alone read, when the reading (the meaning and the words together,
+    /// `category.rs`) overruled them with another category.
     pub(crate) by_words: Option<Reading>,
     /// Each category's likelihood by that reading, likeliest first (none when the caller hinted
     /// what the user has or wants, or the encoder reads no word of the task).
@@ -62,6 +60,11 @@ pub(crate) struct Reading {
 }
 
 impl Request {
+    /// Whether the category is the reading's, not the words'.
+    pub(crate) fn category_by_meaning(&self) -> bool {
+        self.by_words.is_some()
+    }
+
     /// The request as its words alone read it, without the reading's likelihoods.
     pub(crate) fn as_words_read(&self) -> Request {
         let mut request = self.clone();
@@ -69,7 +72,7 @@ impl Request {
             (request.has, request.wants, request.subtask) = (words.has, words.wants, words.subtask);
             request.category = words.category.map(str::to_string);
             request.assumed = words.assumed;
-            (request.category_by_meaning, request.by_words) = (false, None);
+            request.by_words = None;
         }
         request.likely.clear();
         request
@@ -182,30 +185,26 @@ pub(super) fn read_with(
     // makes, when the words read another.
     let trusted = matches!(language, None | Some(whatlang::Lang::Eng))
         || matches!(said_has, Some(Media::Image | Media::Video | Media::Audio));
-    let likely = match meaning.as_ref().filter(|_| super::known_words(task) && !has_hinted && !wants_hinted) {
+    let readable = language.is_some() || super::mostly_known_words(task);
+    let likely = match meaning.as_ref().filter(|_| readable && !has_hinted && !wants_hinted) {
         Some(meaning) => likely(meaning, category, trusted),
         None => Vec::new(),
     };
-    let kept = |c: Option<&str>| {
-        trusted
-            && likely
-                .first()
-                .is_some_and(|(_, top)| likely.iter().any(|(l, p)| Some(*l) == c && *p >= WORDS_KEPT * top))
-    };
-    let words_read = Reading { category, has, wants, subtask, assumed: assumption(has_given, wants, category) };
-    let (category, has, wants, subtask, by_meaning) = match likely.first() {
-        Some((read, _)) if category != Some(*read) && !kept(category) => {
+    let kept = |top: f32| trusted && likely.iter().any(|(l, p)| Some(*l) == category && *p >= WORDS_KEPT * top);
+    let (category, has, wants, subtask, by_words) = match likely.first() {
+        Some((read, top)) if category != Some(*read) && !kept(*top) => {
+            let words = Reading { category, has, wants, subtask, assumed: assumption(has_given, wants, category) };
             let (has, wants) = media_of(read);
             let fits = |s: &Subtask| s.category_for(has) == Some(*read) || s.category.is_none() && s.gives == wants;
             let subtask = subtask.filter(|s| fits(s)).or_else(|| alternatives.iter().find(|s| fits(s)).copied());
-            (Some(*read), has, wants, subtask, true)
+            (Some(*read), has, wants, subtask, Some(words))
         }
         // Without a reading (no word the encoder knows), words read word by word from another
         // language are not trusted with the category: the catalog's vote decides.
-        None if !trusted && !has_hinted && !wants_hinted => (None, has, wants, subtask, false),
-        _ => (category, has, wants, subtask, false),
+        None if !trusted && !has_hinted && !wants_hinted => (None, has, wants, subtask, None),
+        _ => (category, has, wants, subtask, None),
     };
-    let has_given = if by_meaning { has != Media::Nothing } else { has_given };
+    let has_given = if by_words.is_some() { has != Media::Nothing } else { has_given };
     let assumed = assumption(has_given, wants, category);
     Request {
         has,
@@ -213,8 +212,7 @@ pub(super) fn read_with(
         subtask,
         category: category.map(str::to_string),
         category_given: false,
-        category_by_meaning: by_meaning,
-        by_words: by_meaning.then_some(words_read),
+        by_words,
         likely,
         has_hinted,
         wants_hinted,
@@ -548,7 +546,7 @@ mod tests {
         let fox = "a watercolor illustration of a fox";
         let kept = with(fox, 0.51);
         assert_eq!(
-            (kept.category.as_deref(), kept.category_by_meaning, kept.by_words.is_none()),
+            (kept.category.as_deref(), kept.category_by_meaning(), kept.by_words.is_none()),
             (Some("text-to-image"), false, true)
         );
         let overruled = with(fox, 0.49);
@@ -556,7 +554,7 @@ mod tests {
             (overruled.category.as_deref(), overruled.has, overruled.wants),
             (Some("image-to-image"), Media::Image, Some(Media::Image))
         );
-        assert!(overruled.category_by_meaning);
+        assert!(overruled.category_by_meaning());
         let back = overruled.as_words_read();
         assert_eq!(
             (back.category.as_deref(), back.has, back.likely.is_empty()),
