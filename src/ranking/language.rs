@@ -59,16 +59,23 @@ pub(crate) fn detect(text: &str) -> Option<Lang> {
 /// among the words the tables know.
 pub(crate) fn in_english(normalized: &str) -> String {
     let vocabulary = &*VOCABULARY;
-    let words: Vec<&str> = normalized.split_whitespace().collect();
-    let foreign = |word: &&str| {
-        word.chars().count() > 2 && word.chars().all(char::is_alphabetic) && !vocabulary.iter().any(|(w, _)| w == word)
-    };
+    // Each word with whether it is another language's: longer than two letters, and no word of
+    // the (sorted) vocabulary.
+    let words: Vec<(&str, bool)> = normalized
+        .split_whitespace()
+        .map(|word| {
+            let foreign = word.chars().count() > 2
+                && word.chars().all(char::is_alphabetic)
+                && vocabulary.binary_search_by(|(w, _)| (*w).cmp(word)).is_err();
+            (word, foreign)
+        })
+        .collect();
     let lock = || FOUND.lock().unwrap_or_else(PoisonError::into_inner);
     // The words not met before, in one batch (the encoder reads its weights once for them), with
     // no lock held meanwhile.
     let mut new: Vec<&str> = {
         let found = lock();
-        words.iter().copied().filter(|w| foreign(w) && !found.contains_key(*w)).collect()
+        words.iter().filter(|(w, foreign)| *foreign && !found.contains_key(*w)).map(|(w, _)| *w).collect()
     };
     new.sort_unstable();
     new.dedup();
@@ -82,8 +89,8 @@ pub(crate) fn in_english(normalized: &str) -> String {
     }
     let english: Vec<&str> = words
         .iter()
-        .map(|word| match foreign(word) {
-            true => found.get(*word).copied().flatten().unwrap_or(word),
+        .map(|&(word, foreign)| match foreign {
+            true => found.get(word).copied().flatten().unwrap_or(word),
             false => word,
         })
         .collect();
@@ -104,7 +111,7 @@ fn english_for(meaning: &Embedding) -> Option<&'static str> {
     (similarity >= NEAR_ENOUGH).then_some(english)
 }
 
-/// Every single word of the reader's tables, with its meaning.
+/// Every single word of the reader's tables, with its meaning, sorted by the word.
 static VOCABULARY: LazyLock<Vec<(&'static str, Embedding)>> = LazyLock::new(|| {
     let mut phrases: Vec<&'static str> = Vec::new();
     phrases.extend(words::OWNERS);
@@ -122,5 +129,8 @@ static VOCABULARY: LazyLock<Vec<(&'static str, Embedding)>> = LazyLock::new(|| {
     // pieces has a meaning of fragments, near anything ("mamá" would become "matting").
     vocabulary.retain(|w| meaning::pieces(w).len() == 1);
     let meanings = meaning::embed_all(&vocabulary, 1);
-    vocabulary.into_iter().zip(meanings).filter_map(|(w, m)| Some((w, m?))).collect()
+    let vocabulary: Vec<(&'static str, Embedding)> =
+        vocabulary.into_iter().zip(meanings).filter_map(|(w, m)| Some((w, m?))).collect();
+    debug_assert!(vocabulary.is_sorted_by_key(|(w, _)| *w), "in_english searches it");
+    vocabulary
 });
