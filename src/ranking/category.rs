@@ -16,9 +16,7 @@ use serde::Deserialize;
 pub(crate) fn likely(meaning: &Embedding, words: Option<&str>, trusted: bool) -> Vec<(&'static str, f32)> {
     let model = &*MODEL;
     let k = model.categories.len();
-    let said = words
-        .and_then(|w| model.categories.iter().position(|c| c == w))
-        .map(|at| DIM + at + if trusted { 0 } else { k });
+    let said = words.and_then(|w| model.categories.iter().position(|c| c == w)).map(|at| words_feature(at, trusted, k));
     let logits: Vec<f32> = model
         .weights
         .iter()
@@ -34,6 +32,12 @@ pub(crate) fn likely(meaning: &Embedding, words: Option<&str>, trusted: bool) ->
         model.categories.iter().map(String::as_str).zip(exp.iter().map(|e| e / total)).collect();
     out.sort_by(|a, b| b.1.total_cmp(&a.1));
     out
+}
+
+/// Where the feature of the words' reading of the `at`th of `k` categories sits in a row: after
+/// the meaning's values, the trusted readings', then the untrusted ones'.
+fn words_feature(at: usize, trusted: bool, k: usize) -> usize {
+    DIM + at + if trusted { 0 } else { k }
 }
 
 /// The value of the words' reading as a feature: the meaning's 512 values are scaled by the
@@ -127,7 +131,7 @@ mod train {
                     x = meaning.values().iter().map(|v| f64::from(*v) * SCALE).collect();
                     x.resize(DIM + 2 * k, 0.0);
                     if let Some(at) = words.and_then(|w| categories.iter().position(|c| c == w)) {
-                        x[DIM + at + if trusted { 0 } else { k }] = f64::from(super::WORDS);
+                        x[super::words_feature(at, trusted, k)] = f64::from(super::WORDS);
                     }
                     Vec::new()
                 });
