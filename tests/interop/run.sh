@@ -7,11 +7,21 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 here="$root/tests/interop"
-work=${INTEROP_DIR:-$(mktemp -d)}
+temporary_work=
+[ -n "${INTEROP_DIR:-}" ] && work=$INTEROP_DIR || { work=$(mktemp -d); temporary_work=1; }
 mkdir -p "$work"
 key="interop-id:interop-secret"
 pids=()
-cleanup() { for pid in "${pids[@]}"; do kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true; done; }
+# A scratch directory of our own holds ~900 MB of clients: removed on success; on failure only the
+# logs stay (runs on a shared disk must not fill it).
+cleanup() {
+  local status=$?
+  for pid in "${pids[@]}"; do kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true; done
+  [ -n "$temporary_work" ] || return 0
+  if [ "$status" = 0 ]; then rm -rf "$work"; else
+    rm -rf "$work/node_modules" "$work/venv" "$work/home" && echo "-- logs kept in $work"
+  fi
+}
 trap cleanup EXIT
 step() { printf '\n== interop: %s\n' "$*"; }
 

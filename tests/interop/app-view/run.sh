@@ -7,12 +7,14 @@
 # Needs Node 20+ and Chromium at /usr/bin/chromium (or $CHROMIUM); installs Debian's chromium when absent.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-work=${INTEROP_DIR:+$INTEROP_DIR/app-view}
-work=${work:-$(mktemp -d)}
+if [ -n "${INTEROP_DIR:-}" ]; then work=$INTEROP_DIR/app-view; else
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+fi
 mkdir -p "$work"
 
 . "$here/../lib/browser-setup.sh"
 ensure_chromium
 ensure_npm_packages "$work" "$here/package.json"
 
-APP_VIEW_MODULES="$work/node_modules" exec timeout --kill-after=10 150 node "$here/run.mjs" "$@"
+APP_VIEW_MODULES="$work/node_modules" timeout --kill-after=10 150 node "$here/run.mjs" "$@"
