@@ -506,6 +506,9 @@ mod eval {
                     request.category = t["category"].as_str().map(str::to_string);
                     request.category_given = true;
                 }
+                if let Ok(dump) = std::env::var("DUMP") {
+                    dump_evidence(&dump, path, t, &request, &index);
+                }
                 let ranking = super::rank(task, &request, &index, &[], &[]);
                 let picks: Vec<&str> = ranking.ranked.iter().take(3).map(|r| r.model.endpoint_id.as_str()).collect();
                 top1 += usize::from(fits.contains(&picks[0]));
@@ -527,33 +530,27 @@ mod eval {
                     );
                 }
             }
-            if let Ok(dump) = std::env::var("DUMP") {
-                dump_evidence(&dump, path, &tasks, &index);
-            }
             let pct = |n: usize| 100.0 * n as f64 / tasks.len() as f64;
             println!("{path}: top-1 {:.1}% top-3 {:.1}% category {:.1}%", pct(top1), pct(top3), pct(cat));
         }
     }
 
-    /// Writes each task's evidence for every candidate as JSON lines, for `bench/fit_weights.py`.
-    fn dump_evidence(dump: &str, path: &str, tasks: &[Value], index: &super::Index) {
+    /// Appends a task's evidence for every candidate as a JSON line, for `bench/fit_weights.py`.
+    fn dump_evidence(dump: &str, path: &str, t: &Value, request: &super::Request, index: &super::Index) {
         use std::io::Write;
         let mut out = std::fs::OpenOptions::new().create(true).append(true).open(dump).unwrap();
-        for t in tasks {
-            let task = t["task"].as_str().unwrap();
-            let fits: Vec<&str> = t["fits"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect();
-            let request = super::read(task, None, None);
-            let (_, _, mut rows) = super::weigh(task, &request, index, &[], &[], |c, context| {
-                let (points, _) = super::score::score(c, context);
-                let (evidence, _) = super::score::evidence(c, context);
-                let deprecated = c.model.status() == "deprecated";
-                (points, c.model.endpoint_id.clone(), evidence, deprecated)
-            });
-            // Every candidate: a variant's top 3 may come from anywhere in the catalog.
-            rows.sort_by(|a, b| b.0.total_cmp(&a.0));
-            let kept: Vec<Value> = rows.iter().map(|r| serde_json::json!([r.1, r.2, r.3])).collect();
-            let line = serde_json::json!({"set": path, "task": task, "fits": fits, "evidence": super::score::EVIDENCE, "weights": super::score::WEIGHTS, "candidates": kept});
-            writeln!(out, "{line}").unwrap();
-        }
+        let task = t["task"].as_str().unwrap();
+        let fits: Vec<&str> = t["fits"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect();
+        let (_, _, mut rows) = super::weigh(task, request, index, &[], &[], |c, context| {
+            let (points, _) = super::score::score(c, context);
+            let (evidence, _) = super::score::evidence(c, context);
+            let deprecated = c.model.status() == "deprecated";
+            (points, c.model.endpoint_id.clone(), evidence, deprecated)
+        });
+        // Every candidate: a variant's top 3 may come from anywhere in the catalog.
+        rows.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let kept: Vec<Value> = rows.iter().map(|r| serde_json::json!([r.1, r.2, r.3])).collect();
+        let line = serde_json::json!({"set": path, "task": task, "fits": fits, "language": format!("{:?}", request.language), "evidence": super::score::EVIDENCE, "weights": super::score::WEIGHTS, "candidates": kept});
+        writeln!(out, "{line}").unwrap();
     }
 }
