@@ -42,7 +42,7 @@ pub(super) const EVIDENCE: [&str; 15] = [
 ];
 /// Points per unit of each piece of evidence.
 pub(super) const WEIGHTS: [f64; 15] =
-    [MEANING / 4.0, WORDS, 20.0, 50.0, 20.0, 25.0, -5.0, 15.0, 30.0, -20.0, 20.0, 15.0, 12.0, 8.0, 0.8 * MEANING];
+    [0.4 * MEANING, WORDS, 20.0, 50.0, 20.0, 25.0, -5.0, 15.0, 30.0, -20.0, 20.0, 15.0, 12.0, 8.0, MEANING];
 
 /// What the catalog says of one candidate for this request.
 pub(super) struct Candidate<'a> {
@@ -97,7 +97,10 @@ pub(super) fn evidence(c: &Candidate<'_>, ctx: &Context<'_>) -> ([f64; 15], Vec<
     let mut e = [0.0; 15];
     let mut reasons: Vec<String> = Vec::new();
     e[0] = f64::from(c.meaning);
-    e[1] = f64::from(c.words);
+    // Another language's words are matched through their nearest English words, one by one: a
+    // rougher reading than the meaning, which the encoder reads in the language itself.
+    let translated = request.language.is_some_and(|l| l != whatlang::Lang::Eng);
+    e[1] = f64::from(c.words) * if translated { 0.5 } else { 1.0 };
     e[14] = f64::from(c.phrase);
     // How likely the reading (meaning and words, `category.rs`) finds the model's category; failing one, the
     // category's share of the catalog's nearest models.
