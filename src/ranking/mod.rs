@@ -506,6 +506,10 @@ mod eval {
                     request.category = t["category"].as_str().map(str::to_string);
                     request.category_given = true;
                 }
+                // ORACLE_SUB=1: as if the sub-task were the one most fitting models are built for.
+                if std::env::var("ORACLE_SUB").is_ok() {
+                    request.subtask = fits_subtask(&index, &fits);
+                }
                 if let Ok(dump) = std::env::var("DUMP") {
                     dump_evidence(&dump, path, t, &request, &index);
                 }
@@ -533,6 +537,15 @@ mod eval {
             let pct = |n: usize| 100.0 * n as f64 / tasks.len() as f64;
             println!("{path}: top-1 {:.1}% top-3 {:.1}% category {:.1}%", pct(top1), pct(top3), pct(cat));
         }
+    }
+
+    /// The sub-task at least half of the fitting models are built for.
+    fn fits_subtask(index: &super::Index, fits: &[&str]) -> Option<&'static super::subtasks::Subtask> {
+        let at: Vec<usize> =
+            fits.iter().filter_map(|f| index.models().iter().position(|m| m.endpoint_id == *f)).collect();
+        let count = |bit: usize| at.iter().filter(|&&i| index.traits(i).built_for & (1 << bit) != 0).count();
+        let (best, n) = (0..super::SUBTASKS.len()).map(|b| (b, count(b))).max_by_key(|&(b, n)| (n, usize::MAX - b))?;
+        (n > 0 && 2 * n >= at.len()).then(|| &super::SUBTASKS[best])
     }
 
     /// Appends a task's evidence for every candidate as a JSON line, for `bench/fit_weights.py`.
