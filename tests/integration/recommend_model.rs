@@ -517,6 +517,31 @@ async fn the_catalog_is_fetched_once_without_a_key_and_shared_by_every_caller() 
     assert!(!ids(&for_bob).iter().any(|id| id == crate::support::fake::ALICE_PRIVATE));
 }
 
+/// Studied misses of rounds 10 and 11: another language's words, matched one by one through their
+/// nearest English words, hit model ids by accident (Polish "film", a video, is the FILM
+/// interpolation model); the meaning, read in the language itself, finds the job.
+#[tokio::test]
+async fn another_language_is_ranked_by_its_meaning_more_than_by_its_words_one_by_one() {
+    let app = spawn_app().await;
+    let client = app.client(KEY).await;
+    let cases = [
+        (
+            "Nagrałam rolkę na Insta, mówię w niej po polsku. Chcę, żeby napisy same się wygenerowały i były wtopione w film, tak jak na TikToku.",
+            &["veed/subtitles", "fal-ai/workflow-utilities/auto-subtitle", "fal-ai/auto-caption"][..],
+        ),
+        (
+            "Grabamos un tema con mi banda en el local de ensayo y quiero una versión sin la voz del cantante, solo con los instrumentos, para practicar encima.",
+            &["fal-ai/demucs", "fal-ai/sam-audio/separate", "fal-ai/sam-audio/span-separate"][..],
+        ),
+    ];
+    for (task, fits) in cases {
+        let answer = ok(&crate::support::call(&client, "recommend_model", json!({"task": task})).await);
+        let top: Vec<String> = ids(&answer).into_iter().take(3).collect();
+        assert!(top.iter().any(|id| fits.contains(&id.as_str())), "{task}: {top:?}");
+    }
+    client.cancel().await.ok();
+}
+
 #[tokio::test]
 async fn requests_in_six_languages_find_what_they_ask_for_and_the_answer_names_the_language() {
     let app = spawn_app().await;
