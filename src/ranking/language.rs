@@ -55,6 +55,12 @@ pub(crate) fn detect(text: &str) -> Option<Lang> {
     (info.is_reliable() || info.confidence() >= SURE_ENOUGH).then(|| info.lang())
 }
 
+/// Whether a request in `language` is read as written (English, or no language told), not word by
+/// word through English.
+pub(crate) fn is_english(language: Option<Lang>) -> bool {
+    matches!(language, None | Some(Lang::Eng))
+}
+
 /// `text` (normalized) with each word of another language replaced by its English counterpart
 /// among the words the tables know.
 pub(crate) fn in_english(normalized: &str) -> String {

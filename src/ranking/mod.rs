@@ -486,6 +486,10 @@ mod eval {
         // set (`category::train`), the honest figure on a studied set.
         let loso: Option<std::collections::HashMap<String, Vec<(String, f64)>>> =
             std::env::var("LOSO").ok().map(|p| serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap());
+        let (oracle, oracle_subtask, show) =
+            (std::env::var("ORACLE").is_ok(), std::env::var("ORACLE_SUB").is_ok(), std::env::var("SHOW").is_ok());
+        let mut dump =
+            std::env::var("DUMP").ok().map(|p| std::fs::OpenOptions::new().create(true).append(true).open(p).unwrap());
         for path in std::env::var("SETS").unwrap().split(',') {
             let tasks: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
             let (mut top1, mut top3, mut cat) = (0, 0, 0);
@@ -502,16 +506,16 @@ mod eval {
                     _ => super::read(task, None, None),
                 };
                 // ORACLE=1: as if the caller named the set's category (what knowing it is worth).
-                if std::env::var("ORACLE").is_ok() {
+                if oracle {
                     request.category = t["category"].as_str().map(str::to_string);
                     request.category_given = true;
                 }
                 // ORACLE_SUB=1: as if the sub-task were the one most fitting models are built for.
-                if std::env::var("ORACLE_SUB").is_ok() {
+                if oracle_subtask {
                     request.subtask = fits_subtask(&index, &fits);
                 }
-                if let Ok(dump) = std::env::var("DUMP") {
-                    dump_evidence(&dump, path, t, &request, &index);
+                if let Some(out) = &mut dump {
+                    dump_evidence(out, path, task, &fits, &request, &index);
                 }
                 let ranking = super::rank(task, &request, &index, &[], &[]);
                 let picks: Vec<&str> = ranking.ranked.iter().take(3).map(|r| r.model.endpoint_id.as_str()).collect();
@@ -519,7 +523,7 @@ mod eval {
                 let hit = picks.iter().any(|p| fits.contains(p));
                 top3 += usize::from(hit);
                 cat += usize::from(ranking.category.as_deref() == t["category"].as_str());
-                if !hit && std::env::var("SHOW").is_ok() {
+                if !hit && show {
                     println!(
                         "  miss [{:?}] {} -> {:?} {picks:?}\n      english: {}\n      reader: {:?} has {:?} wants {:?} sub {:?} want-cat {}",
                         request.language,
@@ -549,11 +553,15 @@ mod eval {
     }
 
     /// Appends a task's evidence for every candidate as a JSON line, for `bench/fit_weights.py`.
-    fn dump_evidence(dump: &str, path: &str, t: &Value, request: &super::Request, index: &super::Index) {
+    fn dump_evidence(
+        out: &mut std::fs::File,
+        path: &str,
+        task: &str,
+        fits: &[&str],
+        request: &super::Request,
+        index: &super::Index,
+    ) {
         use std::io::Write;
-        let mut out = std::fs::OpenOptions::new().create(true).append(true).open(dump).unwrap();
-        let task = t["task"].as_str().unwrap();
-        let fits: Vec<&str> = t["fits"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect();
         let (_, _, mut rows) = super::weigh(task, request, index, &[], &[], |c, context| {
             let (points, _) = super::score::score(c, context);
             let (evidence, _) = super::score::evidence(c, context);

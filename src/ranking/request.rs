@@ -100,10 +100,7 @@ pub(super) fn read_with(
     let (has_hinted, wants_hinted) = (has.is_some(), wants.is_some());
     let language = language::detect(task);
     let normalized = words::normalized(task);
-    let english = match language {
-        Some(whatlang::Lang::Eng) | None => normalized,
-        Some(_) => language::in_english(&normalized),
-    };
+    let english = if language::is_english(language) { normalized } else { language::in_english(&normalized) };
     let mut text = without_negated(&english);
     for (phrase, instead) in words::REWRITES {
         text = text.replace(phrase, instead);
@@ -183,8 +180,8 @@ pub(super) fn read_with(
     // the English tables read English well, and another language only word by word, missing
     // the user's "mi foto"); what the user has and wants is then what that category takes and
     // makes, when the words read another.
-    let trusted = matches!(language, None | Some(whatlang::Lang::Eng))
-        || matches!(said_has, Some(Media::Image | Media::Video | Media::Audio));
+    let trusted =
+        language::is_english(language) || matches!(said_has, Some(Media::Image | Media::Video | Media::Audio));
     let readable = language.is_some() || super::mostly_known_words(task);
     let likely = match meaning.as_ref().filter(|_| readable && !has_hinted && !wants_hinted) {
         Some(meaning) => likely(meaning, category, trusted),

@@ -6,7 +6,7 @@
 use super::{
     Request,
     index::Traits,
-    priors,
+    language, priors,
     request::{makes_other, takes_other_media},
     subtasks::SUBTASKS,
     words::{self, Media},
@@ -97,10 +97,10 @@ pub(super) fn evidence(c: &Candidate<'_>, ctx: &Context<'_>) -> ([f64; 15], Vec<
     let mut e = [0.0; 15];
     let mut reasons: Vec<String> = Vec::new();
     e[0] = f64::from(c.meaning);
+    let english = language::is_english(request.language);
     // Another language's words are matched through their nearest English words, one by one: a
     // rougher reading than the meaning, which the encoder reads in the language itself.
-    let translated = request.language.is_some_and(|l| l != whatlang::Lang::Eng);
-    e[1] = f64::from(c.words) * if translated { 0.5 } else { 1.0 };
+    e[1] = f64::from(c.words) * if english { 1.0 } else { 0.5 };
     e[14] = f64::from(c.phrase);
     // How likely the reading (meaning and words, `category.rs`) finds the model's category; failing one, the
     // category's share of the catalog's nearest models.
@@ -134,9 +134,8 @@ pub(super) fn evidence(c: &Candidate<'_>, ctx: &Context<'_>) -> ([f64; 15], Vec<
     }
     // English words that ask for something made from words alone rule out models that need a
     // medium (in another language the tables may just have missed the user's "mi foto").
-    let from_words_alone = ctx.category_from_words
-        && matches!(request.language, None | Some(whatlang::Lang::Eng))
-        && request.category.as_deref().is_some_and(|c| c.starts_with("text-"));
+    let from_words_alone =
+        ctx.category_from_words && english && request.category.as_deref().is_some_and(|c| c.starts_with("text-"));
     // Everyone has words: "the text" the user has is no medium to rule models out by.
     let user_has = match request.has {
         Media::Nothing | Media::Text if from_words_alone => Media::Text,
