@@ -19,7 +19,9 @@ cleanup() {
   for pid in "${pids[@]}"; do kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true; done
   [ -n "$temporary_work" ] || return 0
   if [ "$status" = 0 ]; then rm -rf "$work"; else
-    rm -rf "$work/node_modules" "$work/venv" "$work/home" && echo "-- logs kept in $work"
+    # The clients, this script's and the nested app-view and OAuth runs', wherever they sit.
+    find "$work" -type d \( -name node_modules -o -name venv \) -prune -exec rm -rf {} +
+    rm -rf "$work/home" && echo "-- logs kept in $work"
   fi
 }
 trap cleanup EXIT
