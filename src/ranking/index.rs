@@ -10,7 +10,7 @@ use std::{
     sync::{LazyLock, Mutex, PoisonError},
 };
 
-use meaning::{Compact, Embedding};
+use meaning::{Compact, Compacts, Embedding};
 
 use super::{priors::STOPWORDS, stem, subtasks::SUBTASKS, words};
 use crate::fal::Model;
@@ -21,10 +21,13 @@ const B: f32 = 0.75;
 
 pub(crate) struct Index {
     models: Vec<Model>,
-    meanings: Vec<Option<Compact>>,
-    /// The meaning of each of the first sentences of each model's description, with the
-    /// sentence's place among them (`ranking::phrases`).
-    phrases: Vec<Phrases>,
+    meanings: Compacts,
+    /// The meaning of each of the first sentences of each model's description, all models' one
+    /// after the other; per model, the range of its rows, and per row the sentence's place among
+    /// them (`ranking::phrases`).
+    phrases: Compacts,
+    phrase_rows: Vec<std::ops::Range<u32>>,
+    places: Vec<u8>,
     traits: Vec<Traits>,
     /// stem → (model, BM25 weight) for every model whose text has it.
     postings: HashMap<String, Vec<(u32, f32)>>,
@@ -32,9 +35,6 @@ pub(crate) struct Index {
     /// endpoint id → position in `models`.
     positions: HashMap<String, usize>,
 }
-
-/// A model's embedded description sentences, each with its place among `ranking::phrases`.
-type Phrases = Vec<(u8, Compact)>;
 
 /// What a model's own words say it is built for.
 #[derive(Debug, Clone, Default)]
@@ -83,14 +83,6 @@ pub(crate) struct Scores {
 /// How many of a description's sentences are embedded.
 pub(super) const PHRASES: usize = 8;
 
-/// The meanings of a description's first sentences, embedded now on this thread: a request's
-/// work, which must not wait for a catalog's.
-fn phrases(description: &str) -> Phrases {
-    let sentences: Vec<&str> = super::phrases(description).take(PHRASES).collect();
-    let meanings = meaning::embed_all(&sentences, 1);
-    meanings.into_iter().enumerate().filter_map(|(at, m)| Some((at as u8, m?.compact()))).collect()
-}
-
 /// Meanings already made in this process, by their text's hash: a refresh embeds only what
 /// changed, and servers in one process (the tests') share one catalog's work.
 static KNOWN: LazyLock<Mutex<HashMap<u64, Option<Compact>>>> = LazyLock::new(Mutex::default);
@@ -126,13 +118,11 @@ fn meanings(texts: &[&str]) -> Vec<Option<Compact>> {
 }
 
 /// The similarity of the sentence of `description` nearest to `query` (0 without one), for a
-/// model outside the index.
+/// model outside the index: its sentences embedded now on this thread, a request's work, which
+/// must not wait for a catalog's.
 pub(crate) fn phrase_outside(query: &Embedding, description: &str) -> f32 {
-    nearest(query, &phrases(description))
-}
-
-fn nearest(query: &Embedding, phrases: &[(u8, Compact)]) -> f32 {
-    phrases.iter().map(|(_, p)| p.similarity(query)).fold(0.0, f32::max)
+    let sentences: Vec<&str> = super::phrases(description).take(PHRASES).collect();
+    meaning::embed_all(&sentences, 1).iter().flatten().map(|m| m.similarity(query)).fold(0.0, f32::max)
 }
 
 impl Index {
@@ -143,13 +133,20 @@ impl Index {
             models.iter().map(|m| super::phrases(m.description()).take(PHRASES).collect()).collect();
         let all: Vec<&str> = texts.iter().map(String::as_str).chain(sentences.iter().flatten().copied()).collect();
         let mut all_meanings = meanings(&all).into_iter();
-        let meanings: Vec<Option<Compact>> = all_meanings.by_ref().take(models.len()).collect();
-        let phrase_meanings: Vec<Phrases> = sentences
-            .iter()
-            .map(|s| {
-                all_meanings.by_ref().take(s.len()).enumerate().filter_map(|(at, m)| Some((at as u8, m?))).collect()
-            })
-            .collect();
+        let mut meanings = Compacts::default();
+        all_meanings.by_ref().take(models.len()).for_each(|m| meanings.push(m.as_ref()));
+        let (mut phrases, mut phrase_rows, mut places) = (Compacts::default(), Vec::new(), Vec::new());
+        for s in &sentences {
+            let start = phrases.len() as u32;
+            for (at, m) in all_meanings.by_ref().take(s.len()).enumerate() {
+                if let Some(m) = m {
+                    phrases.push(Some(&m));
+                    places.push(at as u8);
+                }
+            }
+            phrase_rows.push(start..phrases.len() as u32);
+        }
+        phrases.shrink_to_fit();
         let counts: Vec<HashMap<String, f32>> = models.iter().map(word_counts).collect();
         let lengths: Vec<f32> = counts.iter().map(|c| c.values().sum()).collect();
         let average_length = lengths.iter().sum::<f32>() / lengths.len().max(1) as f32;
@@ -169,7 +166,7 @@ impl Index {
         // Embedding a whole catalog read most of the token table; a query reads a few rows of it.
         meaning::release();
         let positions = models.iter().enumerate().map(|(at, m)| (m.endpoint_id.clone(), at)).collect();
-        Self { models, meanings, phrases: phrase_meanings, traits, postings, average_length, positions }
+        Self { models, meanings, phrases, phrase_rows, places, traits, postings, average_length, positions }
     }
 
     pub(crate) fn models(&self) -> &[Model] {
@@ -188,31 +185,34 @@ impl Index {
     /// nearest `query`: the one the nearest-sentence evidence scored. None outside the index or
     /// without a sentence.
     pub(crate) fn nearest_phrase(&self, id: &str, query: &Embedding) -> Option<usize> {
-        let phrases = &self.phrases[*self.positions.get(id)?];
-        let similarity = |(at, p): &(u8, Compact)| (*at, p.similarity(query));
-        phrases.iter().map(similarity).max_by(|a, b| a.1.total_cmp(&b.1)).map(|(at, _)| usize::from(at))
+        let rows = self.phrase_rows[*self.positions.get(id)?].clone();
+        let similarity = |row: u32| (self.places[row as usize], self.phrases.similarity(row as usize, query));
+        rows.map(similarity).max_by(|a, b| a.1.total_cmp(&b.1)).map(|(at, _)| usize::from(at))
     }
 
     /// How well each model's text matches a query: its meaning and its (lexical) words.
     pub(crate) fn scores(&self, meaning: Option<&Embedding>, query_words: &[String]) -> Scores {
-        let similarity = |m: &Option<Compact>| match (meaning, m) {
-            (Some(q), Some(m)) => m.similarity(q),
-            _ => 0.0,
-        };
         let mut words = vec![0.0f32; self.models.len()];
         for word in query_words {
             for &(at, weight) in self.postings.get(word).map_or(&[][..], Vec::as_slice) {
                 words[at as usize] += weight;
             }
         }
-        Scores { meaning: self.meanings.iter().map(similarity).collect(), words }
+        let meaning = meaning.map_or_else(|| vec![0.0; self.models.len()], |q| self.meanings.similarities(q));
+        Scores { meaning, words }
     }
 
     /// Per model, the similarity of its description's sentence nearest the query (recommend_model
     /// reads it; search_models does not pay for it).
     pub(crate) fn phrases(&self, meaning: Option<&Embedding>) -> Vec<f32> {
         match meaning {
-            Some(q) => self.phrases.iter().map(|p| nearest(q, p)).collect(),
+            Some(q) => {
+                let all = self.phrases.similarities(q);
+                self.phrase_rows
+                    .iter()
+                    .map(|rows| all[rows.start as usize..rows.end as usize].iter().copied().fold(0.0, f32::max))
+                    .collect()
+            }
             None => vec![0.0; self.models.len()],
         }
     }

@@ -4,6 +4,7 @@
 
 use super::{
     DIM,
+    matrix::Matrix,
     table::{HIDDEN, Table},
 };
 
@@ -32,7 +33,7 @@ pub(super) fn encode(table: &Table, texts: &[Vec<u32>]) -> Vec<Vec<f32>> {
     }
     let wide = 3 * CNN;
     let mut projected = vec![0.0f32; total * wide];
-    gemm(total, DIM, wide, &embeddings, &w.proj, &mut projected);
+    w.proj.product(total, &embeddings, &mut projected, false);
     for row in projected.chunks_exact_mut(wide) {
         row.iter_mut().zip(&w.proj_bias).for_each(|(v, b)| *v += b);
         layer_norm(row, &w.proj_gain, &w.proj_shift, w.epsilon);
@@ -60,7 +61,7 @@ pub(super) fn encode(table: &Table, texts: &[Vec<u32>]) -> Vec<Vec<f32>> {
         }
     }
     let mut means = vec![0.0f32; texts.len() * DIM];
-    gemm(texts.len(), FEATURE, DIM, &sums, &w.out, &mut means);
+    w.out.product(texts.len(), &sums, &mut means, false);
     for (mean, text) in means.chunks_exact_mut(DIM).zip(texts) {
         let n = text.len() as f32;
         mean.iter_mut().zip(&w.out_bias).for_each(|(m, b)| *m = (*m + n * b) / n.sqrt());
@@ -72,18 +73,18 @@ pub(super) fn encode(table: &Table, texts: &[Vec<u32>]) -> Vec<Vec<f32>> {
 fn head(table: &Table, means: &[f32], count: usize) -> Vec<Vec<f32>> {
     let w = &table.weights;
     let mut y0 = vec![0.0f32; count * HIDDEN];
-    gemm(count, DIM, HIDDEN, means, &w.d0, &mut y0);
+    w.d0.product(count, means, &mut y0, false);
     relu(&mut y0);
     let mut y1 = vec![0.0f32; count * HIDDEN];
-    gemm(count, DIM, HIDDEN, means, &w.p1, &mut y1);
-    gemm_add(count, HIDDEN, HIDDEN, &y0, &w.d1, &mut y1);
+    w.p1.product(count, means, &mut y1, false);
+    w.d1.product(count, &y0, &mut y1, true);
     relu(&mut y1);
     let mut y2 = vec![0.0f32; count * DIM];
-    gemm(count, HIDDEN, DIM, &y1, &w.d2, &mut y2);
+    w.d2.product(count, &y1, &mut y2, false);
     relu(&mut y2);
     let mut z = vec![0.0f32; count * DIM];
-    gemm(count, HIDDEN, DIM, &y1, &w.p3, &mut z);
-    gemm_add(count, DIM, DIM, &y2, &w.d3, &mut z);
+    w.p3.product(count, &y1, &mut z, false);
+    w.d3.product(count, &y2, &mut z, true);
     z.chunks_exact(DIM).map(|row| row.iter().map(|v| v.tanh()).collect()).collect()
 }
 
@@ -94,7 +95,7 @@ fn convolve(
     bounds: &[(usize, usize)],
     order: usize,
     left: usize,
-    weights: &[f32],
+    weights: &Matrix,
     bias: &[f32],
 ) -> Vec<f32> {
     let total = bounds.len();
@@ -106,7 +107,7 @@ fn convolve(
         }
     }
     let mut out = vec![0.0f32; total * CNN];
-    gemm(total, order * CNN, CNN, &windows, weights, &mut out);
+    weights.product(total, &windows, &mut out, false);
     for (row, own) in out.chunks_exact_mut(CNN).zip(input.chunks_exact(CNN)) {
         for ((v, b), x) in row.iter_mut().zip(bias).zip(own) {
             *v = (*v + b).max(0.0) + x;
@@ -127,38 +128,4 @@ fn layer_norm(row: &mut [f32], gain: &[f32], shift: &[f32], epsilon: f32) {
 
 fn relu(values: &mut [f32]) {
     values.iter_mut().for_each(|v| *v = v.max(0.0));
-}
-
-/// `c = a × b` for row-major `a` (m × k) and `b` (k × n).
-fn gemm(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32]) {
-    multiply(m, k, n, a, b, c, 0.0);
-}
-
-/// `c += a × b`.
-fn gemm_add(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32]) {
-    multiply(m, k, n, a, b, c, 1.0);
-}
-
-fn multiply(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32], keep: f32) {
-    assert!(a.len() == m * k && b.len() == k * n && c.len() == m * n, "matrix shapes");
-    // SAFETY: the assertion above holds each matrix's whole extent inside its slice, with the
-    // row-major strides passed here; `c` is borrowed mutably, so it overlaps neither `a` nor `b`.
-    unsafe {
-        matrixmultiply::sgemm(
-            m,
-            k,
-            n,
-            1.0,
-            a.as_ptr(),
-            k as isize,
-            1,
-            b.as_ptr(),
-            n as isize,
-            1,
-            keep,
-            c.as_mut_ptr(),
-            n as isize,
-            1,
-        );
-    }
 }

@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 use super::{
     DIM,
     encoder::{CNN, FEATURE},
+    matrix::Matrix,
 };
 
 static BYTES: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/data/encoder.bin"));
@@ -31,26 +32,26 @@ pub(super) struct Table {
     pub(super) weights: Weights,
 }
 
-/// The encoder's weights after its token table, row-major `[input][output]` as numpy stored
-/// them: the three n-gram branches' projection (one matrix, their columns side by side) and
+/// The encoder's weights after its token table (its matrices `[input][output]`, as numpy stored
+/// them, read into the order products read them): the three n-gram branches' projection (one matrix, their columns side by side) and
 /// layer norm, each branch's two convolution layers, the feature's layer norm and projection, and
 /// the dense head.
 pub(super) struct Weights {
-    pub(super) proj: Vec<f32>,
+    pub(super) proj: Matrix,
     pub(super) proj_bias: Vec<f32>,
     pub(super) proj_gain: Vec<f32>,
     pub(super) proj_shift: Vec<f32>,
     pub(super) branches: [Branch; 3],
     pub(super) gain: Vec<f32>,
     pub(super) shift: Vec<f32>,
-    pub(super) out: Vec<f32>,
+    pub(super) out: Matrix,
     pub(super) out_bias: Vec<f32>,
-    pub(super) d0: Vec<f32>,
-    pub(super) p1: Vec<f32>,
-    pub(super) d1: Vec<f32>,
-    pub(super) d2: Vec<f32>,
-    pub(super) p3: Vec<f32>,
-    pub(super) d3: Vec<f32>,
+    pub(super) d0: Matrix,
+    pub(super) p1: Matrix,
+    pub(super) d1: Matrix,
+    pub(super) d2: Matrix,
+    pub(super) p3: Matrix,
+    pub(super) d3: Matrix,
     pub(super) epsilon: f32,
 }
 
@@ -58,9 +59,9 @@ pub(super) struct Weights {
 pub(super) struct Branch {
     pub(super) order: usize,
     pub(super) left: usize,
-    pub(super) w1: Vec<f32>,
+    pub(super) w1: Matrix,
     pub(super) b1: Vec<f32>,
-    pub(super) w2: Vec<f32>,
+    pub(super) w2: Matrix,
     pub(super) b2: Vec<f32>,
 }
 
@@ -163,6 +164,10 @@ impl Reader {
         let bytes = self.take(count * 4)?;
         Some(bytes.chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes"))).collect())
     }
+
+    fn matrix(&mut self, rows: usize, columns: usize) -> Option<Matrix> {
+        Matrix::from_rows(rows, columns, &self.f32s(rows * columns)?)
+    }
 }
 
 fn parse(bytes: &'static [u8]) -> Option<Table> {
@@ -183,14 +188,14 @@ fn parse(bytes: &'static [u8]) -> Option<Table> {
     let rows = r.take(count * DIM / 2)?;
     let weights_start = r.at;
     let wide = 3 * CNN;
-    let (proj, proj_bias, proj_gain, proj_shift) = (r.f32s(DIM * wide)?, r.f32s(wide)?, r.f32s(wide)?, r.f32s(wide)?);
+    let (proj, proj_bias, proj_gain, proj_shift) = (r.matrix(DIM, wide)?, r.f32s(wide)?, r.f32s(wide)?, r.f32s(wide)?);
     let mut branch = |(order, left): (usize, usize)| {
         Some(Branch {
             order,
             left,
-            w1: r.f32s(order * CNN * CNN)?,
+            w1: r.matrix(order * CNN, CNN)?,
             b1: r.f32s(CNN)?,
-            w2: r.f32s(order * CNN * CNN)?,
+            w2: r.matrix(order * CNN, CNN)?,
             b2: r.f32s(CNN)?,
         })
     };
@@ -203,14 +208,14 @@ fn parse(bytes: &'static [u8]) -> Option<Table> {
         branches,
         gain: r.f32s(FEATURE)?,
         shift: r.f32s(FEATURE)?,
-        out: r.f32s(FEATURE * DIM)?,
+        out: r.matrix(FEATURE, DIM)?,
         out_bias: r.f32s(DIM)?,
-        d0: r.f32s(DIM * HIDDEN)?,
-        p1: r.f32s(DIM * HIDDEN)?,
-        d1: r.f32s(HIDDEN * HIDDEN)?,
-        d2: r.f32s(HIDDEN * DIM)?,
-        p3: r.f32s(HIDDEN * DIM)?,
-        d3: r.f32s(DIM * DIM)?,
+        d0: r.matrix(DIM, HIDDEN)?,
+        p1: r.matrix(DIM, HIDDEN)?,
+        d1: r.matrix(HIDDEN, HIDDEN)?,
+        d2: r.matrix(HIDDEN, DIM)?,
+        p3: r.matrix(HIDDEN, DIM)?,
+        d3: r.matrix(DIM, DIM)?,
         epsilon: r.f32s(1)?[0],
     };
     if r.at != bytes.len() {
