@@ -1,5 +1,5 @@
 wrk.method = "POST"
-wrk.headers["Authorization"] = "Bearer falmcp_at_SYqMAOsWwI4f0XwewC-wwz0-a_2sR92Te6SFNPYC7mq1lgmGbNSZaYarJ8A5w0N8dOjDQjpWsakkStJ5dmmCqjvl0o_I82eSJqYm2XFat89_TeZtSJ-JVwaqzvc_siX82Sb9rbR_BYGjyFDtxI1Mla9lpuqLrgcynC73MVIb9K1s6JREOvTtXmS_Z7KYu6bjVpKBJeTRK3fOpvV1xG1Hs_PYYYPgzB08n9L28R6ymwp3TzEIwt8HAuB84LmmKw"
+wrk.headers["Authorization"] = "Bearer falmcp_at_eB_42WH6LjttGHHdBWpwo5N6SmkxsB9_hr1hlOjgQUF9wmmfBJmzP1X8h6DKk7yuksfmMB93KqbXzddzvtsaj5MlHUDqGmpE1Qug-_FhX11HPZBYr7jyxiVf_RGz0uqw7p0Cq2DlDuK6hdIfv5AI2NAhOanoxWSbGrG968sbG1W_LTsN0_ekSXtIusOVdEG72zG9J4rO2xolcS7EFGhxiOQ_Z7YtrA5dB5icHapjbfCFT20Ah2zI8LP0Bgalbg"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Accept"] = "application/json, text/event-stream"
 wrk.headers["MCP-Protocol-Version"] = "2025-11-25"

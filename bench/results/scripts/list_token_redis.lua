@@ -1,5 +1,5 @@
 wrk.method = "POST"
-wrk.headers["Authorization"] = "Bearer falmcp_at_XDyrSQhRsQLalcNDtJy6VWonmCSmLJ6Q4UqR6NX2WR490rXvNJq0ZsIf28kqk-wyn-zgM5yWQ4ax2GsmXm2rkJIo370I1dPstph9kM98kYwgyrYo_o9HT3F4BagCzFS9sqyhP5LTmroPEiZT7RdIsP7T20yCgFHIBxARJa7siDuq_KMDpbwYFLnv1w9t-90YEJhCZLtb552itaws3ajv6Tyf6KwSGPAUwKpqtJXy528NjSue1VbNScfOwUVk7A"
+wrk.headers["Authorization"] = "Bearer falmcp_at_E1ONbE0yc20DktatbrB6nUDibdnZlW9wHDWOsHFJ7jAbrx_xA_cr8sehxxBluOiVP1pKmGHhsJqvcLTw0PsjRhetcG-btMO6FnIgMzusxYoKjTOhTb4fXqZFi7NKSTqK2FMFN5tT5ccUWx3CjK13RTl9fc6FCoOG97xtWQAh7icTmWVsKXDJ2HvAvv_S5r1VwY67xp534xtkmIig75IbXlYJLmj5_awh2LoEzg5IbEmbg0FITYhXS5eeiqgtJQ"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Accept"] = "application/json, text/event-stream"
 wrk.headers["MCP-Protocol-Version"] = "2025-11-25"
