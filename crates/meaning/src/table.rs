@@ -1,9 +1,8 @@
 //! The bundled encoder (`data/encoder.bin`, built by `data/build.py`): the SentencePiece
 //! vocabulary with its unigram scores, each piece's 4-bit embedding, and the encoder's other
-//! weights. Read in place from the binary's read-only data: only the weights (6.8 MB as 16-bit floats where
-//! the CPU reads them, else 13.6 MB) and the
-//! piece lookup (1 MB) are copied to the heap, on first use, and only the pages of pieces actually
-//! met are resident.
+//! weights. Read in place from the binary's read-only data: only the weights (6.8 MB as 16-bit
+//! floats where the CPU converts them as it reads, else 13.6 MB) and the piece lookup (1 MB) are
+//! copied to the heap, on first use, and only the pages of pieces actually met are resident.
 
 use std::sync::OnceLock;
 
