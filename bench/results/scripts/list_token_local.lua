@@ -1,5 +1,5 @@
 wrk.method = "POST"
-wrk.headers["Authorization"] = "Bearer falmcp_at_eB_42WH6LjttGHHdBWpwo5N6SmkxsB9_hr1hlOjgQUF9wmmfBJmzP1X8h6DKk7yuksfmMB93KqbXzddzvtsaj5MlHUDqGmpE1Qug-_FhX11HPZBYr7jyxiVf_RGz0uqw7p0Cq2DlDuK6hdIfv5AI2NAhOanoxWSbGrG968sbG1W_LTsN0_ekSXtIusOVdEG72zG9J4rO2xolcS7EFGhxiOQ_Z7YtrA5dB5icHapjbfCFT20Ah2zI8LP0Bgalbg"
+wrk.headers["Authorization"] = "Bearer falmcp_at_nMu36xBBgDuR5s-AvS6XKksnmEVixaQkzOzrPlMLArx45N28RDGYkJwl9mCc95R5Zl7kPZPcXLvigupDFmpoDctsrEJEm0c8yuY1nErxFeXS5pZK7M6NTH55uTqeoBGU7ThjrRlZ55eulpR6k4VBkS566Qd4XHX2EdUF3nABNYfbF2yeBvy2x59AbAlYe7Mx_4wg2Hdps7ojL-GKJqNwqDVyicg2HGGiKwm3SXbNTnoqCvMX3S3lGFlijLoMPg"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Accept"] = "application/json, text/event-stream"
 wrk.headers["MCP-Protocol-Version"] = "2025-11-25"

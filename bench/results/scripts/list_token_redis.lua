@@ -1,5 +1,5 @@
 wrk.method = "POST"
-wrk.headers["Authorization"] = "Bearer falmcp_at_E1ONbE0yc20DktatbrB6nUDibdnZlW9wHDWOsHFJ7jAbrx_xA_cr8sehxxBluOiVP1pKmGHhsJqvcLTw0PsjRhetcG-btMO6FnIgMzusxYoKjTOhTb4fXqZFi7NKSTqK2FMFN5tT5ccUWx3CjK13RTl9fc6FCoOG97xtWQAh7icTmWVsKXDJ2HvAvv_S5r1VwY67xp534xtkmIig75IbXlYJLmj5_awh2LoEzg5IbEmbg0FITYhXS5eeiqgtJQ"
+wrk.headers["Authorization"] = "Bearer falmcp_at_3dvAufWaDid1QoVEiXK4xumNNeAwB1iJL8k0rGTPbeFsa32TGvNCivuK2WgeX3BOK0zWIZd29i6xl7veyleZdlNK8B3CJAzDeBWPtjQXFfMhbUgsJbQLftsm7lznya1Od68YPqmNl10G6hIjI3obStZ-vKwuYmSEquq_CqV4ITwDLeljGX5cGM-FaSUG0vi8BIdPimQBTt_hFwiiSTkZLErzZm-aM8QQC1bX71l25FTf4I7XcxDxIFKcw9uNeg"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Accept"] = "application/json, text/event-stream"
 wrk.headers["MCP-Protocol-Version"] = "2025-11-25"
