@@ -46,25 +46,16 @@ impl Matrix {
         match &self.strips {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: halves are only stored on a CPU with the features the function needs.
-            Strips::Half(strips) => unsafe { half::product(self, strips, m, a, out, add) },
+            Strips::Half(strips) => unsafe { half::product(self, strips, a, out, add) },
             #[cfg(not(target_arch = "x86_64"))]
             Strips::Half(_) => unreachable!("halves are stored only on x86-64"),
             Strips::Full(strips) => {
                 #[cfg(target_arch = "x86_64")]
                 if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
                     // SAFETY: the CPU was just found to have the features the function is compiled for.
-                    return unsafe { product_fma(self, strips, m, a, out, add) };
+                    return unsafe { product_fma(self, strips, a, out, add) };
                 }
-                product_with(
-                    self,
-                    strips,
-                    m,
-                    a,
-                    out,
-                    add,
-                    |line| line.try_into().expect("a line"),
-                    |x, y, z| x * y + z,
-                );
+                product_with(self, strips, a, out, add, |line| line.try_into().expect("a line"), |x, y, z| x * y + z);
             }
         }
     }
@@ -86,8 +77,8 @@ fn in_strips(rows: usize, columns: usize, values: &[f32]) -> Option<Vec<f32>> {
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-fn product_fma(matrix: &Matrix, strips: &[f32], m: usize, a: &[f32], out: &mut [f32], add: bool) {
-    product_with(matrix, strips, m, a, out, add, |line| line.try_into().expect("a line"), f32::mul_add);
+fn product_fma(matrix: &Matrix, strips: &[f32], a: &[f32], out: &mut [f32], add: bool) {
+    product_with(matrix, strips, a, out, add, |line| line.try_into().expect("a line"), f32::mul_add);
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -119,8 +110,8 @@ mod half {
     }
 
     #[target_feature(enable = "avx2,fma,f16c")]
-    pub(super) fn product(matrix: &Matrix, strips: &[u16], m: usize, a: &[f32], out: &mut [f32], add: bool) {
-        product_with(matrix, strips, m, a, out, add, |line| widen(line), f32::mul_add);
+    pub(super) fn product(matrix: &Matrix, strips: &[u16], a: &[f32], out: &mut [f32], add: bool) {
+        product_with(matrix, strips, a, out, add, |line| widen(line), f32::mul_add);
     }
 
     #[target_feature(enable = "avx2,f16c")]
@@ -143,7 +134,6 @@ mod half {
 fn product_with<T>(
     matrix: &Matrix,
     strips: &[T],
-    m: usize,
     a: &[f32],
     out: &mut [f32],
     add: bool,
@@ -151,6 +141,7 @@ fn product_with<T>(
     fma: impl Fn(f32, f32, f32) -> f32,
 ) {
     let k = matrix.rows;
+    let m = a.len() / k;
     for (strip, lines) in strips.chunks_exact(k * COLUMNS).enumerate() {
         for first in (0..m).step_by(ROWS) {
             // Past the last row of `a`, a block repeats it; the repeats are not written.
@@ -215,7 +206,7 @@ mod tests {
             // The f32 path without fused multiply-add, which CPUs without AVX2 take.
             let lines = in_strips(k, n, &b).expect("whole strips");
             let widen = |line: &[f32]| line.try_into().expect("a line");
-            product_with(&matrix, &lines, m, &a, &mut plain, true, widen, |x, y, z| x * y + z);
+            product_with(&matrix, &lines, &a, &mut plain, true, widen, |x, y, z| x * y + z);
             for at in 0..m * n {
                 // Stored as 16-bit floats, each weight is within 1/2048 of itself.
                 assert!((added[at] - expected[at]).abs() < 1e-2, "m {m} at {at}: {} vs {}", added[at], expected[at]);
