@@ -139,7 +139,8 @@ impl Embedding {
 }
 
 /// Hands back the memory that embedding many texts made resident (the pages of the token rows
-/// they read, and the heap the batches' matrices grew): call it after embedding a whole catalog.
+/// and vocabulary they read, and the heap the batches' matrices grew): call it after embedding
+/// many texts.
 pub fn release() {
     table().release_rows();
     // SAFETY: malloc_trim only returns free heap pages to the system; it touches no live memory.

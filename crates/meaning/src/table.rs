@@ -137,11 +137,13 @@ impl Table {
         }
     }
 
-    /// Hands the token rows' pages back to the system: a whole catalog's embedding reads
-    /// thousands of rows, a request's a few dozen. They stay in the binary and come back from
-    /// the page cache when read again.
+    /// Hands the pages of the token rows and of the vocabulary the segmentation reads back to
+    /// the system: a whole catalog's embedding reads thousands of rows and pieces, a request's a
+    /// few dozen. They stay in the binary and come back from the page cache when read again.
     pub(super) fn release_rows(&self) {
-        release(self.rows);
+        for bytes in [self.rows, self.offsets, self.blob, self.scores, self.scales] {
+            release(bytes);
+        }
     }
 }
 
