@@ -38,6 +38,9 @@ fn main() -> ExitCode {
             _ => fal_mcp::listen(&config, shutdown_signal()).await,
         }
     });
+    // The requests had their grace; a catalog index still being built (seconds of work on a
+    // blocking thread, nothing to save) must not hold the exit.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {

@@ -98,6 +98,7 @@ impl Catalog {
             }
         };
         let count = models.len();
+        tracing::info!(models = count, "fal's catalog fetched; indexing it");
         let built = tokio::task::spawn_blocking(move || Index::build(models)).await;
         match built {
             Ok(index) => {

@@ -75,6 +75,29 @@ async fn sigterm(child: &Child) {
     assert!(Command::new("kill").args(["-TERM", &pid]).status().await.unwrap().success());
 }
 
+/// A long-running server indexes fal's whole catalog at start, seconds of work on a blocking
+/// thread; a SIGTERM meanwhile ends the process at once, not when the index is done.
+#[tokio::test]
+async fn sigterm_during_the_catalog_index_build_exits_at_once() {
+    let fake = FakeFal::start().await;
+    let Running { mut child, lines, .. } = start(&fake, &[]).await;
+    let logged = |what: &str| lines.lock().unwrap().iter().any(|l| l.contains(what));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !logged("indexing it") {
+        assert!(tokio::time::Instant::now() < deadline, "the catalog is fetched and indexing starts");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let building = || !logged("catalog index built");
+    assert!(building(), "still indexing when the signal comes");
+    let signalled = tokio::time::Instant::now();
+    sigterm(&child).await;
+    let status = tokio::time::timeout(Duration::from_secs(15), child.wait()).await.expect("exits").unwrap();
+    assert_eq!(status.code(), Some(0));
+    let took = signalled.elapsed();
+    assert!(took < Duration::from_secs(2), "exited {took:?} after SIGTERM");
+    assert!(building(), "exited without waiting for the index");
+}
+
 #[tokio::test]
 async fn trace_json_logs_hide_the_key_and_the_bytes_and_sigterm_ends_cleanly() {
     let fake = FakeFal::start().await;
