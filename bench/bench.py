@@ -168,7 +168,9 @@ class PeakRss:
 
     @property
     def peak(self):
-        return max(max(self.samples), rss_kib(self.pid, "VmHWM"))
+        """The highest RSS sampled while the block ran (VmHWM would also count the start's index
+        build, which bench.py reports on its own)."""
+        return max(self.samples)
 
 
 def rss_kib(pid, field="VmRSS"):
@@ -298,6 +300,7 @@ def main():
         with PeakRss(server_proc.pid) as rss:
             m["soak_c64"] = wrk(mcp, warm_proxied, 64, opts.soak, results, "soak-c64")
         m["peak_rss_kib"] = rss.peak
+        m["hwm_rss_kib"] = rss_kib(server_proc.pid, "VmHWM")
 
         # 8: the sign-in's replay memory, in this process and in Redis (bench/replay.py).
         import replay
@@ -496,6 +499,8 @@ def write_report(m):
         ("recommend_model, a new task each call (warm index), p50", "< 10 ms", f"{m['recommend_new_c1']['p50']:.2f} ms (p99 {m['recommend_new_c1']['p99']:.2f} ms)",
          m["recommend_new_c1"]["p50"] < 10),
         ("RSS peak, 64 connections for the soak", "< 64 MiB", f"{m['peak_rss_kib'] / 1024:.1f} MiB", m["peak_rss_kib"] < 64 * 1024),
+        ("RSS high-water mark since start (the catalog index build included)", "< 64 MiB",
+         f"{m['hwm_rss_kib'] / 1024:.1f} MiB", m["hwm_rss_kib"] < 64 * 1024),
         ("tools/list response", "< 13 KB", f"{m['tools_list_bytes']:,} bytes", m["tools_list_bytes"] < 13 * 1000),
         (f"get_model_schema answer vs raw OpenAPI, median of {m['schema_documents']} real fal documents", "≤ 0.40",
          f"{m['schema_ratio_median']:.2f} (from {m['schema_ratio_min']:.2f} to {m['schema_ratio_max']:.2f})", m["schema_ratio_median"] <= 0.40),
