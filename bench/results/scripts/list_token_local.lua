@@ -1,5 +1,5 @@
 wrk.method = "POST"
-wrk.headers["Authorization"] = "Bearer falmcp_at_nMu36xBBgDuR5s-AvS6XKksnmEVixaQkzOzrPlMLArx45N28RDGYkJwl9mCc95R5Zl7kPZPcXLvigupDFmpoDctsrEJEm0c8yuY1nErxFeXS5pZK7M6NTH55uTqeoBGU7ThjrRlZ55eulpR6k4VBkS566Qd4XHX2EdUF3nABNYfbF2yeBvy2x59AbAlYe7Mx_4wg2Hdps7ojL-GKJqNwqDVyicg2HGGiKwm3SXbNTnoqCvMX3S3lGFlijLoMPg"
+wrk.headers["Authorization"] = "Bearer falmcp_at_gMjjtmGmkLt0DtPmG1a8U3AuzsZRdX5sWmdqM2t-nk-yLrYg_o2WiNoPUOUhXgR3h9d9N7q7w1QWfNFS77XNI6hgYDDV9w4VrgbN-84Mlln559Y_g6eoyPuHYayfTf3UCdlZanFypzB0MITJNqM8OtCCKHSZgb435lZ6EJi28G22jn1OknkOx9wtxAxIVcst_QPD_EmcvIGvMl0_OHLMFqf4SE1aFayQaHyAU4RY9UyCFyACEsjRap1_4jmWbg"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Accept"] = "application/json, text/event-stream"
 wrk.headers["MCP-Protocol-Version"] = "2025-11-25"

@@ -1,5 +1,5 @@
 wrk.method = "POST"
-wrk.headers["Authorization"] = "Bearer falmcp_at_3dvAufWaDid1QoVEiXK4xumNNeAwB1iJL8k0rGTPbeFsa32TGvNCivuK2WgeX3BOK0zWIZd29i6xl7veyleZdlNK8B3CJAzDeBWPtjQXFfMhbUgsJbQLftsm7lznya1Od68YPqmNl10G6hIjI3obStZ-vKwuYmSEquq_CqV4ITwDLeljGX5cGM-FaSUG0vi8BIdPimQBTt_hFwiiSTkZLErzZm-aM8QQC1bX71l25FTf4I7XcxDxIFKcw9uNeg"
+wrk.headers["Authorization"] = "Bearer falmcp_at_Y5ZaCWWEG9pzdQuc8zurW51MksgK7nbg2JcCaVKuRy9_euUkvq6LCOkHRWI5iTLsvTy2U0MLDQyUqRLoH4k3Y3TjWhjCQM93Epqx9weHywpK3_FxP0tAUdcCIw5JGocQqWakfY-ZYi-4pcemOT4a_-Vly2CbbLIh6W6FbjI7yqCzKVa5uMlylsX0Pb_NcpWm7LU16k7JAAKrNg66byYDi4-qlMYVz5e9QDHGnC9eWo1AlDczspKAFmIK5MbRag"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Accept"] = "application/json, text/event-stream"
 wrk.headers["MCP-Protocol-Version"] = "2025-11-25"
