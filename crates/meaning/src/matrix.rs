@@ -19,6 +19,7 @@ pub(super) struct Matrix {
 /// The values in strips: 16-bit floats where the CPU converts them as it reads (x86-64 with F16C,
 /// which every CPU with AVX2 has), half the memory and half the bytes a product reads; else f32.
 enum Strips {
+    #[cfg(target_arch = "x86_64")]
     Half(Vec<u16>),
     Full(Vec<f32>),
 }
@@ -47,8 +48,6 @@ impl Matrix {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: halves are only stored on a CPU with the features the function needs.
             Strips::Half(strips) => unsafe { half::product(self, strips, a, out, add) },
-            #[cfg(not(target_arch = "x86_64"))]
-            Strips::Half(_) => unreachable!("halves are stored only on x86-64"),
             Strips::Full(strips) => {
                 #[cfg(target_arch = "x86_64")]
                 if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
