@@ -150,10 +150,11 @@ pub fn release() {
     }
 }
 
-/// Has the allocator hand the encoder's matrix buffers (up to a megabyte, one per product) back
-/// to the system when they are freed: glibc otherwise raises its mmap threshold past them and
-/// keeps them in its heaps, about 17 MiB more at the peak of the benchmark's soak. Call it once,
-/// at start, before other threads.
+/// Has the allocator hand the encoder's large matrices (a batch's windows and features, up to two
+/// megabytes each while a catalog is embedded) back to the system when they are freed: glibc
+/// otherwise raises its mmap threshold past them and keeps them in its heaps (measured when sgemm
+/// still allocated a buffer per product: about 17 MiB more at the benchmark soak's peak). Call it
+/// once, at start, before other threads.
 pub fn return_large_buffers() {
     // SAFETY: mallopt sets one allocator parameter; no memory is touched.
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
