@@ -173,7 +173,8 @@ impl Index {
             }
         }
         let traits = models.iter().map(Traits::of).collect();
-        // Embedding a whole catalog read most of the token table; a query reads a few rows of it.
+        // The word counts and postings were built on the heap: hand back what they freed (the
+        // meanings' chunks handed back their own as they went).
         meaning::release();
         let positions = models.iter().enumerate().map(|(at, m)| (m.endpoint_id.clone(), at)).collect();
         Self { models, meanings, phrases, phrase_rows, places, traits, postings, average_length, positions }

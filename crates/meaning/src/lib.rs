@@ -99,11 +99,18 @@ impl Compacts {
 /// thousands and a request is scored against all of them, so it uses the CPU's vector units.
 fn dot<T: Copy + Into<f32>>(values: &[T], other: &[f32; DIM]) -> f32 {
     #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+    if has_fma() {
         // SAFETY: the CPU was just found to have the features the function is compiled for.
         return unsafe { dot_fma(values, other) };
     }
     dot_with(values, other, |x, y, z| x * y + z)
+}
+
+/// Whether this CPU has the 256-bit vectors and fused multiply-add the `_fma` paths (`dot_fma`,
+/// the matrix product's) are compiled for.
+#[cfg(target_arch = "x86_64")]
+fn has_fma() -> bool {
+    std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
 }
 
 #[cfg(target_arch = "x86_64")]

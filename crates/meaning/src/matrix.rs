@@ -50,11 +50,11 @@ impl Matrix {
             Strips::Half(strips) => unsafe { half::product(self, strips, a, out, add) },
             Strips::Full(strips) => {
                 #[cfg(target_arch = "x86_64")]
-                if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+                if crate::has_fma() {
                     // SAFETY: the CPU was just found to have the features the function is compiled for.
                     return unsafe { product_fma(self, strips, a, out, add) };
                 }
-                product_with(self, strips, a, out, add, |line| line.try_into().expect("a line"), |x, y, z| x * y + z);
+                product_with(self, strips, a, out, add, full_line, |x, y, z| x * y + z);
             }
         }
     }
@@ -77,7 +77,12 @@ fn in_strips(rows: usize, columns: usize, values: &[f32]) -> Option<Vec<f32>> {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 fn product_fma(matrix: &Matrix, strips: &[f32], a: &[f32], out: &mut [f32], add: bool) {
-    product_with(matrix, strips, a, out, add, |line| line.try_into().expect("a line"), f32::mul_add);
+    product_with(matrix, strips, a, out, add, full_line, f32::mul_add);
+}
+
+/// One line of a strip stored as f32, as it is.
+fn full_line(line: &[f32]) -> [f32; COLUMNS] {
+    line.try_into().expect("a line")
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -89,9 +94,7 @@ mod half {
     use super::{COLUMNS, Matrix, product_with};
 
     pub(super) fn supported() -> bool {
-        std::is_x86_feature_detected!("avx2")
-            && std::is_x86_feature_detected!("fma")
-            && std::is_x86_feature_detected!("f16c")
+        crate::has_fma() && std::is_x86_feature_detected!("f16c")
     }
 
     /// The nearest 16-bit float of each value (`values` is whole strips).
@@ -204,8 +207,7 @@ mod tests {
             let mut plain = start.clone();
             // The f32 path without fused multiply-add, which CPUs without AVX2 take.
             let lines = in_strips(k, n, &b).expect("whole strips");
-            let widen = |line: &[f32]| line.try_into().expect("a line");
-            product_with(&matrix, &lines, &a, &mut plain, true, widen, |x, y, z| x * y + z);
+            product_with(&matrix, &lines, &a, &mut plain, true, full_line, |x, y, z| x * y + z);
             for at in 0..m * n {
                 // Stored as 16-bit floats, each weight is within 1/2048 of itself.
                 assert!((added[at] - expected[at]).abs() < 1e-2, "m {m} at {at}: {} vs {}", added[at], expected[at]);
