@@ -22,6 +22,8 @@ const B: f32 = 0.75;
 pub(crate) struct Index {
     models: Vec<Model>,
     meanings: Compacts,
+    /// Per model, how near its meaning is to its nearest neighbours' in the catalog (`hubness`).
+    hubness: Vec<f32>,
     /// The meaning of each of the first sentences of each model's description, all models' one
     /// after the other; per model, the range of its rows, and per row the sentence's place among
     /// them (`ranking::phrases`).
@@ -145,6 +147,7 @@ impl Index {
         let mut all_meanings = meanings(&all).into_iter();
         let mut meanings = Compacts::default();
         all_meanings.by_ref().take(models.len()).for_each(|m| meanings.push(m.as_ref()));
+        let hubness = (0..meanings.len()).map(|at| hubness(&meanings, &meanings.meaning(at), Some(at))).collect();
         let (mut phrases, mut phrase_rows, mut places) = (Compacts::default(), Vec::new(), Vec::new());
         for s in &sentences {
             let start = phrases.len() as u32;
@@ -177,7 +180,7 @@ impl Index {
         // meanings' chunks handed back their own as they went).
         meaning::release();
         let positions = models.iter().enumerate().map(|(at, m)| (m.endpoint_id.clone(), at)).collect();
-        Self { models, meanings, phrases, phrase_rows, places, traits, postings, average_length, positions }
+        Self { models, meanings, hubness, phrases, phrase_rows, places, traits, postings, average_length, positions }
     }
 
     pub(crate) fn models(&self) -> &[Model] {
@@ -186,6 +189,15 @@ impl Index {
 
     pub(crate) fn traits(&self, at: usize) -> &Traits {
         &self.traits[at]
+    }
+
+    pub(crate) fn hubness(&self, at: usize) -> f32 {
+        self.hubness[at]
+    }
+
+    /// The hubness of a model outside the index, against the index's models.
+    pub(crate) fn hubness_outside(&self, meaning: &Embedding) -> f32 {
+        hubness(&self.meanings, meaning, None)
     }
 
     pub(crate) fn contains(&self, id: &str) -> bool {
@@ -242,6 +254,27 @@ impl Index {
             })
             .sum()
     }
+}
+
+/// How many nearest neighbours a model's hubness averages over (the usual choice for CSLS).
+const NEIGHBOURS: usize = 10;
+
+/// The mean similarity of `meaning` to its `NEIGHBOURS` nearest among `meanings` (but itself, at
+/// `own`). A model whose text resembles many others' (one of thirty versions of a video model, a
+/// general editor) is near every request a little; subtracting this from its similarity to a
+/// request, as cross-domain similarity local scaling does (Conneau et al., 2018, "Word
+/// Translation Without Parallel Data"), lets the model a request is specifically near stand out.
+fn hubness(meanings: &Compacts, meaning: &Embedding, own: Option<usize>) -> f32 {
+    let mut near = meanings.similarities(meaning);
+    if let Some(own) = own {
+        near[own] = f32::NEG_INFINITY;
+    }
+    let k = NEIGHBOURS.min(near.len().saturating_sub(usize::from(own.is_some())));
+    if k == 0 {
+        return 0.0;
+    }
+    near.select_nth_unstable_by(k - 1, |a, b| b.total_cmp(a));
+    near[..k].iter().sum::<f32>() / k as f32
 }
 
 fn bm25(n: f32, df: f32, tf: f32, length: f32, average: f32) -> f32 {

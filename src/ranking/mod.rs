@@ -187,19 +187,22 @@ fn weigh<'a, T>(
         .map(|(at, model)| score::Candidate {
             model,
             meaning: scores.meaning[at],
+            hubness: index.hubness(at),
             phrase: phrases[at],
             words: scores.words[at],
             traits: index.traits(at).clone(),
         })
         .collect();
     for model in extra.iter().filter(|m| !index.contains(&m.endpoint_id)) {
-        let similarity = match (meaning, meaning::embed(&index::meaning_text(model))) {
-            (Some(q), Some(m)) => q.similarity(&m),
+        let own = meaning::embed(&index::meaning_text(model));
+        let similarity = match (meaning, &own) {
+            (Some(q), Some(m)) => q.similarity(m),
             _ => 0.0,
         };
         candidates.push(score::Candidate {
             model,
             meaning: similarity,
+            hubness: own.as_ref().map_or(0.0, |m| index.hubness_outside(m)),
             phrase: meaning.as_ref().map_or(0.0, |q| index::phrase_outside(q, model.description())),
             words: index.words_outside(model, &query_words),
             traits: index::Traits::of(model),

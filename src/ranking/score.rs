@@ -42,13 +42,15 @@ pub(super) const EVIDENCE: [&str; 15] = [
 ];
 /// Points per unit of each piece of evidence.
 pub(super) const WEIGHTS: [f64; 15] =
-    [0.4 * MEANING, WORDS, 20.0, 50.0, 20.0, 25.0, -5.0, 15.0, 30.0, -20.0, 20.0, 15.0, 12.0, 8.0, MEANING];
+    [0.6 * MEANING, WORDS, 20.0, 50.0, 20.0, 25.0, -5.0, 15.0, 30.0, -20.0, 20.0, 15.0, 12.0, 8.0, MEANING];
 
 /// What the catalog says of one candidate for this request.
 pub(super) struct Candidate<'a> {
     pub(super) model: &'a Model,
     /// Cosine similarity of meanings.
     pub(super) meaning: f32,
+    /// How near the model's meaning is to its nearest neighbours' in the catalog (`index::hubness`).
+    pub(super) hubness: f32,
     /// Cosine similarity of the description's sentence nearest the request.
     pub(super) phrase: f32,
     /// BM25, divided by the best candidate's.
@@ -96,7 +98,9 @@ pub(super) fn evidence(c: &Candidate<'_>, ctx: &Context<'_>) -> ([f64; 15], Vec<
     let text = &request.english;
     let mut e = [0.0; 15];
     let mut reasons: Vec<String> = Vec::new();
-    e[0] = f64::from(c.meaning);
+    // Nearer the request than to its own neighbours: a specialist a request names stands out from
+    // the thirty versions of a general model that are all a little near everything.
+    e[0] = f64::from(c.meaning - c.hubness);
     let english = language::is_english(request.language);
     // Another language's words are matched through their nearest English words, one by one: a
     // rougher reading than the meaning, which the encoder reads in the language itself.

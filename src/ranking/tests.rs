@@ -83,6 +83,22 @@ fn the_meaning_signal_reads_across_languages() {
 }
 
 #[test]
+fn a_model_like_many_others_is_discounted_for_its_likeness() {
+    let mut models = catalog();
+    let generic = "FLUX.1 generates high-quality images from text prompts.";
+    for version in ["a", "b", "c", "d"] {
+        models.push(model(&format!("fal-ai/flux-copy/{version}"), "text-to-image", generic, "active"));
+    }
+    let index = Index::build(models);
+    let hubness = |id: &str| index.hubness(index.models().iter().position(|m| m.endpoint_id == id).unwrap());
+    let (copy, demucs) = (hubness("fal-ai/flux-copy/a"), hubness("fal-ai/demucs"));
+    assert!(copy > demucs + 0.1, "a copy among copies {copy}, a stem splitter {demucs}");
+    // A model outside the index (a private app) is measured against the index's models.
+    let outside = meaning::embed(&meaning_text(&model("me/flux-copy", "text-to-image", generic, "active"))).unwrap();
+    assert!(index.hubness_outside(&outside) > demucs + 0.1);
+}
+
+#[test]
 fn requests_in_other_languages_mean_the_same_and_say_their_language() {
     let index = Index::build(catalog());
     for task in [

@@ -38,6 +38,8 @@ const TASKS: &[(&str, &str, &[&str])] = &[
         "edit this image: replace the sky with a sunset",
         "image-to-image",
         &[
+            // "Replace your photo's background with any scene you desire, from beach sunsets…"
+            "fal-ai/image-editing/background-change",
             "fal-ai/nano-banana/edit",
             "fal-ai/flux-pro/kontext",
             "fal-ai/bytedance/seedream/v4/edit",
@@ -374,6 +376,8 @@ async fn a_fitting_model_is_in_the_top_3_for_95_percent_of_real_requests() {
         ("round 13", load("recommend-round13.json"), 62.5),
         ("round 14", load("recommend-round14.json"), 65.0),
         ("round 15", load("recommend-round15.json"), 72.5),
+        ("round 16", load("recommend-round16.json"), 80.0),
+        ("round 17", load("recommend-round17.json"), 65.0),
     ];
     assert!(sets[1].1.len() >= 40, "the second set is whole");
     let mut measured = Vec::new();

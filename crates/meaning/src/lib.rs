@@ -83,6 +83,14 @@ impl Compacts {
         dot(&self.values[at * DIM..][..DIM], &query.0) * self.scales[at]
     }
 
+    /// The meaning at `at`, as near the one pushed as its bytes keep it.
+    pub fn meaning(&self, at: usize) -> Embedding {
+        let scale = self.scales[at];
+        let mut values = Box::new([0.0f32; DIM]);
+        values.iter_mut().zip(&self.values[at * DIM..][..DIM]).for_each(|(v, q)| *v = f32::from(*q) * scale);
+        Embedding(values)
+    }
+
     /// Every meaning's similarity with `query`, in order.
     pub fn similarities(&self, query: &Embedding) -> Vec<f32> {
         (0..self.len()).map(|at| self.similarity(at, query)).collect()
@@ -267,6 +275,21 @@ mod tests {
             let alone = embed(text).expect("a meaning");
             assert!(alone.similarity(&together.expect("a meaning")) > 0.9999, "{text}");
         }
+    }
+
+    /// A meaning read back from its bytes is the one pushed, to within the bytes' precision.
+    #[test]
+    fn a_compact_meaning_reads_back() {
+        let meanings: Vec<Embedding> = ["a red fox", "quitar el fondo"].iter().map(|t| embed(t).unwrap()).collect();
+        let mut block = Compacts::default();
+        meanings.iter().for_each(|m| block.push(Some(&m.compact())));
+        block.push(None);
+        for (at, m) in meanings.iter().enumerate() {
+            assert!(block.meaning(at).similarity(m) > 0.999);
+            assert!((block.meaning(at).similarity(&block.meaning(at)) - 1.0).abs() < 0.01);
+        }
+        assert!(block.meaning(2).values().iter().all(|v| *v == 0.0));
+        assert!(block.meaning(0).similarity(&meanings[1]) < 0.9);
     }
 
     #[derive(serde::Deserialize)]
