@@ -133,7 +133,8 @@ pub(super) fn evidence(c: &Candidate<'_>, ctx: &Context<'_>) -> ([f64; 15], Vec<
     let broad: u64 =
         SUBTASKS.iter().enumerate().filter(|(_, s)| BROAD.contains(&s.name)).fold(0, |bits, (i, _)| bits | 1 << i);
     let own = subtask.map_or(0, |(_, bit)| bit);
-    if c.traits.built_for & !broad & !own != 0 && !built_for_this {
+    let other_job = c.traits.built_for & !broad & !own != 0 && !built_for_this;
+    if other_job {
         e[6] = 1.0;
     }
     // English words that ask for something made from words alone rule out models that need a
@@ -156,7 +157,9 @@ pub(super) fn evidence(c: &Candidate<'_>, ctx: &Context<'_>) -> ([f64; 15], Vec<
         // A video model for a photo, a voice for a transcript: whatever else it is built for.
         e[9] = 1.0;
     }
-    if let Some((position, strengths)) = priors::flagship(model.category(), &model.endpoint_id) {
+    // A flagship built for one job (a lip-sync model, a video upscaler) leads its category for that
+    // job only: for another job of its category it is the specialist for something else.
+    if let Some((position, strengths)) = priors::flagship(model.category(), &model.endpoint_id).filter(|_| !other_job) {
         if in_category {
             e[10] = (1.0 - position as f64 / 8.0).max(0.5);
         }

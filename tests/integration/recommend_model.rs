@@ -373,11 +373,14 @@ async fn a_fitting_model_is_in_the_top_3_for_95_percent_of_real_requests() {
         ("round 10", load("recommend-round10.json"), 65.0),
         ("round 11", load("recommend-round11.json"), 60.0),
         ("round 12", load("recommend-round12.json"), 52.5),
-        ("round 13", load("recommend-round13.json"), 62.5),
+        // Rounds 13 and 16 each lost one request to the specialist flagships' rule (docs/ranking.md).
+        ("round 13", load("recommend-round13.json"), 60.0),
         ("round 14", load("recommend-round14.json"), 65.0),
         ("round 15", load("recommend-round15.json"), 72.5),
-        ("round 16", load("recommend-round16.json"), 80.0),
+        ("round 16", load("recommend-round16.json"), 77.5),
         ("round 17", load("recommend-round17.json"), 65.0),
+        ("round 18", load("recommend-round18.json"), 85.0),
+        ("round 19", load("recommend-round19.json"), 57.5),
     ];
     assert!(sets[1].1.len() >= 40, "the second set is whole");
     let mut measured = Vec::new();
