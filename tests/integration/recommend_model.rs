@@ -381,6 +381,7 @@ async fn a_fitting_model_is_in_the_top_3_for_95_percent_of_real_requests() {
         ("round 17", load("recommend-round17.json"), 65.0),
         ("round 18", load("recommend-round18.json"), 85.0),
         ("round 19", load("recommend-round19.json"), 57.5),
+        ("round 20", load("recommend-round20.json"), 67.5),
     ];
     assert!(sets[1].1.len() >= 40, "the second set is whole");
     let mut measured = Vec::new();
