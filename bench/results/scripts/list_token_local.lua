@@ -1,5 +1,5 @@
 wrk.method = "POST"
-wrk.headers["Authorization"] = "Bearer falmcp_at_gMjjtmGmkLt0DtPmG1a8U3AuzsZRdX5sWmdqM2t-nk-yLrYg_o2WiNoPUOUhXgR3h9d9N7q7w1QWfNFS77XNI6hgYDDV9w4VrgbN-84Mlln559Y_g6eoyPuHYayfTf3UCdlZanFypzB0MITJNqM8OtCCKHSZgb435lZ6EJi28G22jn1OknkOx9wtxAxIVcst_QPD_EmcvIGvMl0_OHLMFqf4SE1aFayQaHyAU4RY9UyCFyACEsjRap1_4jmWbg"
+wrk.headers["Authorization"] = "Bearer falmcp_at_byVAHKq4BBvwaHnQ6NnGes0L4y2Tf-qrzxuRkoSdxcXtt3ZW4KjU0a88C4UeohROJHDiACBoxFhs3pbtM9jvm-tFk802qAsXc5YUgdnJ8YZR_hken032mRng29bnbW1OyvV6ya_XmiSPZk-VNmpR5arN_eqSzP7GmpiN_quPjL9TPXzTwQC6p8GxNsNjS9ruXLYRTDQHJXJAa8pqqoW_xbUMZ8EsulAB1LyWaIDH89r_jgbqxd0kkY2nwzg6qA"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Accept"] = "application/json, text/event-stream"
 wrk.headers["MCP-Protocol-Version"] = "2025-11-25"

@@ -1,5 +1,5 @@
 wrk.method = "POST"
-wrk.headers["Authorization"] = "Bearer falmcp_at_Y5ZaCWWEG9pzdQuc8zurW51MksgK7nbg2JcCaVKuRy9_euUkvq6LCOkHRWI5iTLsvTy2U0MLDQyUqRLoH4k3Y3TjWhjCQM93Epqx9weHywpK3_FxP0tAUdcCIw5JGocQqWakfY-ZYi-4pcemOT4a_-Vly2CbbLIh6W6FbjI7yqCzKVa5uMlylsX0Pb_NcpWm7LU16k7JAAKrNg66byYDi4-qlMYVz5e9QDHGnC9eWo1AlDczspKAFmIK5MbRag"
+wrk.headers["Authorization"] = "Bearer falmcp_at_uyu3CiPbmpWC5ErAdLEplMAw9v8nSSQ9rsEi_F3m0JaykY7hmAvKWQCH_qvuzfnYxcBmAQNKTan8U6mJVM-ltzd2x2HrLG94SbviRsgPnmqeM6zfqjqOqIpfFAzxY236-opl8qf-ymu7jhb4WxQhDXBLUzSriKa2PDswo_vCRXKL9OeIHQ_gBeNXEA24vuhjpOVrzqaxbmuG1i-DwKW6xvpWXThIupkKZ39zLCRLBItzhSv1N9bsyKsR31iMng"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Accept"] = "application/json, text/event-stream"
 wrk.headers["MCP-Protocol-Version"] = "2025-11-25"
