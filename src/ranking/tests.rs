@@ -217,3 +217,24 @@ fn search_puts_names_first_and_reads_descriptions_by_meaning() {
     assert!(search("music", &index, &[], Some("text-to-image")).iter().all(|m| m.category() == "text-to-image"));
     assert!(ids("qwxzv plorbt").is_empty());
 }
+
+/// Rounds 16 and 17: video-to-video's flagship, a lip-sync model, was picked for foley, a voice
+/// change and a dance; it leads its category for lip sync only.
+#[test]
+fn a_specialist_flagship_leads_only_for_its_own_job() {
+    let mut models = catalog();
+    models.push(model(
+        "fal-ai/sync-lipsync/v2",
+        "video-to-video",
+        "Generate realistic lipsync animations from audio using advanced algorithms.",
+        "active",
+    ));
+    let index = Index::build(models);
+    let reason = |task: &str| {
+        let ranking = rank(task, &read(task, None, None), &index, &[], &[]);
+        ranking.ranked.into_iter().find(|r| r.model.endpoint_id == "fal-ai/sync-lipsync/v2").unwrap().reason
+    };
+    assert!(reason("lip sync my video to this new voiceover").contains("flagship"));
+    let other = reason("add footsteps and wind sounds to my silent video");
+    assert!(!other.contains("flagship"), "{other}");
+}
