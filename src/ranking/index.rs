@@ -12,7 +12,13 @@ use std::{
 
 use meaning::{Compact, Compacts, Embedding};
 
-use super::{priors::STOPWORDS, stem, subtasks::SUBTASKS, words};
+use super::{
+    priors::STOPWORDS,
+    stem,
+    studied::{self, Studied, Vote},
+    subtasks::SUBTASKS,
+    words,
+};
 use crate::fal::Model;
 
 /// BM25's term-frequency saturation and length normalization, at their usual values.
@@ -36,6 +42,7 @@ pub(crate) struct Index {
     average_length: f32,
     /// endpoint id → position in `models`.
     positions: HashMap<String, usize>,
+    studied: Option<&'static Studied>,
 }
 
 /// What a model's own words say it is built for.
@@ -138,8 +145,20 @@ pub(crate) fn phrase_outside(query: &Embedding, description: &str) -> f32 {
 }
 
 impl Index {
-    /// Indexes `models`, embedding only the texts this process has not embedded before.
+    /// Indexes the catalog's `models`, embedding only the texts this process has not embedded
+    /// before, and the studied requests on the first build (`studied.rs`).
     pub(crate) fn build(models: Vec<Model>) -> Self {
+        let studied = studied::memory(meanings);
+        Self::with(models, Some(studied))
+    }
+
+    /// Indexes a search's `models` while a request waits: the studied requests only if a
+    /// catalog's build has embedded them already.
+    pub(crate) fn of_found(models: Vec<Model>) -> Self {
+        Self::with(models, studied::made())
+    }
+
+    fn with(models: Vec<Model>, studied: Option<&'static Studied>) -> Self {
         let texts: Vec<String> = models.iter().map(meaning_text).collect();
         let sentences: Vec<Vec<&str>> =
             models.iter().map(|m| super::phrases(m.description()).take(PHRASES).collect()).collect();
@@ -180,7 +199,19 @@ impl Index {
         // meanings' chunks handed back their own as they went).
         meaning::release();
         let positions = models.iter().enumerate().map(|(at, m)| (m.endpoint_id.clone(), at)).collect();
-        Self { models, meanings, hubness, phrases, phrase_rows, places, traits, postings, average_length, positions }
+        Self {
+            models,
+            meanings,
+            hubness,
+            phrases,
+            phrase_rows,
+            places,
+            traits,
+            postings,
+            average_length,
+            positions,
+            studied,
+        }
     }
 
     pub(crate) fn models(&self) -> &[Model] {
@@ -198,6 +229,11 @@ impl Index {
     /// The hubness of a model outside the index, against the index's models.
     pub(crate) fn hubness_outside(&self, meaning: &Embedding) -> f32 {
         hubness(&self.meanings, meaning, None)
+    }
+
+    /// What the studied requests nearest `query` found fit, by model id (`studied.rs`).
+    pub(crate) fn studied(&self, query: Option<&Embedding>) -> HashMap<&'static str, Vote> {
+        query.zip(self.studied).map(|(q, studied)| studied.votes(q)).unwrap_or_default()
     }
 
     pub(crate) fn contains(&self, id: &str) -> bool {

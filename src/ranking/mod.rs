@@ -15,6 +15,7 @@ mod priors;
 mod request;
 mod score;
 mod search;
+mod studied;
 mod subtasks;
 #[cfg(test)]
 mod tests;
@@ -180,6 +181,7 @@ fn weigh<'a, T>(
     }
     let scores = index.scores(meaning.as_ref(), &query_words);
     let phrases = index.phrases(meaning.as_ref());
+    let studied = index.studied(meaning.as_ref());
     let mut candidates: Vec<score::Candidate<'a>> = index
         .models()
         .iter()
@@ -191,6 +193,7 @@ fn weigh<'a, T>(
             phrase: phrases[at],
             words: scores.words[at],
             traits: index.traits(at).clone(),
+            studied: studied.get(model.endpoint_id.as_str()).copied(),
         })
         .collect();
     for model in extra.iter().filter(|m| !index.contains(&m.endpoint_id)) {
@@ -206,6 +209,7 @@ fn weigh<'a, T>(
             phrase: meaning.as_ref().map_or(0.0, |q| index::phrase_outside(q, model.description())),
             words: index.words_outside(model, &query_words),
             traits: index::Traits::of(model),
+            studied: studied.get(model.endpoint_id.as_str()).copied(),
         });
     }
     let best_words = candidates.iter().map(|c| c.words).fold(0.0f32, f32::max);
@@ -495,6 +499,14 @@ mod eval {
             std::env::var("DUMP").ok().map(|p| std::fs::OpenOptions::new().create(true).append(true).open(p).unwrap());
         for path in std::env::var("SETS").unwrap().split(',') {
             let tasks: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+            // A studied set's own requests do not vote for its answers (IN_SAMPLE=1: they do;
+            // UNSTUDIED=1: no studied request votes).
+            let set = path.rsplit('/').next().unwrap().trim_start_matches("recommend-").trim_end_matches(".json");
+            let left_out = match (std::env::var("UNSTUDIED").is_ok(), std::env::var("IN_SAMPLE").is_ok()) {
+                (true, _) => Some("*".to_string()),
+                (false, in_sample) => (!in_sample).then(|| set.to_string()),
+            };
+            super::studied::LEFT_OUT.with(|out| *out.borrow_mut() = left_out);
             let (mut top1, mut top3, mut cat) = (0, 0, 0);
             for t in &tasks {
                 let task = t["task"].as_str().unwrap();

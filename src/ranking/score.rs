@@ -8,6 +8,7 @@ use super::{
     index::Traits,
     language, priors,
     request::{makes_other, takes_other_media},
+    studied::Vote,
     subtasks::SUBTASKS,
     words::{self, Media},
 };
@@ -17,13 +18,24 @@ use crate::fal::Model;
 pub(super) const MEANING: f64 = 100.0;
 /// Points for the best lexical (BM25) match among the candidates; others in proportion.
 pub(super) const WORDS: f64 = 40.0;
+/// Points per unit of the studied requests' votes (`studied.rs`): a request as near one studied
+/// request as it is to itself, and only two models fit that one, gives each 0.5 units.
+pub(super) const STUDIED: f64 = 150.0;
+/// How sure the reading of an English request must be of its category, and how much less likely
+/// it must find a model's, for the studied requests' votes for that model not to count.
+const SURE: f32 = 0.8;
+const UNLIKELY: f32 = 0.1;
+/// The least vote a reason names.
+const STUDIED_REASON: f32 = 0.15;
+/// The longest studied request a reason quotes, in characters.
+const LIKE: usize = 90;
 /// Sub-tasks whose marks ("edit", "speech") general models carry too: no penalty for them.
 const BROAD: [&str; 2] = ["image editing", "narration"];
 
 /// The evidence for one candidate, each in [0, 1] (or a count), in the order of `WEIGHTS`; named
 /// for the eval dump that bench/fit_weights.py reads.
 #[cfg(test)]
-pub(super) const EVIDENCE: [&str; 15] = [
+pub(super) const EVIDENCE: [&str; 16] = [
     "meaning",
     "words",
     "category_likely",
@@ -39,10 +51,11 @@ pub(super) const EVIDENCE: [&str; 15] = [
     "fal_search",
     "recent",
     "phrase",
+    "studied",
 ];
 /// Points per unit of each piece of evidence.
-pub(super) const WEIGHTS: [f64; 15] =
-    [0.6 * MEANING, WORDS, 20.0, 50.0, 20.0, 25.0, -5.0, 15.0, 30.0, -20.0, 20.0, 15.0, 12.0, 8.0, MEANING];
+pub(super) const WEIGHTS: [f64; 16] =
+    [0.6 * MEANING, WORDS, 20.0, 50.0, 20.0, 25.0, -5.0, 15.0, 30.0, -20.0, 20.0, 15.0, 12.0, 8.0, MEANING, STUDIED];
 
 /// What the catalog says of one candidate for this request.
 pub(super) struct Candidate<'a> {
@@ -56,6 +69,8 @@ pub(super) struct Candidate<'a> {
     /// BM25, divided by the best candidate's.
     pub(super) words: f32,
     pub(super) traits: Traits,
+    /// What the studied requests nearest the request found fit (`studied.rs`).
+    pub(super) studied: Option<Vote>,
 }
 
 /// What every candidate is scored against.
@@ -92,11 +107,11 @@ pub(super) fn score(c: &Candidate<'_>, ctx: &Context<'_>) -> (f64, Vec<String>) 
 }
 
 /// The evidence for a candidate, in the order of `EVIDENCE`, and the reasons it gives.
-pub(super) fn evidence(c: &Candidate<'_>, ctx: &Context<'_>) -> ([f64; 15], Vec<String>) {
+pub(super) fn evidence(c: &Candidate<'_>, ctx: &Context<'_>) -> ([f64; 16], Vec<String>) {
     let model = c.model;
     let request = ctx.request;
     let text = &request.english;
-    let mut e = [0.0; 15];
+    let mut e = [0.0; 16];
     let mut reasons: Vec<String> = Vec::new();
     // Nearer the request than to its own neighbours: a specialist a request names stands out from
     // the thirty versions of a general model that are all a little near everything.
@@ -106,6 +121,17 @@ pub(super) fn evidence(c: &Candidate<'_>, ctx: &Context<'_>) -> ([f64; 15], Vec<
     // rougher reading than the meaning, which the encoder reads in the language itself.
     e[1] = f64::from(c.words) * if english { 1.0 } else { 0.5 };
     e[14] = f64::from(c.phrase);
+    // The encoder reads a request's topic more than its direction ("text to speech for a podcast"
+    // is near "transcribe my podcast"): an English request the reading is sure of takes no vote
+    // for a model of a category the reading finds unlikely. In another language the reading leans
+    // on the same meaning the votes do, and decides nothing here.
+    let likeliest = request.likely.first().map_or(0.0, |(_, p)| *p);
+    let unlikely = english
+        && likeliest >= SURE
+        && request.likely.iter().find(|(category, _)| *category == model.category()).map_or(0.0, |(_, p)| *p)
+            < UNLIKELY * likeliest;
+    let studied = c.studied.filter(|_| !unlikely);
+    e[15] = studied.map_or(0.0, |vote| f64::from(vote.weight));
     // How likely the reading (meaning and words, `category.rs`) finds the model's category; failing one, the
     // category's share of the catalog's nearest models.
     e[2] = if request.likely.is_empty() {
@@ -182,6 +208,9 @@ pub(super) fn evidence(c: &Candidate<'_>, ctx: &Context<'_>) -> ([f64; 15], Vec<
         && let Some(day) = super::days(changed)
     {
         e[13] = (1.0 - (newest - day) as f64 / 365.0).max(0.0);
+    }
+    if let Some(vote) = studied.filter(|v| v.weight >= STUDIED_REASON) {
+        reasons.push(format!("judged a fit for requests like \"{}\"", crate::text::clip(vote.like, LIKE)));
     }
     if model.tags().iter().any(|t| t.eq_ignore_ascii_case("beta")) {
         reasons.push("in beta".into());

@@ -119,7 +119,7 @@ and get fal models ranked for it, each with why it fits, its unit price and the 
             Some(index) => index,
             None => {
                 let models = std::mem::take(&mut extra);
-                local = tokio::task::spawn_blocking(move || Index::build(models)).await.map_err(|_| {
+                local = tokio::task::spawn_blocking(move || Index::of_found(models)).await.map_err(|_| {
                     Failure::unreachable(ACTION, "ranking fal's search results was interrupted", "try again")
                 })?;
                 &local

@@ -76,7 +76,12 @@ const TASKS: &[(&str, &str, &[&str])] = &[
     (
         "narrate my blog post in a warm voice",
         "text-to-speech",
-        &["fal-ai/elevenlabs/tts/multilingual-v2", "fal-ai/minimax/speech-02-hd"],
+        // Chatterbox HD: "expressive, natural speech … emotion control" (fal's real catalog).
+        &[
+            "fal-ai/elevenlabs/tts/multilingual-v2",
+            "fal-ai/minimax/speech-02-hd",
+            "resemble-ai/chatterboxhd/text-to-speech",
+        ],
     ),
     (
         "text to speech for a podcast intro in Spanish",
@@ -96,9 +101,20 @@ const TASKS: &[(&str, &str, &[&str])] = &[
     (
         "write a lo-fi hip hop song for studying",
         "text-to-audio",
-        &["fal-ai/minimax-music", "fal-ai/ace-step", "fal-ai/stable-audio-25/text-to-audio", "fal-ai/lyria2"],
+        &[
+            "fal-ai/minimax-music",
+            "fal-ai/ace-step",
+            "fal-ai/stable-audio-25/text-to-audio",
+            "fal-ai/lyria2",
+            // fal's real catalog: "high quality, realistic music with fine controls".
+            "fal-ai/elevenlabs/music",
+        ],
     ),
-    ("a sound effect of a creaking door", "text-to-audio", &["fal-ai/elevenlabs/sound-effects"]),
+    (
+        "a sound effect of a creaking door",
+        "text-to-audio",
+        &["fal-ai/elevenlabs/sound-effects", "fal-ai/elevenlabs/sound-effects/v2"],
+    ),
     (
         "make a 3d model from this photo of a chair",
         "image-to-3d",
@@ -109,11 +125,17 @@ const TASKS: &[(&str, &str, &[&str])] = &[
             // Newer general image-to-3D models of fal's real catalog.
             "fal-ai/hunyuan3d-v3/image-to-3d",
             "fal-ai/trellis-2",
+            "fal-ai/reconviagen-0.5",
             "hitem3d/hi3d/image-to-3d",
             "fal-ai/meshy/v6/image-to-3d",
         ],
     ),
-    ("a low-poly 3d mesh of a dragon for my game", "text-to-3d", &["fal-ai/hunyuan3d-v21/text-to-3d"]),
+    (
+        "a low-poly 3d mesh of a dragon for my game",
+        "text-to-3d",
+        // Meshy v7: "game-ready Smart Topology at a target polygon count" (fal's real catalog).
+        &["fal-ai/hunyuan3d-v21/text-to-3d", "meshy/v7/text-to-3d"],
+    ),
     ("fine-tune a LoRA on photos of my product", "training", &["fal-ai/flux-lora-fast-training"]),
     ("train a portrait model on 20 selfies of me", "training", &["fal-ai/flux-lora-portrait-trainer"]),
     ("describe this image in detail", "vision", &["fal-ai/any-llm/vision", "fal-ai/florence-2-large/detailed-caption"]),
@@ -352,36 +374,40 @@ async fn a_fitting_model_is_in_the_top_3_for_95_percent_of_real_requests() {
     assert!(tasks.len() >= 90, "the studied set is whole");
     // Each set with the top-3 rate it must hold. The first four were written against the
     // 110-model fixture; the rest blind against fal's real catalog, measured once untouched
-    // (docs/ranking.md), then studied: they hold the level reached, they do not set it. The
-    // category reader (src/ranking/category.rs) is trained on every one of them up to round 11, so
-    // none of those measures it any more; a fresh set does.
+    // (docs/ranking.md), then studied. Every set's requests are also studied requests that vote for
+    // what fitted them (src/ranking/studied.rs), so through the server each set is ranked with its
+    // own requests among the voters: these are in-sample levels, held so that a ranking or a
+    // studied memory that breaks shows here. The honest figures, each set's own requests left out,
+    // are the eval's (docs/ranking.md); a fresh set's is the one that counts.
     let sets = [
-        ("the studied set", tasks, 95.0),
-        ("the second set", load("recommend-holdout.json"), 95.0),
+        ("the studied set", tasks, 100.0),
+        ("the second set", load("recommend-holdout.json"), 100.0),
         ("the blind set", load("recommend-blind.json"), 95.0),
-        ("the fresh set", load("recommend-fresh.json"), 95.0),
-        ("the dev set", load("recommend-dev.json"), 66.0),
-        ("round 1", load("recommend-round1.json"), 57.5),
-        ("round 2", load("recommend-round2.json"), 62.5),
-        ("round 3", load("recommend-round3.json"), 77.5),
-        ("round 4", load("recommend-round4.json"), 67.5),
-        ("round 5", load("recommend-round5.json"), 57.5),
-        ("round 6", load("recommend-round6.json"), 62.5),
-        ("round 7", load("recommend-round7.json"), 55.0),
-        ("round 8", load("recommend-round8.json"), 60.0),
-        ("round 9", load("recommend-round9.json"), 62.5),
-        ("round 10", load("recommend-round10.json"), 65.0),
-        ("round 11", load("recommend-round11.json"), 60.0),
-        ("round 12", load("recommend-round12.json"), 52.5),
-        // Rounds 13 and 16 each lost one request to the specialist flagships' rule (docs/ranking.md).
-        ("round 13", load("recommend-round13.json"), 60.0),
-        ("round 14", load("recommend-round14.json"), 65.0),
-        ("round 15", load("recommend-round15.json"), 72.5),
-        ("round 16", load("recommend-round16.json"), 77.5),
-        ("round 17", load("recommend-round17.json"), 65.0),
-        ("round 18", load("recommend-round18.json"), 85.0),
-        ("round 19", load("recommend-round19.json"), 57.5),
-        ("round 20", load("recommend-round20.json"), 67.5),
+        ("the fresh set", load("recommend-fresh.json"), 100.0),
+        ("the dev set", load("recommend-dev.json"), 98.3),
+        ("round 1", load("recommend-round1.json"), 100.0),
+        ("round 2", load("recommend-round2.json"), 100.0),
+        ("round 3", load("recommend-round3.json"), 100.0),
+        ("round 4", load("recommend-round4.json"), 100.0),
+        ("round 5", load("recommend-round5.json"), 100.0),
+        ("round 6", load("recommend-round6.json"), 95.0),
+        ("round 7", load("recommend-round7.json"), 100.0),
+        ("round 8", load("recommend-round8.json"), 100.0),
+        ("round 9", load("recommend-round9.json"), 97.5),
+        ("round 10", load("recommend-round10.json"), 100.0),
+        ("round 11", load("recommend-round11.json"), 100.0),
+        ("round 12", load("recommend-round12.json"), 95.0),
+        ("round 13", load("recommend-round13.json"), 95.0),
+        ("round 14", load("recommend-round14.json"), 95.0),
+        ("round 15", load("recommend-round15.json"), 95.0),
+        ("round 16", load("recommend-round16.json"), 97.5),
+        ("round 17", load("recommend-round17.json"), 100.0),
+        ("round 18", load("recommend-round18.json"), 97.5),
+        // Round 19 holds its hardest requests even with them among the voters.
+        ("round 19", load("recommend-round19.json"), 87.5),
+        ("round 20", load("recommend-round20.json"), 100.0),
+        ("round 21", load("recommend-round21.json"), 97.5),
+        ("round 22", load("recommend-round22.json"), 97.5),
     ];
     assert!(sets[1].1.len() >= 40, "the second set is whole");
     let mut measured = Vec::new();
@@ -469,6 +495,33 @@ async fn reasons_name_the_evidence_and_hints_win_over_words() {
         sentence.contains("has 'pdf' is not a medium") && sentence.contains("nothing, text, image, video or audio"),
         "{sentence}"
     );
+}
+
+/// A request in other words and another language than any studied one, whose job the catalog's
+/// words alone rank poorly (a general image editor came first without the studied requests): the
+/// studied requests nearest it vote for the document dewarpers their writers judged fit, and the
+/// reason quotes one of them.
+#[tokio::test]
+async fn the_studied_requests_nearest_a_request_vote_for_what_fitted_them() {
+    let app = spawn_app().await;
+    let task = "Fotografei com o celular umas folhas de um contrato que estava dobrado: saíram tortas, \
+onduladas e com sombra. Quero que fiquem retas e legíveis, como se eu tivesse passado no scanner.";
+    let answer = ok(&app.call(KEY, "recommend_model", json!({"task": task})).await);
+    let first = &answer["recommendations"][0];
+    assert!(first["endpoint_id"].as_str().unwrap().starts_with("fal-ai/docres"), "{answer}");
+    let reason = first["reason"].as_str().unwrap().to_lowercase();
+    assert!(reason.contains("judged a fit for requests like \""), "{reason}");
+    assert!(
+        !reason.contains("fotografei com o celular"),
+        "the reason quotes a studied request, not the caller's: {reason}"
+    );
+    assert_eq!(answer["language"], "Portuguese");
+    // Near transcription requests in meaning, but its English words say which way it goes: the
+    // studied requests' votes for transcribers do not count.
+    let speech =
+        ok(&app.call(KEY, "recommend_model", json!({"task": "text to speech for a podcast intro in Spanish"})).await);
+    let picks = ids(&speech);
+    assert!(picks.iter().take(3).all(|p| !p.contains("speech-to-text") && !p.contains("whisper")), "{speech}");
 }
 
 #[tokio::test]
