@@ -66,6 +66,9 @@ pub(crate) struct Ranked<'a> {
     pub(crate) model: &'a Model,
     pub(crate) score: f64,
     pub(crate) reason: String,
+    /// The studied request nearest the task that found the model fit (`studied.rs`), which
+    /// `explain` quotes: only the picked models' reasons carry it.
+    pub(crate) like: Option<&'static str>,
 }
 
 /// A request's ranking: the category it was read as and the models, best first.
@@ -83,6 +86,8 @@ const VOTERS: usize = 7;
 const SUBTASK_MARGIN: f64 = 10.0;
 /// The longest description phrase a reason quotes, in characters.
 const PHRASE: usize = 110;
+/// The longest studied request a reason quotes, in characters.
+const LIKE: usize = 90;
 
 /// Ranks the catalog `index` and the `extra` models (private apps, models newer than the index)
 /// for `task` read as `request`. `searched` is fal's own search answer for the task, best first.
@@ -102,7 +107,12 @@ pub(crate) fn rank<'a>(
             let article = if category.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
             reasons.push(format!("{article} {category} model"));
         }
-        Ranked { model: c.model, score, reason: capitalize(&reasons.join("; ")) }
+        Ranked {
+            model: c.model,
+            score,
+            reason: capitalize(&reasons.join("; ")),
+            like: score::studied_like(c, context.request),
+        }
     });
     let mut ranked = scored;
     // The caller's category is theirs to choose: only its models, when the catalog has any.
@@ -261,14 +271,18 @@ fn names_a_model(task: &str, candidates: &[score::Candidate<'_>]) -> bool {
 }
 
 /// The rest of the evidence for the models picked for `request`, one string each, to follow their
-/// reason: the sentence of the description nearest the task (the one the ranking scored, for a
-/// model of the index) and what the model takes.
-pub(crate) fn explain(request: &Request, picked: &[&Model], index: &Index) -> Vec<String> {
+/// reason: the studied request that found it fit, the sentence of the description nearest the
+/// task (the one the ranking scored, for a model of the index) and what the model takes.
+pub(crate) fn explain(request: &Request, picked: &[&Ranked<'_>], index: &Index) -> Vec<String> {
     let meaning = &request.meaning;
     picked
         .iter()
-        .map(|model| {
+        .map(|ranked| {
+            let model = ranked.model;
             let mut more = String::new();
+            if let Some(like) = ranked.like {
+                more.push_str(&format!("; judged a fit for requests like \"{}\"", crate::text::clip(like, LIKE)));
+            }
             let phrase = meaning.as_ref().and_then(|m| match index.nearest_phrase(&model.endpoint_id, m) {
                 Some(at) => phrases(model.description()).nth(at).map(quoted),
                 None => matching_phrase(m, model.description()),

@@ -27,8 +27,6 @@ const SURE: f32 = 0.8;
 const UNLIKELY: f32 = 0.1;
 /// The least vote a reason names.
 const STUDIED_REASON: f32 = 0.15;
-/// The longest studied request a reason quotes, in characters.
-const LIKE: usize = 90;
 /// Sub-tasks whose marks ("edit", "speech") general models carry too: no penalty for them.
 const BROAD: [&str; 2] = ["image editing", "narration"];
 
@@ -121,17 +119,7 @@ pub(super) fn evidence(c: &Candidate<'_>, ctx: &Context<'_>) -> ([f64; 16], Vec<
     // rougher reading than the meaning, which the encoder reads in the language itself.
     e[1] = f64::from(c.words) * if english { 1.0 } else { 0.5 };
     e[14] = f64::from(c.phrase);
-    // The encoder reads a request's topic more than its direction ("text to speech for a podcast"
-    // is near "transcribe my podcast"): an English request the reading is sure of takes no vote
-    // for a model of a category the reading finds unlikely. In another language the reading leans
-    // on the same meaning the votes do, and decides nothing here.
-    let likeliest = request.likely.first().map_or(0.0, |(_, p)| *p);
-    let unlikely = english
-        && likeliest >= SURE
-        && request.likely.iter().find(|(category, _)| *category == model.category()).map_or(0.0, |(_, p)| *p)
-            < UNLIKELY * likeliest;
-    let studied = c.studied.filter(|_| !unlikely);
-    e[15] = studied.map_or(0.0, |vote| f64::from(vote.weight));
+    e[15] = counted(c, request).map_or(0.0, |vote| f64::from(vote.weight));
     // How likely the reading (meaning and words, `category.rs`) finds the model's category; failing one, the
     // category's share of the catalog's nearest models.
     e[2] = if request.likely.is_empty() {
@@ -209,9 +197,6 @@ pub(super) fn evidence(c: &Candidate<'_>, ctx: &Context<'_>) -> ([f64; 16], Vec<
     {
         e[13] = (1.0 - (newest - day) as f64 / 365.0).max(0.0);
     }
-    if let Some(vote) = studied.filter(|v| v.weight >= STUDIED_REASON) {
-        reasons.push(format!("judged a fit for requests like \"{}\"", crate::text::clip(vote.like, LIKE)));
-    }
     if model.tags().iter().any(|t| t.eq_ignore_ascii_case("beta")) {
         reasons.push("in beta".into());
     }
@@ -219,4 +204,24 @@ pub(super) fn evidence(c: &Candidate<'_>, ctx: &Context<'_>) -> ([f64; 16], Vec<
         reasons.push("deprecated: prefer an active model".into());
     }
     (e, reasons)
+}
+
+/// The studied requests' votes for the candidate, when they count. The encoder reads a request's
+/// topic more than its direction ("text to speech for a podcast" is near "transcribe my podcast"):
+/// an English request the reading is sure of takes no vote for a model of a category the reading
+/// finds unlikely. In another language the reading leans on the same meaning the votes do, and
+/// decides nothing here.
+fn counted(c: &Candidate<'_>, request: &Request) -> Option<Vote> {
+    let likeliest = request.likely.first().map_or(0.0, |(_, p)| *p);
+    let unlikely = language::is_english(request.language)
+        && likeliest >= SURE
+        && request.likely.iter().find(|(category, _)| *category == c.model.category()).map_or(0.0, |(_, p)| *p)
+            < UNLIKELY * likeliest;
+    c.studied.filter(|_| !unlikely)
+}
+
+/// The studied request a reason quotes for the candidate: the nearest of those whose votes count,
+/// when they count for enough.
+pub(super) fn studied_like(c: &Candidate<'_>, request: &Request) -> Option<&'static str> {
+    counted(c, request).filter(|v| v.weight >= STUDIED_REASON).map(|v| v.like)
 }

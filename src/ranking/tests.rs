@@ -140,7 +140,7 @@ fn reasons_quote_the_description_and_say_what_the_model_takes() {
     let ranking = rank(task, &request, &index, &[], &[]);
     let best = &ranking.ranked[0];
     assert_eq!(best.model.endpoint_id, "fal-ai/image-preprocessors/depth-anything/v2");
-    let reason = format!("{}{}", best.reason, super::explain(&request, &[best.model], &index)[0]);
+    let reason = format!("{}{}", best.reason, super::explain(&request, &[best], &index)[0]);
     assert!(
         reason.contains("its description: \"Depth Anything v2 preprocessor: produces a depth map from an image\""),
         "{reason}"

@@ -130,7 +130,7 @@ and get fal models ranked for it, each with why it fits, its unit price and the 
         if let Some((_, other)) = &ranking.assumed {
             include_alternative(&mut picked, &ranking.ranked, other);
         }
-        let told = ranking::explain(&request, &picked.iter().map(|r| r.model).collect::<Vec<_>>(), index);
+        let told = ranking::explain(&request, &picked, index);
         let mut recommendations: Vec<Recommendation> = picked
             .into_iter()
             .zip(told)

@@ -408,6 +408,8 @@ async fn a_fitting_model_is_in_the_top_3_for_95_percent_of_real_requests() {
         ("round 20", load("recommend-round20.json"), 100.0),
         ("round 21", load("recommend-round21.json"), 97.5),
         ("round 22", load("recommend-round22.json"), 97.5),
+        ("round 23", load("recommend-round23.json"), 95.0),
+        ("round 24", load("recommend-round24.json"), 100.0),
     ];
     assert!(sets[1].1.len() >= 40, "the second set is whole");
     let mut measured = Vec::new();
