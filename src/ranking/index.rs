@@ -113,19 +113,8 @@ fn meanings(texts: &[&str]) -> Vec<Option<Compact>> {
     };
     missing.sort_unstable_by_key(|(h, _)| *h);
     missing.dedup_by_key(|(h, _)| *h);
-    let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    // A chunk at a time, each made compact and its token rows handed back before the next: a
-    // whole catalog's meanings at full width and every row it read raised the build's peak RSS
-    // by about 30 MB (68 MB, where the server idles at 35).
-    for chunk in missing.chunks(CHUNK) {
-        let fresh = meaning::embed_all(&chunk.iter().map(|(_, t)| *t).collect::<Vec<_>>(), cores);
-        let mut known = KNOWN.lock().unwrap_or_else(PoisonError::into_inner);
-        for ((h, _), meaning) in chunk.iter().zip(fresh) {
-            known.insert(*h, meaning.map(|m| m.compact()));
-        }
-        drop(known);
-        meaning::release();
-    }
+    let fresh = embed_chunked(&missing.iter().map(|(_, t)| *t).collect::<Vec<_>>());
+    KNOWN.lock().unwrap_or_else(PoisonError::into_inner).extend(missing.iter().map(|(h, _)| *h).zip(fresh));
     let mut known = KNOWN.lock().unwrap_or_else(PoisonError::into_inner);
     let found = hashes.iter().map(|h| known.get(h).cloned().flatten()).collect();
     // Old catalogs' texts go once there are many.
@@ -134,6 +123,20 @@ fn meanings(texts: &[&str]) -> Vec<Option<Compact>> {
         known.retain(|h, _| current.contains(h));
     }
     found
+}
+
+/// `texts`' meanings embedded now on every core, compact. A chunk at a time, each made compact and
+/// its token rows handed back before the next: a whole catalog's meanings at full width and every
+/// row it read raised the build's peak RSS by about 30 MB (68 MB, where the server idles at 35).
+/// The caller holds `EMBEDDING`.
+fn embed_chunked(texts: &[&str]) -> Vec<Option<Compact>> {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let mut out = Vec::with_capacity(texts.len());
+    for chunk in texts.chunks(CHUNK) {
+        out.extend(meaning::embed_all(chunk, cores).into_iter().map(|m| m.map(|m| m.compact())));
+        meaning::release();
+    }
+    out
 }
 
 /// The similarity of the sentence of `description` nearest to `query` (0 without one), for a
@@ -148,7 +151,12 @@ impl Index {
     /// Indexes the catalog's `models`, embedding only the texts this process has not embedded
     /// before, and the studied requests on the first build (`studied.rs`).
     pub(crate) fn build(models: Vec<Model>) -> Self {
-        let studied = studied::memory(meanings);
+        // Before the catalog's work, whose peak their embedding would otherwise add to; not in
+        // `KNOWN`: they are embedded once a process and kept by `studied`.
+        let studied = studied::memory(|tasks| {
+            let _building = EMBEDDING.lock().unwrap_or_else(PoisonError::into_inner);
+            embed_chunked(tasks)
+        });
         Self::with(models, Some(studied))
     }
 
