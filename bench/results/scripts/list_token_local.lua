@@ -1,5 +1,5 @@
 wrk.method = "POST"
-wrk.headers["Authorization"] = "Bearer falmcp_at_byVAHKq4BBvwaHnQ6NnGes0L4y2Tf-qrzxuRkoSdxcXtt3ZW4KjU0a88C4UeohROJHDiACBoxFhs3pbtM9jvm-tFk802qAsXc5YUgdnJ8YZR_hken032mRng29bnbW1OyvV6ya_XmiSPZk-VNmpR5arN_eqSzP7GmpiN_quPjL9TPXzTwQC6p8GxNsNjS9ruXLYRTDQHJXJAa8pqqoW_xbUMZ8EsulAB1LyWaIDH89r_jgbqxd0kkY2nwzg6qA"
+wrk.headers["Authorization"] = "Bearer falmcp_at_QMFE50S_Fi8wUDpPRViLI5vwxkkXQ02iJbAb_2YZ1uwFaGAlQECUUY3YZlQGC5uPafeh9PFDQmKwpvX_lznuzQI51CUzVCiQXmtGsJU9AOI_CtJZsRc32LSrt0WVf-aDo8RXMrdHyyQkVWi6k8SQPGzB1FOMPh17j2we5lvdUihVJl75QTkdbSKx_8y-fUoEj-limylJCl1TmQYco4Brkys5HEc_ordkuCWp27PuV20AO5E6BK68QAc0zXlQOg"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Accept"] = "application/json, text/event-stream"
 wrk.headers["MCP-Protocol-Version"] = "2025-11-25"

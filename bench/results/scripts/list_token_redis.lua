@@ -1,5 +1,5 @@
 wrk.method = "POST"
-wrk.headers["Authorization"] = "Bearer falmcp_at_uyu3CiPbmpWC5ErAdLEplMAw9v8nSSQ9rsEi_F3m0JaykY7hmAvKWQCH_qvuzfnYxcBmAQNKTan8U6mJVM-ltzd2x2HrLG94SbviRsgPnmqeM6zfqjqOqIpfFAzxY236-opl8qf-ymu7jhb4WxQhDXBLUzSriKa2PDswo_vCRXKL9OeIHQ_gBeNXEA24vuhjpOVrzqaxbmuG1i-DwKW6xvpWXThIupkKZ39zLCRLBItzhSv1N9bsyKsR31iMng"
+wrk.headers["Authorization"] = "Bearer falmcp_at_C1SdT45pF_PhS0ZNplFVpUGgCSIqqRv896SZUSZelE2xVgL-FCKFy5Cl16xdkZjz2ZMnAyNzWDytF1okWGxlaYLP9LKkhIfunhMsCB2BIEY1HlOpbIX9cRfiFqnccIUAugdwwsrjjPuJBEDX27k4nb644Ggaf2hZE5M-DfkSItBae85nySf4G7FYlNTGDWLv12JoZS6IwMeoGP2FuFbNQrimFd5ZjKrvBASIUz0xG-ZHMRWvsEg7OmoiWxLCrA"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Accept"] = "application/json, text/event-stream"
 wrk.headers["MCP-Protocol-Version"] = "2025-11-25"
