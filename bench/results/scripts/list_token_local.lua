@@ -1,5 +1,5 @@
 wrk.method = "POST"
-wrk.headers["Authorization"] = "Bearer falmcp_at_QMFE50S_Fi8wUDpPRViLI5vwxkkXQ02iJbAb_2YZ1uwFaGAlQECUUY3YZlQGC5uPafeh9PFDQmKwpvX_lznuzQI51CUzVCiQXmtGsJU9AOI_CtJZsRc32LSrt0WVf-aDo8RXMrdHyyQkVWi6k8SQPGzB1FOMPh17j2we5lvdUihVJl75QTkdbSKx_8y-fUoEj-limylJCl1TmQYco4Brkys5HEc_ordkuCWp27PuV20AO5E6BK68QAc0zXlQOg"
+wrk.headers["Authorization"] = "Bearer falmcp_at_MRyXQee78iLyLXYRxetwtlxwMxVs67uhkd5rg9A-iSi2JuRcnIgpM9NJa9-oiVqOuNgjLjsHpK8MCFb7KULRwBqg-OQqTpPRmJuTR3ft0qFnfDRD4eaIV6jH9K16MsglK6U_sOgzLxY6lqzhtFBJ-I1SFRSQw7skdSraUt193vx3wf-uNTD9OR1kEdEkkUs5B_s3tLjkfZhTQ8GmwkoPmZp3Kv7ckze-wQSbFQXn_zK2u8-RojvL7nDTX7Jz0Q"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Accept"] = "application/json, text/event-stream"
 wrk.headers["MCP-Protocol-Version"] = "2025-11-25"

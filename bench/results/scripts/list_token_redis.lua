@@ -1,5 +1,5 @@
 wrk.method = "POST"
-wrk.headers["Authorization"] = "Bearer falmcp_at_C1SdT45pF_PhS0ZNplFVpUGgCSIqqRv896SZUSZelE2xVgL-FCKFy5Cl16xdkZjz2ZMnAyNzWDytF1okWGxlaYLP9LKkhIfunhMsCB2BIEY1HlOpbIX9cRfiFqnccIUAugdwwsrjjPuJBEDX27k4nb644Ggaf2hZE5M-DfkSItBae85nySf4G7FYlNTGDWLv12JoZS6IwMeoGP2FuFbNQrimFd5ZjKrvBASIUz0xG-ZHMRWvsEg7OmoiWxLCrA"
+wrk.headers["Authorization"] = "Bearer falmcp_at_qQvWMtKBhPtqqIgiAMIr6JebuShP8amnanPmYFAJM7ILPNZUvddiJWEX0JMSd26WNWuN-Xm0jCYu8YLHFO9c8REppOIMCnTIOQ6ghb5V_H0BYwMdxZhO7-VRkH-l-v-jEZKqqLFPstUL83JaR8W-LNGwDukrZkaaeQR8K1uQ7qrstWYcuSoyCPeXDh-hO55kpGlhW3I4hsTGFrQG65ax6hSWxCZYTN67ax2H9POXDexbcGM-L-ZuMtoqfk8_9A"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Accept"] = "application/json, text/event-stream"
 wrk.headers["MCP-Protocol-Version"] = "2025-11-25"
