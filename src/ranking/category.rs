@@ -82,8 +82,6 @@ mod tests {
 mod train {
     use std::{collections::HashMap, fmt::Write as _};
 
-    use serde_json::Value;
-
     use super::DIM;
 
     /// Inputs are unit vectors; scaled up they train in fewer steps at this learning rate.
@@ -103,19 +101,12 @@ mod train {
     #[test]
     #[ignore]
     fn train() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
-        let mut files: Vec<String> = std::fs::read_dir(dir)
-            .unwrap()
-            .filter_map(|e| e.ok()?.file_name().into_string().ok())
-            .filter(|n| n.starts_with("recommend-") && n.ends_with(".json"))
-            .collect();
-        files.sort();
+        let sets = super::super::studied::fixture_sets();
         let mut labelled: Vec<(String, String, String)> = Vec::new();
-        for file in &files {
-            let text = std::fs::read_to_string(format!("{dir}/{file}")).unwrap();
-            for t in serde_json::from_str::<Vec<Value>>(&text).unwrap() {
+        for (set, tasks) in &sets {
+            for t in tasks {
                 if let (Some(task), Some(category)) = (t["task"].as_str(), t["category"].as_str()) {
-                    labelled.push((file.clone(), task.to_string(), category.to_string()));
+                    labelled.push((set.clone(), task.to_string(), category.to_string()));
                 }
             }
         }
@@ -143,12 +134,12 @@ mod train {
                 })
             })
             .collect();
-        println!("{} requests of {} sets, {k} categories", examples.len(), files.len());
+        println!("{} requests of {} sets, {k} categories", examples.len(), sets.len());
         if let Ok(path) = std::env::var("LOSO") {
             let mut probabilities: HashMap<&str, Vec<(String, f64)>> = HashMap::new();
             let mut right = 0;
-            for file in &files {
-                let (test, rest): (Vec<&Example>, Vec<&Example>) = examples.iter().partition(|e| &e.set == file);
+            for (set, _) in &sets {
+                let (test, rest): (Vec<&Example>, Vec<&Example>) = examples.iter().partition(|e| &e.set == set);
                 let weights = fit(&rest, k);
                 let mut hits = 0;
                 for e in &test {
@@ -158,7 +149,7 @@ mod train {
                     probabilities.insert(&e.task, categories.iter().cloned().zip(p).collect());
                 }
                 right += hits;
-                println!("{file}: {hits}/{} read right by a model trained without it", test.len());
+                println!("{set}: {hits}/{} read right by a model trained without it", test.len());
             }
             println!("all: {right}/{}", examples.len());
             std::fs::write(path, serde_json::to_string(&probabilities).unwrap()).unwrap();

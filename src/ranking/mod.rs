@@ -515,10 +515,12 @@ mod eval {
             let tasks: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
             // A studied set's own requests do not vote for its answers (IN_SAMPLE=1: they do;
             // UNSTUDIED=1: no studied request votes).
-            let set = path.rsplit('/').next().unwrap().trim_start_matches("recommend-").trim_end_matches(".json");
-            let left_out = match (std::env::var("UNSTUDIED").is_ok(), std::env::var("IN_SAMPLE").is_ok()) {
-                (true, _) => Some("*".to_string()),
-                (false, in_sample) => (!in_sample).then(|| set.to_string()),
+            let left_out = if std::env::var("UNSTUDIED").is_ok() {
+                Some("*".to_string())
+            } else if std::env::var("IN_SAMPLE").is_ok() {
+                None
+            } else {
+                Some(super::studied::set_name(path).to_string())
             };
             super::studied::LEFT_OUT.with(|out| *out.borrow_mut() = left_out);
             let (mut top1, mut top3, mut cat) = (0, 0, 0);

@@ -40,7 +40,7 @@ pub(crate) static EXAMPLES: LazyLock<Vec<Example>> =
 static MEMORY: OnceLock<Studied> = OnceLock::new();
 
 /// The studied requests with their meanings, made by `embed` on the first call (a catalog's
-/// index build, in the background; 1,000 short texts, about a second on one core).
+/// index build, in the background; 1,208 short texts, 2.7 s on one core).
 pub(crate) fn memory(embed: impl FnOnce(&[&str]) -> Vec<Option<Compact>>) -> &'static Studied {
     MEMORY.get_or_init(|| {
         let tasks: Vec<&str> = EXAMPLES.iter().map(|e| e.task.as_ref()).collect();
@@ -112,26 +112,43 @@ impl Studied {
     }
 }
 
+/// Every studied set of `tests/fixtures` by its name, in name order: what `studied.json` is
+/// written from and what the category reader (`category.rs`) is trained on.
+#[cfg(test)]
+pub(crate) fn fixture_sets() -> Vec<(String, Vec<serde_json::Value>)> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+    let mut files: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with("recommend-") && n.ends_with(".json"))
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .map(|file| {
+            let text = std::fs::read_to_string(format!("{dir}/{file}")).unwrap();
+            (set_name(file).to_string(), serde_json::from_str(&text).unwrap())
+        })
+        .collect()
+}
+
+/// A studied set's name from its file's path: `…/recommend-round12.json` is `round12`.
+#[cfg(test)]
+pub(crate) fn set_name(path: &str) -> &str {
+    let file = path.rsplit('/').next().unwrap_or(path);
+    file.trim_start_matches("recommend-").trim_end_matches(".json")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     /// The fixture sets, as `studied.json` holds them.
     fn from_fixtures() -> String {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
-        let mut files: Vec<String> = std::fs::read_dir(dir)
-            .unwrap()
-            .filter_map(|e| e.ok()?.file_name().into_string().ok())
-            .filter(|n| n.starts_with("recommend-") && n.ends_with(".json"))
-            .collect();
-        files.sort();
         let mut lines = Vec::new();
-        for file in &files {
-            let set = file.trim_start_matches("recommend-").trim_end_matches(".json");
-            let text = std::fs::read_to_string(format!("{dir}/{file}")).unwrap();
-            for t in serde_json::from_str::<Vec<serde_json::Value>>(&text).unwrap() {
-                let line = serde_json::json!({"set": set, "task": t["task"], "fits": t["fits"]});
-                lines.push(line.to_string());
+        for (set, tasks) in fixture_sets() {
+            for t in tasks {
+                lines.push(serde_json::json!({"set": set, "task": t["task"], "fits": t["fits"]}).to_string());
             }
         }
         format!("[\n{}\n]\n", lines.join(",\n"))
